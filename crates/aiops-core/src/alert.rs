@@ -1,0 +1,294 @@
+//! Alerts in Alertmanager's shape.
+
+use std::fmt;
+
+use crate::{Fingerprint, Labels, Severity, Timestamp};
+
+/// Label names that name an alert's service, in the order they are looked up.
+pub const SERVICE_LABELS: [&str; 4] = ["service", "app", "job", "service_name"];
+/// Label names that name an alert's host or instance, in the order they are looked up.
+pub const INSTANCE_LABELS: [&str; 4] = ["instance", "host", "hostname", "node"];
+
+/// Whether an alert is still firing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[non_exhaustive]
+pub enum AlertStatus {
+    /// The condition holds.
+    #[default]
+    Firing,
+    /// The condition stopped holding at `ends_at`.
+    Resolved,
+}
+
+impl AlertStatus {
+    /// `"firing"` or `"resolved"`, as Alertmanager writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One alert, as Alertmanager holds and sends it.
+///
+/// Its identity is the fingerprint of its labels ([`Labels::fingerprint`]); annotations, times
+/// and status are not part of it, so a re-fire of the same condition has the same fingerprint.
+///
+/// ```
+/// use aiops_core::{Alert, Labels, Severity, Timestamp};
+///
+/// let labels = Labels::from_pairs([("alertname", "HighLatency"), ("service", "orders"), ("severity", "warning")]);
+/// let alert = Alert::new(labels, Timestamp::from_secs(1_700_000_000));
+/// assert_eq!(alert.service(), Some("orders"));
+/// assert_eq!(alert.severity(), Some(Severity::Medium));
+/// let resolved = alert.clone().resolve(Timestamp::from_secs(1_700_000_300));
+/// assert_eq!(resolved.fingerprint(), alert.fingerprint());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    labels: Labels,
+    annotations: Labels,
+    starts_at: Timestamp,
+    ends_at: Option<Timestamp>,
+    status: AlertStatus,
+    generator_url: String,
+    fingerprint: Fingerprint,
+}
+
+impl Alert {
+    /// A firing alert with these labels, starting at `starts_at`.
+    pub fn new(labels: Labels, starts_at: Timestamp) -> Self {
+        let fingerprint = labels.fingerprint();
+        Alert {
+            labels,
+            annotations: Labels::new(),
+            starts_at,
+            ends_at: None,
+            status: AlertStatus::Firing,
+            generator_url: String::new(),
+            fingerprint,
+        }
+    }
+
+    /// Sets the annotations (summary, description, runbook...).
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: Labels) -> Self {
+        self.annotations = annotations;
+        self
+    }
+
+    /// Sets the URL of the rule that generated the alert.
+    #[must_use]
+    pub fn with_generator_url(mut self, url: impl Into<String>) -> Self {
+        self.generator_url = url.into();
+        self
+    }
+
+    /// Marks the alert resolved at `ends_at`.
+    #[must_use]
+    pub fn resolve(mut self, ends_at: Timestamp) -> Self {
+        self.ends_at = Some(ends_at);
+        self.status = AlertStatus::Resolved;
+        self
+    }
+
+    /// Sets the time until which a firing alert is considered active (Alertmanager's `endsAt`
+    /// on a firing alert); the status stays as it is.
+    #[must_use]
+    pub fn with_ends_at(mut self, ends_at: Option<Timestamp>) -> Self {
+        self.ends_at = ends_at;
+        self
+    }
+
+    /// Sets the status explicitly.
+    #[must_use]
+    pub fn with_status(mut self, status: AlertStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The identifying labels.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+    /// The annotations.
+    pub fn annotations(&self) -> &Labels {
+        &self.annotations
+    }
+    /// When the alert started firing.
+    pub fn starts_at(&self) -> Timestamp {
+        self.starts_at
+    }
+    /// When it ended (resolved alerts) or is due to end, if known.
+    pub fn ends_at(&self) -> Option<Timestamp> {
+        self.ends_at
+    }
+    /// Firing or resolved.
+    pub fn status(&self) -> AlertStatus {
+        self.status
+    }
+    /// Whether the alert is firing.
+    pub fn is_firing(&self) -> bool {
+        self.status == AlertStatus::Firing
+    }
+    /// The generator URL (empty when unknown).
+    pub fn generator_url(&self) -> &str {
+        &self.generator_url
+    }
+    /// Prometheus' fingerprint of the labels, as Alertmanager computes it.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+    /// The `alertname` label.
+    pub fn alertname(&self) -> Option<&str> {
+        self.labels.get("alertname")
+    }
+    /// The service: the first non-empty of the labels `service`, `app`, `job`, `service_name`.
+    pub fn service(&self) -> Option<&str> {
+        self.labels.get_any(&SERVICE_LABELS)
+    }
+    /// The host or instance: the first non-empty of `instance`, `host`, `hostname`, `node`.
+    pub fn instance(&self) -> Option<&str> {
+        self.labels.get_any(&INSTANCE_LABELS)
+    }
+    /// The `metric_type` label (the article's correlation key).
+    pub fn metric_type(&self) -> Option<&str> {
+        self.labels.get("metric_type")
+    }
+    /// The `severity` label, parsed leniently; `None` when missing or not a known spelling.
+    pub fn severity(&self) -> Option<Severity> {
+        self.labels.get("severity").and_then(|s| s.parse().ok())
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impl {
+    use super::{Alert, AlertStatus};
+    use crate::{Labels, Timestamp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Alertmanager writes Go's zero time for "no end".
+    pub(crate) const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+    impl Serialize for AlertStatus {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> Deserialize<'de> for AlertStatus {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = String::deserialize(d)?;
+            match s.as_str() {
+                "firing" => Ok(AlertStatus::Firing),
+                "resolved" => Ok(AlertStatus::Resolved),
+                other => Err(serde::de::Error::custom(format!(
+                    "unknown alert status {other:?} (expected firing or resolved)"
+                ))),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AlertOut<'a> {
+        status: AlertStatus,
+        labels: &'a Labels,
+        annotations: &'a Labels,
+        starts_at: Timestamp,
+        ends_at: String,
+        #[serde(rename = "generatorURL")]
+        generator_url: &'a str,
+        fingerprint: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AlertIn {
+        #[serde(default)]
+        status: Option<AlertStatus>,
+        labels: Labels,
+        #[serde(default)]
+        annotations: Labels,
+        starts_at: Timestamp,
+        #[serde(default)]
+        ends_at: Option<String>,
+        #[serde(default, rename = "generatorURL")]
+        generator_url: Option<String>,
+    }
+
+    impl Serialize for Alert {
+        /// The alert shape of Alertmanager's webhook: `endsAt` is Go's zero time when unknown.
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            AlertOut {
+                status: self.status,
+                labels: &self.labels,
+                annotations: &self.annotations,
+                starts_at: self.starts_at,
+                ends_at: self
+                    .ends_at
+                    .map_or_else(|| GO_ZERO_TIME.to_owned(), |t| t.to_string()),
+                generator_url: &self.generator_url,
+                fingerprint: self.fingerprint.to_string(),
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Alert {
+        /// Reads the webhook alert shape. `labels` and `startsAt` are required; `endsAt` of
+        /// Go's zero time (or a year-1 date) means no end. A missing `status` is `resolved`
+        /// when `endsAt` is given and `firing` otherwise. A `fingerprint` field is ignored: the
+        /// fingerprint is always computed from the labels, as Alertmanager computes it.
+        /// Unknown fields are ignored.
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let w = AlertIn::deserialize(d)?;
+            let ends_at = match w.ends_at.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) if s.starts_with("0001-01-01") => None,
+                Some(s) => Some(Timestamp::parse(s).map_err(serde::de::Error::custom)?),
+            };
+            let status = w.status.unwrap_or(if ends_at.is_some() {
+                AlertStatus::Resolved
+            } else {
+                AlertStatus::Firing
+            });
+            Ok(Alert::new(w.labels, w.starts_at)
+                .with_annotations(w.annotations)
+                .with_generator_url(w.generator_url.unwrap_or_default())
+                .with_ends_at(ends_at)
+                .with_status(status))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accessors_follow_label_aliases() {
+        let a = Alert::new(
+            Labels::from_pairs([("job", "api"), ("service", ""), ("hostname", "h1")]),
+            Timestamp::EPOCH,
+        );
+        assert_eq!(
+            a.service(),
+            Some("api"),
+            "empty service label falls through to job"
+        );
+        assert_eq!(a.instance(), Some("h1"));
+        assert_eq!(a.severity(), None);
+        assert!(a.is_firing());
+        let r = a.clone().resolve(Timestamp::from_secs(9));
+        assert_eq!(r.status(), AlertStatus::Resolved);
+        assert_eq!(r.ends_at(), Some(Timestamp::from_secs(9)));
+        assert_eq!(r.fingerprint(), a.fingerprint());
+    }
+}

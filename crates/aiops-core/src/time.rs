@@ -1,0 +1,332 @@
+//! Timestamps: Unix milliseconds, and the one timestamp grammar every data tool accepts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{CoreError, Result};
+
+/// An instant as whole milliseconds since the Unix epoch (UTC).
+///
+/// Milliseconds are the resolution of Prometheus samples and of most alerting systems; an `i64`
+/// of them covers every date the RFC 3339 grammar can write (years -9999..=9999).
+///
+/// ```
+/// use aiops_core::Timestamp;
+///
+/// let t = Timestamp::parse("2024-03-01T12:00:00Z")?;
+/// assert_eq!(t.as_secs(), 1_709_294_400);
+/// assert_eq!(t, Timestamp::from_secs(1_709_294_400));
+/// assert_eq!(t.to_string(), "2024-03-01T12:00:00Z");
+/// assert_eq!(Timestamp::parse("1709294400.5")?.as_millis(), 1_709_294_400_500);
+/// # Ok::<(), aiops_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(i64);
+
+/// Smallest and largest millisecond values jiff (and RFC 3339) can represent.
+const MIN_MILLIS: i64 = -377_705_116_800_000;
+const MAX_MILLIS: i64 = 253_402_207_200_000 - 1;
+
+impl Timestamp {
+    /// The Unix epoch, 1970-01-01T00:00:00Z.
+    pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// From whole milliseconds since the epoch.
+    pub const fn from_millis(millis: i64) -> Self {
+        Timestamp(millis)
+    }
+
+    /// From whole seconds since the epoch (saturating at the `i64` range).
+    pub const fn from_secs(secs: i64) -> Self {
+        Timestamp(secs.saturating_mul(1000))
+    }
+
+    /// From fractional seconds since the epoch, rounded to the nearest millisecond.
+    ///
+    /// Rejects NaN, infinities and values outside years -9999..=9999.
+    pub fn try_from_secs_f64(secs: f64) -> Result<Self> {
+        let millis = secs * 1000.0;
+        if !millis.is_finite()
+            || millis.round() < MIN_MILLIS as f64
+            || millis.round() > MAX_MILLIS as f64
+        {
+            return Err(CoreError::TimestampOutOfRange {
+                value: secs,
+                unit: "seconds",
+            });
+        }
+        Ok(Timestamp(millis.round() as i64))
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// Whole seconds since the epoch, rounded towards negative infinity.
+    pub const fn as_secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    /// Seconds since the epoch as a float (exact to the millisecond for any plausible date).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// Signed difference `self - earlier` in milliseconds (saturating).
+    pub const fn millis_since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// Signed difference `self - earlier` in seconds.
+    pub fn secs_since(self, earlier: Timestamp) -> f64 {
+        self.millis_since(earlier) as f64 / 1000.0
+    }
+
+    /// This instant shifted by `millis` (saturating).
+    #[must_use]
+    pub const fn add_millis(self, millis: i64) -> Self {
+        Timestamp(self.0.saturating_add(millis))
+    }
+
+    /// This instant shifted by `secs` seconds (saturating).
+    #[must_use]
+    pub const fn add_secs(self, secs: i64) -> Self {
+        self.add_millis(secs.saturating_mul(1000))
+    }
+
+    /// Parses the grammar shared by every data tool (see `DATA_TOOLS.md`):
+    ///
+    /// - Unix seconds, integer or fractional (`1709294400`, `1709294400.25`, `-5`);
+    /// - RFC 3339 with `Z` or an offset (`2024-03-01T12:00:00Z`, `2024-03-01T14:00:00+02:00`,
+    ///   fractional seconds allowed; a space may stand for the `T`);
+    /// - `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS` (also with `T`), both read as UTC.
+    ///
+    /// Surrounding white space is ignored. Anything else is
+    /// [`CoreError::InvalidTimestamp`] naming the text.
+    pub fn parse(input: &str) -> Result<Self> {
+        let s = input.trim();
+        let invalid = |reason: &str| CoreError::InvalidTimestamp {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if s.is_empty() {
+            return Err(invalid("empty"));
+        }
+        if looks_numeric(s) {
+            let secs: f64 = s
+                .parse()
+                .map_err(|_| invalid("not a number of Unix seconds"))?;
+            return Self::try_from_secs_f64(secs).map_err(|_| invalid("Unix seconds out of range"));
+        }
+        let b = s.as_bytes();
+        // A date alone: `YYYY-MM-DD`.
+        if b.len() == 10 {
+            let date: jiff::civil::Date = s
+                .parse()
+                .map_err(|e: jiff::Error| invalid(&format!("not a date: {e}")))?;
+            return Self::from_civil(date.to_datetime(jiff::civil::Time::midnight()), input);
+        }
+        let has_zone = s.ends_with('Z') || s.ends_with('z') || has_offset_suffix(s);
+        if has_zone {
+            let ts: jiff::Timestamp = s
+                .parse()
+                .map_err(|e: jiff::Error| invalid(&format!("not RFC 3339: {e}")))?;
+            return Ok(Timestamp(ts.as_millisecond()));
+        }
+        // A civil date-time without zone: read as UTC.
+        let dt: jiff::civil::DateTime = s
+            .parse()
+            .map_err(|e: jiff::Error| invalid(&format!("not a date-time: {e}")))?;
+        Self::from_civil(dt, input)
+    }
+
+    fn from_civil(dt: jiff::civil::DateTime, input: &str) -> Result<Self> {
+        let z = dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|e| CoreError::InvalidTimestamp {
+                input: input.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Timestamp(z.timestamp().as_millisecond()))
+    }
+
+    /// RFC 3339 text in UTC with `Z`, with milliseconds only when they are not zero.
+    pub fn to_rfc3339(self) -> String {
+        self.to_string()
+    }
+
+    /// The calendar date (UTC) of this instant as `YYYY-MM-DD`.
+    pub fn date_string(self) -> String {
+        let ts = jiff::Timestamp::from_millisecond(self.0.clamp(MIN_MILLIS, MAX_MILLIS))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        ts.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body.as_bytes()[0].is_ascii_digit()
+        && !body.contains("--")
+        && body.bytes().filter(|&c| c == b'-').count() <= 1
+}
+
+fn has_offset_suffix(s: &str) -> bool {
+    // `...+HH:MM` / `...-HH:MM` after a time part.
+    let b = s.as_bytes();
+    b.len() > 6
+        && matches!(b[b.len() - 6], b'+' | b'-')
+        && b[b.len() - 3] == b':'
+        && s[..b.len() - 6].contains(':')
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(ts) => write!(f, "{ts}"),
+            Err(_) => write!(f, "{}ms", self.0),
+        }
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        Timestamp::parse(s)
+    }
+}
+
+impl From<jiff::Timestamp> for Timestamp {
+    fn from(ts: jiff::Timestamp) -> Self {
+        Timestamp(ts.as_millisecond())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    /// Accepts every form of [`Timestamp::parse`], as a string or as a number of Unix seconds.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp or Unix seconds")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Timestamp, E> {
+                Timestamp::parse(v).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Timestamp, E> {
+                Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Timestamp, E> {
+                Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Timestamp, E> {
+                Timestamp::try_from_secs_f64(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_form() {
+        let want = Timestamp::from_secs(1_709_294_400); // 2024-03-01T12:00:00Z by `date -d`.
+        for s in [
+            "1709294400",
+            "1709294400.0",
+            " 1709294400 ",
+            "2024-03-01T12:00:00Z",
+            "2024-03-01T12:00:00.000Z",
+            "2024-03-01T14:00:00+02:00",
+            "2024-03-01T07:00:00-05:00",
+            "2024-03-01 12:00:00",
+            "2024-03-01T12:00:00",
+            "2024-03-01 12:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse(s).unwrap(), want, "{s}");
+        }
+        assert_eq!(
+            Timestamp::parse("2024-03-01").unwrap(),
+            Timestamp::from_secs(1_709_251_200)
+        );
+        assert_eq!(Timestamp::parse("1.5").unwrap().as_millis(), 1500);
+        assert_eq!(Timestamp::parse("-1.5").unwrap().as_millis(), -1500);
+        assert_eq!(Timestamp::parse("1e3").unwrap().as_millis(), 1_000_000);
+    }
+
+    #[test]
+    fn rejects_garbage_with_the_input_named() {
+        for s in [
+            "",
+            "abc",
+            "2024-13-01",
+            "2024-02-30",
+            "12:00",
+            "nan",
+            "inf",
+            "1e400",
+            "2024-03-01T25:00:00Z",
+            "--1",
+        ] {
+            let err = Timestamp::parse(s).unwrap_err();
+            assert!(
+                matches!(err, CoreError::InvalidTimestamp { .. }),
+                "{s}: {err}"
+            );
+            assert!(err.to_string().contains(&format!("{s:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for ms in [0, 1, 999, 1_709_294_400_123, -1_000] {
+            let t = Timestamp::from_millis(ms);
+            assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+        }
+        assert_eq!(
+            Timestamp::from_millis(1_500).to_string(),
+            "1970-01-01T00:00:01.5Z"
+        );
+        assert_eq!(
+            Timestamp::from_secs(86_400 * 365).date_string(),
+            "1971-01-01"
+        );
+    }
+
+    #[test]
+    fn arithmetic() {
+        let t = Timestamp::from_secs(100);
+        assert_eq!(t.add_secs(5).secs_since(t), 5.0);
+        assert_eq!(Timestamp::from_millis(-1).as_secs(), -1);
+        assert!(Timestamp::try_from_secs_f64(f64::NAN).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in ".*") {
+            let _ = Timestamp::parse(&s);
+        }
+
+        #[test]
+        fn millis_round_trip_through_text(ms in MIN_MILLIS..MAX_MILLIS) {
+            let t = Timestamp::from_millis(ms);
+            proptest::prop_assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub use aiops_core as core;
+
+#[cfg(feature = "anomaly")]
+pub use aiops_anomaly as anomaly;
+#[cfg(feature = "forecast")]
+pub use aiops_forecast as forecast;
+#[cfg(feature = "heal")]
+pub use aiops_heal as heal;
+#[cfg(feature = "rca")]
+pub use aiops_rca as rca;
