@@ -1,0 +1,608 @@
+//! Isolation Forest (Liu, Ting & Zhou, ICDM 2008), scored as scikit-learn scores it.
+//!
+//! Trees are stored in an implicit complete-tree layout: a tree grown on `psi` samples has at
+//! most `D = ceil(log2 psi)` levels, so its `2^D - 1` split nodes and `2^D` leaves live in flat
+//! arrays indexed like a binary heap (children of node `i` are `2i+1` and `2i+2`). A leaf reached
+//! early is encoded as a chain of "always go left" splits (threshold `+inf`), so every point takes
+//! exactly `D` branch-free steps. Scoring walks a block of points through one tree in lockstep,
+//! which overlaps their memory loads instead of chasing one pointer at a time.
+
+use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{AnomalyError, Result, invalid};
+
+/// Euler–Mascheroni constant, as numpy's `np.euler_gamma`.
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
+/// Points scored together per tree.
+const BLOCK: usize = 64;
+
+/// The average path length of an unsuccessful search in a binary search tree of `n` points,
+/// `c(n)`, exactly as scikit-learn's `_average_path_length`: 0 for `n <= 1`, 1 for `n = 2`,
+/// else `2 (ln(n - 1) + gamma) - 2 (n - 1) / n`.
+///
+/// ```
+/// use aiops_anomaly::average_path_length;
+/// assert_eq!(average_path_length(1), 0.0);
+/// assert_eq!(average_path_length(2), 1.0);
+/// assert!((average_path_length(256) - 10.244_770_920_804_39).abs() < 1e-9);
+/// ```
+pub fn average_path_length(n: usize) -> f64 {
+    match n {
+        0 | 1 => 0.0,
+        2 => 1.0,
+        _ => {
+            let n = n as f64;
+            2.0 * ((n - 1.0).ln() + EULER_GAMMA) - 2.0 * (n - 1.0) / n
+        }
+    }
+}
+
+/// The expected fraction of outliers, which sets the threshold of [`FittedIsolationForest::predict`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Contamination {
+    /// scikit-learn's `"auto"`: the offset is `-0.5`, i.e. a point is an outlier when its score
+    /// exceeds 0.5, as in the original paper.
+    Auto,
+    /// A fraction in `(0, 0.5]`: the offset is the `100 * fraction` percentile of the training
+    /// data's `score_samples`.
+    Fraction(f64),
+}
+
+/// How many samples each tree is grown on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum MaxSamples {
+    /// scikit-learn's `"auto"`: `min(256, n)`.
+    Auto,
+    /// An absolute count (capped at `n`).
+    Count(usize),
+}
+
+/// Isolation Forest parameters, with scikit-learn's defaults and the article's contamination.
+///
+/// ```
+/// use aiops_anomaly::{Contamination, IsolationForest};
+/// let params = IsolationForest::new().n_trees(50).contamination(Contamination::Auto);
+/// assert!(params.check().is_ok());
+/// assert!(IsolationForest::new().n_trees(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IsolationForest {
+    n_trees: usize,
+    max_samples: MaxSamples,
+    contamination: Contamination,
+    max_features: f64,
+    seed: u64,
+}
+
+impl Default for IsolationForest {
+    fn default() -> Self {
+        Self {
+            n_trees: 100,
+            max_samples: MaxSamples::Auto,
+            contamination: Contamination::Fraction(0.1),
+            max_features: 1.0,
+            seed: 42,
+        }
+    }
+}
+
+impl IsolationForest {
+    /// Default parameters: 100 trees, `max_samples` auto (`min(256, n)`), contamination 0.1 (the
+    /// article's), `max_features` 1.0, seed 42 (the article's `random_state`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Number of trees (`n_estimators`), at least 1.
+    #[must_use]
+    pub fn n_trees(mut self, n: usize) -> Self {
+        self.n_trees = n;
+        self
+    }
+    /// Samples per tree.
+    #[must_use]
+    pub fn max_samples(mut self, m: MaxSamples) -> Self {
+        self.max_samples = m;
+        self
+    }
+    /// Expected outlier fraction, used by `predict`.
+    #[must_use]
+    pub fn contamination(mut self, c: Contamination) -> Self {
+        self.contamination = c;
+        self
+    }
+    /// Fraction of the columns each tree may split on, in `(0, 1]`.
+    #[must_use]
+    pub fn max_features(mut self, f: f64) -> Self {
+        self.max_features = f;
+        self
+    }
+    /// Random seed (`ChaCha8Rng`).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The configured contamination.
+    pub fn contamination_value(&self) -> Contamination {
+        self.contamination
+    }
+
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if self.n_trees == 0 {
+            return Err(invalid("n_trees", self.n_trees, "must be at least 1"));
+        }
+        if let MaxSamples::Count(m) = self.max_samples
+            && m < 2
+        {
+            return Err(invalid("max_samples", m, "must be at least 2"));
+        }
+        if let Contamination::Fraction(c) = self.contamination
+            && !(c > 0.0 && c <= 0.5)
+        {
+            return Err(invalid("contamination", c, "must be in (0, 0.5]"));
+        }
+        if !(self.max_features > 0.0 && self.max_features <= 1.0) {
+            return Err(invalid(
+                "max_features",
+                self.max_features,
+                "must be in (0, 1]",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits a forest on a row-major `n x n_features` matrix given as a flat slice.
+    ///
+    /// Errors when the parameters are invalid, `n_features` is 0, the slice length is not a
+    /// multiple of `n_features`, there are fewer than 2 rows, or a value is not finite.
+    pub fn fit(&self, data: &[f64], n_features: usize) -> Result<FittedIsolationForest> {
+        self.check()?;
+        let n = check_matrix(data, n_features)?;
+        if n < 2 {
+            return Err(AnomalyError::NotEnoughData { needed: 2, got: n });
+        }
+        let psi = match self.max_samples {
+            MaxSamples::Auto => n.min(256),
+            MaxSamples::Count(m) => m.min(n),
+        };
+        let depth = (psi as f64).log2().ceil() as u32;
+        let n_cols =
+            ((self.max_features * n_features as f64).floor() as usize).clamp(1, n_features);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut trees = Vec::with_capacity(self.n_trees);
+        for _ in 0..self.n_trees {
+            let rows = sample(&mut rng, n, psi).into_vec();
+            let cols: Vec<usize> = if n_cols == n_features {
+                (0..n_features).collect()
+            } else {
+                let mut c = sample(&mut rng, n_features, n_cols).into_vec();
+                c.sort_unstable();
+                c
+            };
+            trees.push(Tree::grow(data, n_features, rows, &cols, depth, &mut rng));
+        }
+        let mut model = FittedIsolationForest {
+            trees,
+            n_features,
+            depth,
+            norm: average_path_length(psi),
+            max_samples: psi,
+            offset: -0.5,
+        };
+        if let Contamination::Fraction(c) = self.contamination {
+            let mut ss = model.score_samples(data)?;
+            model.offset = aiops_core::stats::quantile(&mut ss, c).unwrap_or(-0.5);
+        }
+        Ok(model)
+    }
+
+    /// Fits on rows given as slices of equal width.
+    pub fn fit_rows<R: AsRef<[f64]>>(&self, rows: &[R]) -> Result<FittedIsolationForest> {
+        let d = rows.first().map_or(0, |r| r.as_ref().len());
+        let flat = flatten_rows(rows, d)?;
+        self.fit(&flat, d)
+    }
+}
+
+pub(crate) fn flatten_rows<R: AsRef<[f64]>>(rows: &[R], d: usize) -> Result<Vec<f64>> {
+    let mut flat = Vec::with_capacity(rows.len() * d);
+    for r in rows {
+        let r = r.as_ref();
+        if r.len() != d {
+            return Err(AnomalyError::Shape {
+                expected: d,
+                got: r.len(),
+            });
+        }
+        flat.extend_from_slice(r);
+    }
+    Ok(flat)
+}
+
+fn check_matrix(data: &[f64], n_features: usize) -> Result<usize> {
+    if n_features == 0 {
+        return Err(invalid("n_features", 0, "must be at least 1"));
+    }
+    if !data.len().is_multiple_of(n_features) {
+        return Err(AnomalyError::Shape {
+            expected: n_features,
+            got: data.len() % n_features,
+        });
+    }
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        return Err(AnomalyError::NonFinite {
+            row: i / n_features,
+            column: i % n_features,
+            value: data[i],
+        });
+    }
+    Ok(data.len() / n_features)
+}
+
+/// One isolation tree in implicit complete-tree layout.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Tree {
+    /// Split column per internal node (`2^D - 1` entries).
+    feature: Vec<u32>,
+    /// Split threshold per internal node: go right when `x > threshold`.
+    threshold: Vec<f64>,
+    /// Path length per leaf slot (`2^D` entries): depth + c(samples in leaf).
+    leaf: Vec<f64>,
+}
+
+impl Tree {
+    fn grow(
+        data: &[f64],
+        d: usize,
+        mut rows: Vec<usize>,
+        cols: &[usize],
+        depth: u32,
+        rng: &mut ChaCha8Rng,
+    ) -> Tree {
+        let internal = (1usize << depth) - 1;
+        let mut tree = Tree {
+            feature: vec![0; internal],
+            threshold: vec![f64::INFINITY; internal],
+            leaf: vec![0.0; internal + 1],
+        };
+        let mut stack = vec![(0usize, 0u32, 0usize, rows.len())];
+        let mut candidates = Vec::with_capacity(cols.len());
+        while let Some((node, level, lo, hi)) = stack.pop() {
+            let idx = &mut rows[lo..hi];
+            let split = if level < depth && idx.len() > 1 {
+                // Draw columns until one is not constant in this node, as sklearn's random splitter.
+                candidates.clear();
+                candidates.extend_from_slice(cols);
+                let mut found = None;
+                while !candidates.is_empty() {
+                    let k = rng.gen_range(0..candidates.len());
+                    let f = candidates.swap_remove(k);
+                    let (mn, mx) =
+                        idx.iter()
+                            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
+                                let v = data[r * d + f];
+                                (a.min(v), b.max(v))
+                            });
+                    if mx - mn > 1e-7 {
+                        let mut t = rng.gen_range(mn..mx);
+                        if t >= mx {
+                            t = mn;
+                        }
+                        found = Some((f, t));
+                        break;
+                    }
+                }
+                found
+            } else {
+                None
+            };
+            if let Some((f, t)) = split {
+                tree.feature[node] = f as u32;
+                tree.threshold[node] = t;
+                // Partition: values <= t to the left.
+                let mut i = 0;
+                let mut j = idx.len();
+                while i < j {
+                    if data[idx[i] * d + f] <= t {
+                        i += 1;
+                    } else {
+                        j -= 1;
+                        idx.swap(i, j);
+                    }
+                }
+                stack.push((2 * node + 1, level + 1, lo, lo + i));
+                stack.push((2 * node + 2, level + 1, lo + i, hi));
+            } else {
+                // A leaf at `level`: follow the always-left chain to the bottom level.
+                let mut n = node;
+                for _ in level..depth {
+                    n = 2 * n + 1;
+                }
+                tree.leaf[n - internal] = f64::from(level) + average_path_length(idx.len());
+            }
+        }
+        tree
+    }
+}
+
+/// A fitted Isolation Forest: immutable, `Send + Sync`, scores rows of the training width.
+///
+/// ```
+/// use aiops_anomaly::IsolationForest;
+/// let mut data = Vec::new();
+/// for i in 0..200 {
+///     data.push((i % 10) as f64);
+///     data.push((i % 7) as f64);
+/// }
+/// data.extend([100.0, 100.0]);
+/// let model = IsolationForest::new().fit(&data, 2)?;
+/// let scores = model.score(&data)?;
+/// let outlier = scores[200];
+/// assert!(scores[..200].iter().all(|&s| s < outlier));
+/// assert!(model.predict(&[100.0, 100.0])?[0]);
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FittedIsolationForest {
+    trees: Vec<Tree>,
+    n_features: usize,
+    depth: u32,
+    norm: f64,
+    max_samples: usize,
+    offset: f64,
+}
+
+impl FittedIsolationForest {
+    /// Number of columns the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
+    /// Samples each tree was grown on (`max_samples_` in sklearn).
+    pub fn max_samples(&self) -> usize {
+        self.max_samples
+    }
+    /// sklearn's `offset_`: `predict` flags a row when `score_samples < offset`.
+    pub fn offset(&self) -> f64 {
+        self.offset
+    }
+    /// The score threshold equivalent to the offset: a row is an outlier when its score exceeds it.
+    pub fn threshold(&self) -> f64 {
+        -self.offset
+    }
+
+    /// Anomaly scores in `[0, 1]`, `2^(-E[h(x)] / c(psi))`, one per row of the row-major matrix
+    /// `data`; higher is more anomalous, about 0.5 and below is normal.
+    pub fn score(&self, data: &[f64]) -> Result<Vec<f64>> {
+        let n = check_matrix(data, self.n_features)?;
+        let mut out = vec![0.0; n];
+        self.score_into(data, &mut out);
+        Ok(out)
+    }
+
+    /// The score of one row.
+    pub fn score_one(&self, row: &[f64]) -> Result<f64> {
+        if row.len() != self.n_features {
+            return Err(AnomalyError::Shape {
+                expected: self.n_features,
+                got: row.len(),
+            });
+        }
+        Ok(self.score(row)?[0])
+    }
+
+    /// scikit-learn's `score_samples`: minus [`score`](Self::score).
+    pub fn score_samples(&self, data: &[f64]) -> Result<Vec<f64>> {
+        let mut s = self.score(data)?;
+        for v in &mut s {
+            *v = -*v;
+        }
+        Ok(s)
+    }
+
+    /// scikit-learn's `decision_function`: `score_samples - offset`; negative means outlier.
+    pub fn decision_function(&self, data: &[f64]) -> Result<Vec<f64>> {
+        let mut s = self.score_samples(data)?;
+        for v in &mut s {
+            *v -= self.offset;
+        }
+        Ok(s)
+    }
+
+    /// `true` for rows sklearn's `predict` labels `-1` (outliers): `decision_function < 0`.
+    pub fn predict(&self, data: &[f64]) -> Result<Vec<bool>> {
+        Ok(self
+            .decision_function(data)?
+            .into_iter()
+            .map(|v| v < 0.0)
+            .collect())
+    }
+
+    fn score_into(&self, data: &[f64], out: &mut [f64]) {
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            let d = self.n_features;
+            out.par_chunks_mut(BLOCK * 16)
+                .zip(data.par_chunks(BLOCK * 16 * d))
+                .for_each(|(o, x)| self.score_serial(x, o));
+        }
+        #[cfg(not(feature = "rayon"))]
+        self.score_serial(data, out);
+    }
+
+    fn score_serial(&self, data: &[f64], out: &mut [f64]) {
+        let d = self.n_features;
+        let internal = (1usize << self.depth) - 1;
+        let denom = self.norm * self.trees.len() as f64;
+        let mut idx = [0usize; BLOCK];
+        let mut acc = [0.0f64; BLOCK];
+        for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
+            let m = o.len();
+            acc[..m].fill(0.0);
+            for tree in &self.trees {
+                idx[..m].fill(0);
+                for _ in 0..self.depth {
+                    for p in 0..m {
+                        let node = idx[p];
+                        let f = tree.feature[node] as usize;
+                        let right = usize::from(x[p * d + f] > tree.threshold[node]);
+                        idx[p] = 2 * node + 1 + right;
+                    }
+                }
+                for p in 0..m {
+                    acc[p] += tree.leaf[idx[p] - internal];
+                }
+            }
+            for p in 0..m {
+                o[p] = (-acc[p] / denom).exp2();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(n: usize) -> Vec<f64> {
+        (0..n)
+            .flat_map(|i| [(i % 17) as f64, ((i * 7) % 13) as f64])
+            .collect()
+    }
+
+    #[test]
+    fn c_matches_hand_computation() {
+        // c(3) = 2 (ln 2 + gamma) - 4/3
+        let want = 2.0 * (2f64.ln() + 0.577_215_664_901_532_9) - 4.0 / 3.0;
+        assert!((average_path_length(3) - want).abs() < 1e-12);
+        assert_eq!(average_path_length(0), 0.0);
+    }
+
+    #[test]
+    fn tiny_forest_has_exact_scores() {
+        // Two distinct points: every tree splits once, each leaf at depth 1 holds one sample:
+        // h = 1 + c(1) = 1, c(psi = 2) = 1, score = 2^-1.
+        let m = IsolationForest::new()
+            .n_trees(10)
+            .fit(&[0.0, 1.0], 1)
+            .unwrap();
+        for s in m.score(&[0.0, 1.0, 0.5, -3.0]).unwrap() {
+            assert!((s - 0.5).abs() < 1e-12, "{s}");
+        }
+        // Two identical points: no split possible, root leaf with c(2) = 1: h = 1, score 0.5.
+        let m = IsolationForest::new()
+            .n_trees(3)
+            .fit(&[4.0, 4.0], 1)
+            .unwrap();
+        assert!((m.score_one(&[4.0]).unwrap() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn outlier_scores_highest_and_offset_matches_contamination() {
+        let mut data = grid(300);
+        data.extend([50.0, -40.0]);
+        let m = IsolationForest::new().fit(&data, 2).unwrap();
+        let s = m.score(&data).unwrap();
+        let max = s.iter().copied().fold(0.0, f64::max);
+        assert_eq!(s[300], max);
+        let flagged = m.predict(&data).unwrap().iter().filter(|&&b| b).count();
+        // The offset is the 10th percentile of score_samples: about 10% flagged (ties aside).
+        assert!((1..=31).contains(&flagged), "{flagged}");
+        assert!(m.predict(&[50.0, -40.0]).unwrap()[0]);
+        let auto = IsolationForest::new()
+            .contamination(Contamination::Auto)
+            .fit(&data, 2)
+            .unwrap();
+        assert_eq!(auto.offset(), -0.5);
+    }
+
+    #[test]
+    fn deterministic_per_seed() {
+        let data = grid(500);
+        let a = IsolationForest::new()
+            .fit(&data, 2)
+            .unwrap()
+            .score(&data)
+            .unwrap();
+        let b = IsolationForest::new()
+            .fit(&data, 2)
+            .unwrap()
+            .score(&data)
+            .unwrap();
+        let c = IsolationForest::new()
+            .seed(7)
+            .fit(&data, 2)
+            .unwrap()
+            .score(&data)
+            .unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let p = IsolationForest::new();
+        assert!(matches!(
+            p.fit(&[1.0, 2.0, 3.0], 2),
+            Err(AnomalyError::Shape { .. })
+        ));
+        assert!(matches!(
+            p.fit(&[1.0], 1),
+            Err(AnomalyError::NotEnoughData { .. })
+        ));
+        assert!(matches!(
+            p.fit(&[1.0, f64::NAN, 2.0, 3.0], 2),
+            Err(AnomalyError::NonFinite {
+                row: 0,
+                column: 1,
+                ..
+            })
+        ));
+        assert!(
+            p.clone()
+                .contamination(Contamination::Fraction(0.6))
+                .check()
+                .is_err()
+        );
+        assert!(p.clone().max_features(0.0).check().is_err());
+        let m = p.fit(&grid(20), 2).unwrap();
+        assert!(m.score_one(&[1.0]).is_err());
+        assert!(m.score(&[f64::INFINITY, 0.0]).is_err());
+    }
+
+    #[test]
+    fn fitted_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<FittedIsolationForest>();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scores_in_unit_interval(
+            xs in proptest::collection::vec(-1e6f64..1e6, 4..200),
+            q in proptest::collection::vec(-1e7f64..1e7, 2..20),
+        ) {
+            let n = xs.len() / 2 * 2;
+            let m = IsolationForest::new().n_trees(10).fit(&xs[..n], 2).unwrap();
+            let k = q.len() / 2 * 2;
+            for s in m.score(&q[..k]).unwrap() {
+                proptest::prop_assert!((0.0..=1.0).contains(&s));
+            }
+        }
+    }
+}
