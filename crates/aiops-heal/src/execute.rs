@@ -1,0 +1,302 @@
+//! Runtime-agnostic execution of a plan with caller-supplied handlers and sleeper.
+
+use std::collections::HashMap;
+
+use aiops_core::Timestamp;
+use futures::future::{BoxFuture, Either, select};
+
+use crate::action::ActionType;
+use crate::decision::Plan;
+use crate::policy::UnknownActionPolicy;
+
+/// The future a handler returns: `Ok(())` on success, `Err(message)` on failure.
+pub type HandlerFuture<'a> = BoxFuture<'a, Result<(), String>>;
+
+/// Runs one action. Dyn-compatible, so handlers can live in [`Handlers`] as trait objects;
+/// any `Fn(&ActionType, &Plan) -> HandlerFuture<'static>` closure is a handler.
+pub trait ActionHandler: Send + Sync {
+    /// Runs `action` of `plan`.
+    fn run<'a>(&'a self, action: &'a ActionType, plan: &'a Plan) -> HandlerFuture<'a>;
+}
+
+impl<F> ActionHandler for F
+where
+    F: Fn(&ActionType, &Plan) -> HandlerFuture<'static> + Send + Sync,
+{
+    fn run<'a>(&'a self, action: &'a ActionType, plan: &'a Plan) -> HandlerFuture<'a> {
+        self(action, plan)
+    }
+}
+
+/// The registered handlers, one per action.
+#[derive(Default)]
+pub struct Handlers {
+    map: HashMap<ActionType, Box<dyn ActionHandler>>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.map.keys().map(ActionType::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Handlers").field("actions", &names).finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers.
+    pub fn new() -> Self {
+        Handlers::default()
+    }
+    /// Registers (or replaces) the handler of `action`.
+    pub fn insert(
+        &mut self,
+        action: ActionType,
+        handler: impl ActionHandler + 'static,
+    ) -> &mut Self {
+        self.map.insert(action, Box::new(handler));
+        self
+    }
+    /// Whether `action` has a handler.
+    pub fn contains(&self, action: &ActionType) -> bool {
+        self.map.contains_key(action)
+    }
+    /// The actions with a handler (for [`crate::HealingEngine::set_available_actions`]).
+    pub fn actions(&self) -> impl Iterator<Item = &ActionType> + '_ {
+        self.map.keys()
+    }
+    fn get(&self, action: &ActionType) -> Option<&dyn ActionHandler> {
+        self.map.get(action).map(AsRef::as_ref)
+    }
+}
+
+/// The caller's clock and timer: tokio's, async-std's, or a fake one in tests.
+pub trait Sleeper: Send + Sync {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+    /// A future that completes after `millis` milliseconds.
+    fn sleep(&self, millis: u64) -> BoxFuture<'_, ()>;
+}
+
+/// What happened to one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "status", content = "message", rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum ActionStatus {
+    /// The handler returned `Ok`.
+    Succeeded,
+    /// The handler returned `Err` with this message.
+    Failed(String),
+    /// The handler did not finish within the per-action timeout.
+    TimedOut,
+    /// No handler, skipped as the article does ([`UnknownActionPolicy::SkipLikeArticle`]).
+    SkippedNoHandler,
+    /// Dry run: not called.
+    DryRun,
+    /// Not run (an earlier step failed, or the plan was refused).
+    NotRun,
+}
+
+impl ActionStatus {
+    fn is_failure(&self) -> bool {
+        matches!(self, ActionStatus::Failed(_) | ActionStatus::TimedOut)
+    }
+}
+
+/// One action's result, with times from the injected clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct ActionResult {
+    /// The action.
+    pub action: ActionType,
+    /// What happened.
+    pub status: ActionStatus,
+    /// When it started.
+    pub started: Timestamp,
+    /// When it ended.
+    pub finished: Timestamp,
+}
+
+impl ActionResult {
+    /// `finished - started` in milliseconds.
+    pub fn duration_millis(&self) -> i64 {
+        self.finished.millis_since(self.started)
+    }
+}
+
+/// The result of [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Outcome {
+    /// Every action of the plan, in order (`NotRun` after a failure).
+    pub actions: Vec<ActionResult>,
+    /// The compensating action, when it ran.
+    pub compensation: Option<ActionResult>,
+    /// The action without a handler that made the plan be refused before anything ran.
+    pub refused: Option<ActionType>,
+    /// Whether the plan succeeded (a dry run counts as success; nothing failed).
+    pub success: bool,
+    /// A dry run: no handler was called.
+    pub dry_run: bool,
+    /// Start, from the sleeper's clock.
+    pub started: Timestamp,
+    /// End, from the sleeper's clock.
+    pub finished: Timestamp,
+}
+
+/// Runs `plan`'s actions in order: pause between actions (the plan's `pause_millis`, through
+/// `sleeper`), per-action timeout, stop at the first failure, then run the compensating action
+/// once if an earlier step had succeeded. A dry-run plan calls no handler. Under
+/// [`UnknownActionPolicy::Refuse`] a plan with an action lacking a handler is refused before
+/// anything runs.
+///
+/// A handler whose completion is observed later than the timeout counts as timed out, even if
+/// it returned `Ok` (so a fake clock that jumps forward inside a handler is judged correctly).
+///
+/// ```
+/// use aiops_core::Timestamp;
+/// use aiops_heal::{execute, ActionType, Handlers, Plan, Sleeper};
+/// use futures::future::BoxFuture;
+/// use std::sync::atomic::{AtomicI64, Ordering};
+///
+/// struct FakeClock(AtomicI64);
+/// impl Sleeper for FakeClock {
+///     fn now(&self) -> Timestamp { Timestamp::from_millis(self.0.load(Ordering::SeqCst)) }
+///     fn sleep(&self, millis: u64) -> BoxFuture<'_, ()> {
+///         // Time passes only when the sleep is polled (a lost timeout race costs nothing).
+///         Box::pin(async move { self.0.fetch_add(millis as i64, Ordering::SeqCst); })
+///     }
+/// }
+/// let mut handlers = Handlers::new();
+/// handlers.insert(ActionType::ClearCache, |_: &ActionType, _: &Plan| -> aiops_heal::HandlerFuture<'static> { Box::pin(async { Ok(()) }) });
+/// handlers.insert(ActionType::ScaleOut, |_: &ActionType, _: &Plan| -> aiops_heal::HandlerFuture<'static> { Box::pin(async { Ok(()) }) });
+/// let plan = Plan::new("r", "inc-1", Some("api".into()), vec![ActionType::ClearCache, ActionType::ScaleOut]);
+/// let clock = FakeClock(AtomicI64::new(0));
+/// let out = futures::executor::block_on(execute(&plan, &handlers, &clock));
+/// assert!(out.success);
+/// assert_eq!(out.actions[1].started, Timestamp::from_secs(5)); // the 5 s pause
+/// ```
+pub async fn execute<S: Sleeper + ?Sized>(
+    plan: &Plan,
+    handlers: &Handlers,
+    sleeper: &S,
+) -> Outcome {
+    let started = sleeper.now();
+    let not_run = |status: ActionStatus, at: Timestamp| -> Vec<ActionResult> {
+        plan.actions
+            .iter()
+            .map(|a| ActionResult {
+                action: a.clone(),
+                status: status.clone(),
+                started: at,
+                finished: at,
+            })
+            .collect()
+    };
+    if plan.dry_run {
+        return Outcome {
+            actions: not_run(ActionStatus::DryRun, started),
+            compensation: None,
+            refused: None,
+            success: true,
+            dry_run: true,
+            started,
+            finished: started,
+        };
+    }
+    if plan.unknown_action == UnknownActionPolicy::Refuse {
+        let missing = plan
+            .actions
+            .iter()
+            .chain(plan.compensation.iter())
+            .find(|a| !handlers.contains(a));
+        if let Some(a) = missing {
+            return Outcome {
+                actions: not_run(ActionStatus::NotRun, started),
+                compensation: None,
+                refused: Some(a.clone()),
+                success: false,
+                dry_run: false,
+                started,
+                finished: started,
+            };
+        }
+    }
+    let mut results = Vec::with_capacity(plan.actions.len());
+    let mut any_succeeded = false;
+    let mut failed = false;
+    for (i, action) in plan.actions.iter().enumerate() {
+        if failed {
+            let at = sleeper.now();
+            results.push(ActionResult {
+                action: action.clone(),
+                status: ActionStatus::NotRun,
+                started: at,
+                finished: at,
+            });
+            continue;
+        }
+        if i > 0 && plan.pause_millis > 0 {
+            sleeper.sleep(plan.pause_millis).await;
+        }
+        let r = run_one(action, plan, handlers, sleeper).await;
+        if r.status.is_failure() {
+            failed = true;
+        } else if r.status == ActionStatus::Succeeded {
+            any_succeeded = true;
+        }
+        results.push(r);
+    }
+    let compensation = match (&plan.compensation, failed && any_succeeded) {
+        (Some(c), true) => Some(run_one(c, plan, handlers, sleeper).await),
+        _ => None,
+    };
+    Outcome {
+        actions: results,
+        compensation,
+        refused: None,
+        success: !failed,
+        dry_run: false,
+        started,
+        finished: sleeper.now(),
+    }
+}
+
+async fn run_one<S: Sleeper + ?Sized>(
+    action: &ActionType,
+    plan: &Plan,
+    handlers: &Handlers,
+    sleeper: &S,
+) -> ActionResult {
+    let t0 = sleeper.now();
+    let status = match handlers.get(action) {
+        None => ActionStatus::SkippedNoHandler,
+        Some(h) => {
+            let work = h.run(action, plan);
+            let timer = sleeper.sleep(plan.action_timeout_millis);
+            match select(work, timer).await {
+                Either::Left((Ok(()), _)) => ActionStatus::Succeeded,
+                Either::Left((Err(msg), _)) => ActionStatus::Failed(msg),
+                Either::Right(((), _)) => ActionStatus::TimedOut,
+            }
+        }
+    };
+    let t1 = sleeper.now();
+    let late = t1.millis_since(t0) > i64::try_from(plan.action_timeout_millis).unwrap_or(i64::MAX);
+    let status = if late && status == ActionStatus::Succeeded {
+        ActionStatus::TimedOut
+    } else {
+        status
+    };
+    ActionResult {
+        action: action.clone(),
+        status,
+        started: t0,
+        finished: t1,
+    }
+}
