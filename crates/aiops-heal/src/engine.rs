@@ -599,3 +599,509 @@ impl HealingEngine {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::confidence::ConfidenceModel;
+    use crate::policy::{BlastRadius, RateLimit};
+    use crate::rule::Pattern;
+    use aiops_core::{Labels, Severity};
+
+    fn inc(id: &str, service: &str, sev: Severity) -> Incident {
+        Incident::from_summary(
+            id,
+            service,
+            sev,
+            Labels::from_pairs([("alertname", "HighLatency")]),
+            Timestamp::EPOCH,
+        )
+    }
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_secs(secs)
+    }
+    /// No safety limits, confidence always passes (threshold 0).
+    fn open_policy() -> crate::PolicyBuilder {
+        Policy::builder()
+            .cooldown_secs(0)
+            .global_rate(None)
+            .service_rate(None)
+            .max_concurrent(None)
+            .approval_actions([])
+            .circuit_breaker_failures(None)
+    }
+    fn rule(id: &str, pattern: Pattern, actions: &[ActionType]) -> Rule {
+        Rule::new(id, pattern, actions.iter().cloned())
+            .unwrap()
+            .with_threshold(0.0)
+            .unwrap()
+    }
+    fn engine(policy: Policy) -> HealingEngine {
+        let mut e = HealingEngine::new(policy);
+        e.add_rule(rule(
+            "api-restart",
+            Pattern::new().exact("service", "api"),
+            &[ActionType::RestartService],
+        ))
+        .unwrap();
+        e
+    }
+    fn exec_id(r: &AuditRecord) -> ExecutionId {
+        r.execution_id.unwrap()
+    }
+    fn reason(d: &Decision) -> &'static str {
+        match &d.verdict {
+            Verdict::Skip(r) => r.code(),
+            v => v.code(),
+        }
+    }
+
+    #[test]
+    fn matching_ties_go_to_the_first_rule_and_score_must_exceed_half() {
+        let mut e = HealingEngine::new(open_policy().build().unwrap());
+        let a = [ActionType::ClearCache];
+        e.add_rule(rule("first", Pattern::new().exact("service", "api"), &a))
+            .unwrap();
+        e.add_rule(rule("second", Pattern::new().exact("service", "api"), &a))
+            .unwrap();
+        // (1.0 + 0.8) / 2 = 0.9 < 1.0: the exact-only rules win
+        e.add_rule(rule(
+            "third",
+            Pattern::new()
+                .exact("service", "api")
+                .any_of("severity", ["high"]),
+            &a,
+        ))
+        .unwrap();
+        // exactly 0.5: (1 + 0) / 2, never matches
+        e.add_rule(rule(
+            "half",
+            Pattern::new()
+                .exact("service", "db")
+                .exact("alertname", "Nope"),
+            &a,
+        ))
+        .unwrap();
+        let d = e.decide(&inc("i", "api", Severity::High), t(0));
+        assert_eq!(d.rule_id.as_deref(), Some("first"));
+        assert_eq!(d.match_score, Some(1.0));
+        assert_eq!(
+            reason(&e.decide(&inc("i", "db", Severity::High), t(0))),
+            "no_rule"
+        );
+        assert_eq!(
+            e.add_rule(rule("first", Pattern::new().exact("x", "y"), &a)),
+            Err(HealError::DuplicateRule("first".into()))
+        );
+        // labels: alertname exact (1.0) + service miss (0) + severity any-of (0.8) = 0.6 > 0.5
+        e.add_rule(rule(
+            "by-label",
+            Pattern::new()
+                .exact("alertname", "HighLatency")
+                .exact("service", "zzz")
+                .any_of("severity", ["warning", "high"]),
+            &a,
+        ))
+        .unwrap();
+        let d = e.decide(&inc("i", "web", Severity::High), t(0));
+        assert_eq!(d.rule_id.as_deref(), Some("by-label"));
+        assert!((d.match_score.unwrap() - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hazard_article_engine_never_heals_at_its_default_threshold() {
+        let mut e = HealingEngine::new(Policy::article());
+        let r = Rule::new(
+            "r",
+            Pattern::new().exact("service", "api"),
+            [ActionType::RestartService],
+        )
+        .unwrap();
+        e.add_rule(r).unwrap();
+        // even with a perfect record, critical incidents get 0.72 < 0.8
+        for i in 0..50 {
+            let rec = e.handle_approved(&inc("i", "api", Severity::Critical), t(i));
+            assert!(rec.execution_id.is_none());
+        }
+        e.rules[0].stats.successes = 1_000;
+        let d = e.decide(&inc("i", "api", Severity::Critical), t(100));
+        match d.verdict {
+            Verdict::Skip(SkipReason::LowConfidence {
+                confidence,
+                threshold,
+            }) => {
+                assert!((confidence - 0.72).abs() < 1e-12);
+                assert_eq!(threshold, 0.8);
+            }
+            v => panic!("expected low confidence, got {v:?}"),
+        }
+        // the fix: the default model passes 0.8 with the same record
+        let mut fixed = engine(open_policy().build().unwrap());
+        fixed.rules[0].rule = fixed.rules[0].rule.clone().with_threshold(0.8).unwrap();
+        fixed.rules[0].stats.successes = 1_000;
+        let d = fixed.decide(&inc("i", "api", Severity::Critical), t(100));
+        assert_eq!(d.verdict, Verdict::Execute);
+    }
+
+    #[test]
+    fn cold_start_confidence_is_documented_and_recorded_with_inputs() {
+        let mut e = engine(open_policy().build().unwrap());
+        e.rules[0].rule = e.rules[0].rule.clone().with_threshold(0.5).unwrap();
+        let d = e.decide(&inc("i", "api", Severity::Critical), t(0));
+        let c = d.confidence.clone().unwrap();
+        assert!((c.value - crate::COLD_START_CONFIDENCE).abs() < 1e-15);
+        assert_eq!((c.successes, c.failures, c.threshold), (0, 0, 0.5));
+        assert_eq!(c.model, "beta_lower_bound");
+        assert_eq!(c.severity_factor, None);
+        assert!(matches!(
+            d.verdict,
+            Verdict::Skip(SkipReason::LowConfidence { threshold, .. }) if threshold == 0.5
+        ));
+        // the article model records its severity factor, info = 0.5
+        let mut a = engine(
+            open_policy()
+                .model(ConfidenceModel::Article)
+                .build()
+                .unwrap(),
+        );
+        a.rules[0].rule = a.rules[0].rule.clone().with_threshold(0.8).unwrap();
+        let d = a.decide(&inc("i", "api", Severity::Info), t(0));
+        let c = d.confidence.unwrap();
+        assert_eq!(c.severity_factor, Some(0.5));
+        assert!((c.value - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unknown_actions_are_refused_by_default_and_skipped_like_the_article_on_request() {
+        let mut e = HealingEngine::new(open_policy().build().unwrap());
+        let flush = ActionType::custom("flush_dns").unwrap();
+        e.add_rule(rule(
+            "r",
+            Pattern::new().exact("service", "api"),
+            &[ActionType::RestartService, flush.clone()],
+        ))
+        .unwrap();
+        e.set_available_actions([ActionType::RestartService]);
+        let d = e.decide(&inc("i", "api", Severity::High), t(0));
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::UnknownAction { action: flush })
+        );
+        let mut article = e.clone();
+        article.policy.unknown_action = UnknownActionPolicy::SkipLikeArticle;
+        assert_eq!(
+            article
+                .decide(&inc("i", "api", Severity::High), t(0))
+                .verdict,
+            Verdict::Execute
+        );
+    }
+
+    #[test]
+    fn circuit_breaker_opens_after_k_consecutive_failures_until_reset() {
+        let mut e = engine(
+            open_policy()
+                .circuit_breaker_failures(Some(2))
+                .build()
+                .unwrap(),
+        );
+        let i = inc("i", "api", Severity::High);
+        let r1 = e.handle(&i, t(0));
+        e.complete_simulated(exec_id(&r1), false, t(1)).unwrap();
+        let r2 = e.handle(&i, t(2));
+        e.complete_simulated(exec_id(&r2), false, t(3)).unwrap();
+        let d = e.decide(&i, t(4));
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::CircuitOpen {
+                consecutive_failures: 2,
+                limit: 2
+            })
+        );
+        assert_eq!(
+            e.reset_circuit("nope"),
+            Err(HealError::UnknownRule("nope".into()))
+        );
+        e.reset_circuit("api-restart").unwrap();
+        assert_eq!(e.decide(&i, t(5)).verdict, Verdict::Execute);
+        // a success in between resets the streak
+        let mut e = engine(
+            open_policy()
+                .circuit_breaker_failures(Some(2))
+                .build()
+                .unwrap(),
+        );
+        for (k, ok) in [false, true, false].into_iter().enumerate() {
+            let r = e.handle(&i, t(k as i64 * 10));
+            e.complete_simulated(exec_id(&r), ok, t(k as i64 * 10 + 1))
+                .unwrap();
+        }
+        assert_eq!(e.decide(&i, t(100)).verdict, Verdict::Execute);
+        assert_eq!(e.rule_stats("api-restart").unwrap().consecutive_failures, 1);
+    }
+
+    #[test]
+    fn cooldown_is_per_rule_and_service() {
+        let mut e = engine(open_policy().cooldown_secs(300).build().unwrap());
+        e.add_rule(rule(
+            "web-cache",
+            Pattern::new().exact("service", "web"),
+            &[ActionType::ClearCache],
+        ))
+        .unwrap();
+        let r = e.handle(&inc("a", "api", Severity::High), t(1_000));
+        e.complete_simulated(exec_id(&r), true, t(1_010)).unwrap();
+        let d = e.decide(&inc("b", "api", Severity::High), t(1_299));
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::Cooldown {
+                last_started: t(1_000),
+                until: t(1_300)
+            })
+        );
+        // another service is not cooling down
+        assert_eq!(
+            e.decide(&inc("c", "web", Severity::High), t(1_001)).verdict,
+            Verdict::Execute
+        );
+        assert_eq!(
+            e.decide(&inc("d", "api", Severity::High), t(1_300)).verdict,
+            Verdict::Execute
+        );
+    }
+
+    #[test]
+    fn rate_limits_global_and_per_service_over_a_rolling_window() {
+        let p = open_policy()
+            .global_rate(Some(RateLimit::new(3, 60).unwrap()))
+            .service_rate(Some(RateLimit::new(2, 60).unwrap()))
+            .build()
+            .unwrap();
+        let mut e = HealingEngine::new(p);
+        e.add_rule(rule(
+            "any",
+            Pattern::new().exact("alertname", "HighLatency"),
+            &[ActionType::ScaleOut],
+        ))
+        .unwrap();
+        let mut go = |id: &str, svc: &str, s: i64| {
+            let r = e.handle(&inc(id, svc, Severity::High), t(s));
+            if let Some(x) = r.execution_id {
+                e.complete_simulated(x, true, t(s)).unwrap();
+            }
+            match r.event {
+                AuditEvent::Decision(d) => reason(&d),
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(go("1", "a", 0), "execute");
+        assert_eq!(go("2", "a", 10), "execute");
+        assert_eq!(go("3", "a", 20), "rate_limited"); // per service: 2 in 60 s
+        assert_eq!(go("4", "b", 30), "execute");
+        assert_eq!(go("5", "c", 40), "rate_limited"); // global: 3 in 60 s
+        assert_eq!(go("6", "c", 60), "execute"); // the start at 0 left the window (0, 60]
+        assert_eq!(go("7", "a", 71), "execute"); // a's starts: 10 only in (11, 71]
+    }
+
+    #[test]
+    fn concurrency_counts_executions_in_flight() {
+        let mut e = engine(open_policy().max_concurrent(Some(1)).build().unwrap());
+        let r = e.handle(&inc("a", "api", Severity::High), t(0));
+        assert_eq!(e.in_flight(), 1);
+        let d = e.decide(&inc("b", "api", Severity::High), t(1));
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::Concurrency {
+                in_flight: 1,
+                max: 1
+            })
+        );
+        e.complete_simulated(exec_id(&r), true, t(2)).unwrap();
+        assert_eq!(
+            e.complete_simulated(exec_id(&r), true, t(2)).unwrap_err(),
+            HealError::AlreadyComplete(exec_id(&r).0)
+        );
+        assert_eq!(
+            e.decide(&inc("b", "api", Severity::High), t(3)).verdict,
+            Verdict::Execute
+        );
+    }
+
+    #[test]
+    fn blast_radius_limits_the_share_of_services_touched() {
+        let p = open_policy()
+            .blast_radius(Some(BlastRadius::new(0.2, 600, 10).unwrap()))
+            .build()
+            .unwrap();
+        let mut e = HealingEngine::new(p);
+        e.add_rule(rule(
+            "any",
+            Pattern::new().exact("alertname", "HighLatency"),
+            &[ActionType::ScaleOut],
+        ))
+        .unwrap();
+        for (k, s) in ["a", "b"].iter().enumerate() {
+            let r = e.handle(&inc("x", s, Severity::High), t(k as i64));
+            assert!(r.execution_id.is_some());
+        }
+        let d = e.decide(&inc("y", "c", Severity::High), t(10));
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::BlastRadius {
+                touched: 2,
+                max_services: 2
+            })
+        );
+        // a service already touched may be touched again
+        assert_eq!(
+            e.decide(&inc("y", "a", Severity::High), t(10)).verdict,
+            Verdict::Execute
+        );
+        assert_eq!(
+            e.decide(&inc("y", "c", Severity::High), t(601)).verdict,
+            Verdict::Execute
+        );
+    }
+
+    #[test]
+    fn approval_for_chosen_actions_and_below_a_confidence() {
+        let mut e = HealingEngine::new(Policy::builder().build().unwrap());
+        e.add_rule(rule(
+            "rb",
+            Pattern::new().exact("service", "api"),
+            &[ActionType::Rollback],
+        ))
+        .unwrap();
+        e.add_rule(
+            rule(
+                "rs",
+                Pattern::new().exact("service", "db"),
+                &[ActionType::RestartService],
+            )
+            .with_compensation(ActionType::DrainTraffic),
+        )
+        .unwrap();
+        let d = e.decide(&inc("i", "api", Severity::High), t(0));
+        assert_eq!(
+            d.verdict,
+            Verdict::ApprovalRequired(ApprovalReason::Action {
+                action: ActionType::Rollback
+            })
+        );
+        assert!(d.plan_to_execute().is_none() && d.plan.is_some());
+        // the compensating action is gated too
+        assert_eq!(
+            e.decide(&inc("i", "db", Severity::High), t(0)).verdict,
+            Verdict::ApprovalRequired(ApprovalReason::Action {
+                action: ActionType::DrainTraffic
+            })
+        );
+        let rec = e.handle_approved(&inc("i", "api", Severity::High), t(0));
+        let AuditEvent::Decision(d) = &rec.event else {
+            unreachable!()
+        };
+        assert!(d.approved && d.verdict == Verdict::Execute && rec.execution_id.is_some());
+        // approval below a confidence
+        let mut e = engine(open_policy().approval_below(Some(0.5)).build().unwrap());
+        let d = e.decide(&inc("i", "api", Severity::High), t(0));
+        assert!(matches!(
+            d.verdict,
+            Verdict::ApprovalRequired(ApprovalReason::LowConfidence { below, .. }) if below == 0.5
+        ));
+        e.rules[0].stats.successes = 10;
+        assert_eq!(
+            e.decide(&inc("i", "api", Severity::High), t(0)).verdict,
+            Verdict::Execute
+        );
+    }
+
+    #[test]
+    fn shadow_mode_until_n_confirmed_successes() {
+        let mut e = engine(open_policy().shadow_until_successes(2).build().unwrap());
+        let i = inc("i", "api", Severity::High);
+        let r = e.handle(&i, t(0));
+        let AuditEvent::Decision(d) = &r.event else {
+            unreachable!()
+        };
+        assert_eq!(
+            d.verdict,
+            Verdict::Skip(SkipReason::Shadow {
+                confirmed_successes: 0,
+                required: 2
+            })
+        );
+        assert_eq!(e.in_flight(), 0);
+        let id = exec_id(&r);
+        assert_eq!(
+            e.complete_simulated(id, true, t(1)).unwrap_err(),
+            HealError::NotExecuted(id.0)
+        );
+        e.record_feedback(id, Feedback::Success, t(1)).unwrap();
+        let r2 = e.handle(&i, t(2));
+        e.record_feedback(exec_id(&r2), Feedback::Failure, t(3))
+            .unwrap();
+        assert_eq!(e.decide(&i, t(4)).skip_reason().unwrap().code(), "shadow");
+        e.record_feedback(exec_id(&r2), Feedback::Success, t(5))
+            .unwrap();
+        assert_eq!(e.rule_stats("api-restart").unwrap().successes, 2);
+        assert_eq!(e.rule_stats("api-restart").unwrap().failures, 0);
+        assert_eq!(e.decide(&i, t(6)).verdict, Verdict::Execute);
+    }
+
+    #[test]
+    fn feedback_corrects_counts_once_per_execution() {
+        let mut e = engine(open_policy().build().unwrap());
+        let i = inc("i", "api", Severity::High);
+        let r = e.handle(&i, t(0));
+        let id = exec_id(&r);
+        e.complete_simulated(id, true, t(1)).unwrap();
+        assert_eq!(e.rule_stats("api-restart").unwrap().successes, 1);
+        // the incident did not resolve after all
+        let fb = e.record_feedback(id, Feedback::Failure, t(100)).unwrap();
+        assert!(matches!(
+            fb.event,
+            AuditEvent::Feedback {
+                previous: Some(true),
+                ..
+            }
+        ));
+        let s = e.rule_stats("api-restart").unwrap();
+        assert_eq!((s.successes, s.failures), (0, 1));
+        e.record_feedback(id, Feedback::Failure, t(101)).unwrap();
+        let s = e.rule_stats("api-restart").unwrap();
+        assert_eq!((s.successes, s.failures), (0, 1));
+        assert_eq!(
+            e.record_feedback(ExecutionId(99), Feedback::Success, t(0))
+                .unwrap_err(),
+            HealError::UnknownExecution(99)
+        );
+        // feedback before the outcome stays the counted outcome
+        let r = e.handle(&i, t(200));
+        e.record_feedback(exec_id(&r), Feedback::Success, t(201))
+            .unwrap();
+        e.complete_simulated(exec_id(&r), false, t(202)).unwrap();
+        let s = e.rule_stats("api-restart").unwrap();
+        assert_eq!((s.successes, s.failures, s.consecutive_failures), (1, 1, 1));
+        assert_eq!(r.seq + 2, 5 + 1);
+    }
+
+    #[test]
+    fn dry_run_is_a_mode_not_a_reason() {
+        let mut e = engine(open_policy().dry_run(true).build().unwrap());
+        let r = e.handle(&inc("i", "api", Severity::High), t(0));
+        let AuditEvent::Decision(d) = &r.event else {
+            unreachable!()
+        };
+        assert!(d.dry_run && d.verdict == Verdict::Execute);
+        assert!(d.plan_to_execute().unwrap().dry_run);
+        let done = e.complete_simulated(exec_id(&r), true, t(9)).unwrap();
+        assert!(matches!(
+            done.event,
+            AuditEvent::Completed {
+                dry_run: true,
+                success: true,
+                ..
+            }
+        ));
+    }
+}

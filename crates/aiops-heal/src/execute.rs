@@ -300,3 +300,191 @@ async fn run_one<S: Sleeper + ?Sized>(
         finished: t1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+    /// Time moves only when a sleep is polled.
+    #[derive(Default)]
+    struct FakeClock {
+        millis: AtomicI64,
+        sleeps: std::sync::Mutex<Vec<u64>>,
+    }
+    impl Sleeper for FakeClock {
+        fn now(&self) -> Timestamp {
+            Timestamp::from_millis(self.millis.load(Ordering::SeqCst))
+        }
+        fn sleep(&self, millis: u64) -> BoxFuture<'_, ()> {
+            Box::pin(async move {
+                self.sleeps.lock().unwrap().push(millis);
+                self.millis.fetch_add(millis as i64, Ordering::SeqCst);
+            })
+        }
+    }
+
+    /// A handler taking `work_millis` of fake time, then answering `ok`, counting calls.
+    fn handler(
+        clock: &Arc<FakeClock>,
+        calls: &Arc<AtomicUsize>,
+        work_millis: u64,
+        ok: bool,
+    ) -> impl ActionHandler + 'static {
+        let clock = Arc::clone(clock);
+        let calls = Arc::clone(calls);
+        move |a: &ActionType, _: &Plan| -> HandlerFuture<'static> {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let clock = Arc::clone(&clock);
+            let name = a.to_string();
+            Box::pin(async move {
+                clock.millis.fetch_add(work_millis as i64, Ordering::SeqCst);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("{name} failed"))
+                }
+            })
+        }
+    }
+
+    fn plan(actions: Vec<ActionType>) -> Plan {
+        Plan::new("r", "i", Some("api".into()), actions)
+    }
+
+    #[test]
+    fn runs_in_order_with_pauses_and_clock_times() {
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        h.insert(ActionType::ClearCache, handler(&clock, &calls, 1_000, true));
+        h.insert(ActionType::ScaleOut, handler(&clock, &calls, 2_000, true));
+        let out = block_on(execute(
+            &plan(vec![ActionType::ClearCache, ActionType::ScaleOut]),
+            &h,
+            clock.as_ref(),
+        ));
+        assert!(out.success && !out.dry_run);
+        // 1 s work, 5 s pause, 2 s work
+        assert_eq!(out.actions[0].duration_millis(), 1_000);
+        assert_eq!(out.actions[1].started, Timestamp::from_millis(6_000));
+        assert_eq!(out.finished, Timestamp::from_millis(8_000));
+        assert_eq!(*clock.sleeps.lock().unwrap(), vec![5_000]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn stops_at_first_failure_and_compensates_only_after_a_success() {
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let comp = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        h.insert(ActionType::ClearCache, handler(&clock, &calls, 10, true));
+        h.insert(ActionType::ScaleOut, handler(&clock, &calls, 10, false));
+        h.insert(
+            ActionType::RestartService,
+            handler(&clock, &calls, 10, true),
+        );
+        h.insert(ActionType::Rollback, handler(&clock, &comp, 10, true));
+        let mut p = plan(vec![
+            ActionType::ClearCache,
+            ActionType::ScaleOut,
+            ActionType::RestartService,
+        ]);
+        p.compensation = Some(ActionType::Rollback);
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert!(!out.success);
+        assert_eq!(out.actions[0].status, ActionStatus::Succeeded);
+        assert_eq!(
+            out.actions[1].status,
+            ActionStatus::Failed("scale_out failed".into())
+        );
+        assert_eq!(out.actions[2].status, ActionStatus::NotRun);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(out.compensation.unwrap().status, ActionStatus::Succeeded);
+        assert_eq!(comp.load(Ordering::SeqCst), 1);
+        // first step fails: nothing to undo
+        let mut p = plan(vec![ActionType::ScaleOut, ActionType::ClearCache]);
+        p.compensation = Some(ActionType::Rollback);
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert!(!out.success && out.compensation.is_none());
+        assert_eq!(comp.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn per_action_timeout() {
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        // never completes
+        h.insert(
+            ActionType::ScaleOut,
+            |_: &ActionType, _: &Plan| -> HandlerFuture<'static> {
+                Box::pin(futures::future::pending())
+            },
+        );
+        // completes, but after the timeout on the injected clock
+        h.insert(ActionType::ClearCache, handler(&clock, &calls, 3_000, true));
+        let mut p = plan(vec![ActionType::ScaleOut]);
+        p.action_timeout_millis = 2_000;
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert_eq!(out.actions[0].status, ActionStatus::TimedOut);
+        assert_eq!(out.actions[0].duration_millis(), 2_000);
+        p.actions = vec![ActionType::ClearCache];
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert_eq!(out.actions[0].status, ActionStatus::TimedOut);
+        assert!(!out.success);
+    }
+
+    #[test]
+    fn unknown_action_refused_before_anything_runs_or_skipped_like_the_article() {
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        h.insert(
+            ActionType::RestartService,
+            handler(&clock, &calls, 10, true),
+        );
+        let flush = ActionType::custom("flush_dns").unwrap();
+        let mut p = plan(vec![ActionType::RestartService, flush.clone()]);
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert_eq!(out.refused, Some(flush.clone()));
+        assert!(!out.success);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        // Hazard: the article skips it and calls the plan a success.
+        p.unknown_action = UnknownActionPolicy::SkipLikeArticle;
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert!(out.success);
+        assert_eq!(out.actions[1].status, ActionStatus::SkippedNoHandler);
+        let only_unknown = Plan {
+            actions: vec![flush],
+            ..p
+        };
+        let out = block_on(execute(&only_unknown, &h, clock.as_ref()));
+        assert!(
+            out.success,
+            "the article counts a plan that did nothing as a success"
+        );
+    }
+
+    #[test]
+    fn dry_run_calls_no_handler() {
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        h.insert(
+            ActionType::RestartService,
+            handler(&clock, &calls, 10, true),
+        );
+        let mut p = plan(vec![ActionType::RestartService, ActionType::RestartService]);
+        p.dry_run = true;
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert!(out.dry_run && out.success);
+        assert!(out.actions.iter().all(|a| a.status == ActionStatus::DryRun));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(clock.sleeps.lock().unwrap().is_empty());
+        assert!(format!("{h:?}").contains("restart_service"));
+    }
+}
