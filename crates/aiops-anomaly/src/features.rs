@@ -1,0 +1,220 @@
+//! The article's features: value, short and long moving averages, short rolling standard deviation.
+
+use aiops_core::stats::RunningStats;
+use std::collections::VecDeque;
+
+use crate::error::{Result, invalid};
+
+/// Names of the four features, in order.
+pub const FEATURE_NAMES: [&str; 4] = ["value", "ma_5", "ma_15", "std_5"];
+
+/// Window lengths of the article's features (defaults 5, 15, 5).
+///
+/// `std` uses `ddof = 1`, as pandas' `rolling(w).std()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FeatureConfig {
+    short_ma: usize,
+    long_ma: usize,
+    std_window: usize,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        Self {
+            short_ma: 5,
+            long_ma: 15,
+            std_window: 5,
+        }
+    }
+}
+
+impl FeatureConfig {
+    /// Window lengths for the short mean, the long mean and the standard deviation.
+    ///
+    /// Errors unless both means have windows of at least 1 and the standard deviation at least 2.
+    pub fn try_new(short_ma: usize, long_ma: usize, std_window: usize) -> Result<Self> {
+        if short_ma == 0 {
+            return Err(invalid("short_ma", short_ma, "must be at least 1"));
+        }
+        if long_ma == 0 {
+            return Err(invalid("long_ma", long_ma, "must be at least 1"));
+        }
+        if std_window < 2 {
+            return Err(invalid(
+                "std_window",
+                std_window,
+                "must be at least 2 (ddof = 1)",
+            ));
+        }
+        Ok(Self {
+            short_ma,
+            long_ma,
+            std_window,
+        })
+    }
+    /// The longest window: the number of points before the first feature row.
+    pub fn warmup(&self) -> usize {
+        self.short_ma.max(self.long_ma).max(self.std_window)
+    }
+    /// A fresh rolling window for one metric.
+    pub fn window(&self) -> FeatureWindow {
+        FeatureWindow {
+            config: *self,
+            buf: VecDeque::with_capacity(self.warmup()),
+            short: RunningStats::new(),
+            long: RunningStats::new(),
+            std: RunningStats::new(),
+            pushed: 0,
+        }
+    }
+    /// Features of a whole series: one entry per input point, `None` until every window is full
+    /// (the first `warmup() - 1` points, the rows pandas' `dropna()` removes) and for non-finite
+    /// values, which are skipped without entering the windows.
+    pub fn extract(&self, values: &[f64]) -> Vec<Option<[f64; 4]>> {
+        let mut w = self.window();
+        values.iter().map(|&v| w.push(v)).collect()
+    }
+}
+
+/// The rolling state of one metric's features: O(1) per point, at most `warmup()` values kept.
+///
+/// ```
+/// use aiops_anomaly::FeatureConfig;
+/// let mut w = FeatureConfig::default().window();
+/// let mut last = None;
+/// for i in 1..=15 {
+///     last = w.push(f64::from(i));
+/// }
+/// let [value, ma_5, ma_15, std_5] = last.unwrap();
+/// assert_eq!((value, ma_5, ma_15), (15.0, 13.0, 8.0));
+/// assert!((std_5 - 2.5f64.sqrt()).abs() < 1e-12); // sample std of 11..=15
+/// ```
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FeatureWindow {
+    config: FeatureConfig,
+    buf: VecDeque<f64>,
+    short: RunningStats,
+    long: RunningStats,
+    std: RunningStats,
+    pushed: u64,
+}
+
+impl FeatureWindow {
+    /// Adds a value; returns `[value, ma_short, ma_long, std]` once every window is full.
+    /// Non-finite values are skipped (state untouched) and return `None`.
+    pub fn push(&mut self, v: f64) -> Option<[f64; 4]> {
+        if !v.is_finite() {
+            return None;
+        }
+        let cap = self.config.warmup();
+        let n = self.buf.len();
+        // Values leaving each window: the one `w` places back from the new end.
+        if n >= self.config.short_ma {
+            self.short.remove(self.buf[n - self.config.short_ma]);
+        }
+        if n >= self.config.long_ma {
+            self.long.remove(self.buf[n - self.config.long_ma]);
+        }
+        if n >= self.config.std_window {
+            self.std.remove(self.buf[n - self.config.std_window]);
+        }
+        if n == cap {
+            self.buf.pop_front();
+        }
+        self.buf.push_back(v);
+        self.short.push(v);
+        self.long.push(v);
+        self.std.push(v);
+        self.pushed += 1;
+        // Rebuild the accumulators from the buffer now and then so rounding from removals
+        // cannot accumulate over long streams.
+        if self.pushed.is_multiple_of(4096) {
+            self.rebuild();
+        }
+        self.current()
+    }
+
+    fn rebuild(&mut self) {
+        let n = self.buf.len();
+        let acc = |w: usize| {
+            let mut s = RunningStats::new();
+            for &x in self.buf.iter().skip(n.saturating_sub(w)) {
+                s.push(x);
+            }
+            s
+        };
+        self.short = acc(self.config.short_ma);
+        self.long = acc(self.config.long_ma);
+        self.std = acc(self.config.std_window);
+    }
+
+    /// The current feature row, `None` during warm-up.
+    pub fn current(&self) -> Option<[f64; 4]> {
+        if self.buf.len() < self.config.warmup() {
+            return None;
+        }
+        Some([
+            *self.buf.back()?,
+            self.short.mean()?,
+            self.long.mean()?,
+            self.std.std_dev()?,
+        ])
+    }
+
+    /// The configuration this window follows.
+    pub fn config(&self) -> FeatureConfig {
+        self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct O(w) computation, as pandas does it.
+    fn naive(values: &[f64], i: usize) -> [f64; 4] {
+        let mean = |w: usize| values[i + 1 - w..=i].iter().sum::<f64>() / w as f64;
+        let m5 = mean(5);
+        let var = values[i - 4..=i]
+            .iter()
+            .map(|x| (x - m5).powi(2))
+            .sum::<f64>()
+            / 4.0;
+        [values[i], m5, mean(15), var.sqrt()]
+    }
+
+    #[test]
+    fn matches_direct_rolling_computation() {
+        let values: Vec<f64> = (0..10_000)
+            .map(|i| 1e6 + f64::from((i * 37) % 101) * 0.5)
+            .collect();
+        let feats = FeatureConfig::default().extract(&values);
+        assert!(feats[..14].iter().all(Option::is_none));
+        for (i, f) in feats.iter().enumerate().skip(14) {
+            let got = f.unwrap();
+            let want = naive(&values, i);
+            for k in 0..4 {
+                assert!(
+                    (got[k] - want[k]).abs() < 1e-6,
+                    "i={i} k={k} {got:?} {want:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn skips_non_finite_and_validates() {
+        let mut w = FeatureConfig::default().window();
+        for i in 0..15 {
+            w.push(f64::from(i));
+        }
+        let before = w.current();
+        assert_eq!(w.push(f64::NAN), None);
+        assert_eq!(w.current(), before);
+        assert!(FeatureConfig::try_new(5, 15, 1).is_err());
+        assert!(FeatureConfig::try_new(0, 15, 5).is_err());
+        assert_eq!(FeatureConfig::try_new(3, 4, 2).unwrap().warmup(), 4);
+    }
+}
