@@ -1,1 +1,16 @@
 #![doc = include_str!("../README.md")]
+
+mod error;
+mod metrics;
+mod series;
+mod storm;
+mod topology;
+
+pub use error::{Result, SimError};
+pub use metrics::{
+    IncidentMetrics, METRICS, MINUTES_AFTER, MINUTES_BEFORE, ServiceMetric, incident_metrics,
+    try_incident_metrics,
+};
+pub use series::{AnomalyKind, AnomalyWindow, LabelledSeries, SeriesSpec, labelled_series};
+pub use storm::{InjectedIncident, MAX_INCIDENTS, MAX_NOISE_ALERTS, Storm, StormSpec, storm};
+pub use topology::{MAX_SERVICES, MIN_SERVICES, Topology, topology};
