@@ -1,0 +1,523 @@
+//! Property tests: whatever the sequence of incidents, outcomes and feedback, no recorded
+//! execution violates a policy, and dry run never calls a handler.
+//!
+//! The checker below is independent of the engine's policy code: it replays the audit log
+//! (decisions, completions, feedback) with brute-force scans over all earlier records.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+use aiops_core::{Incident, Labels, Severity, Timestamp};
+use aiops_heal::{
+    ActionType, AuditEvent, AuditRecord, BlastRadius, ConfidenceModel, Feedback, HandlerFuture,
+    Handlers, HealingEngine, Pattern, Plan, Policy, RateLimit, Rule, Sleeper, Verdict, execute,
+};
+use futures::future::BoxFuture;
+use proptest::prelude::*;
+
+const SERVICES: [&str; 5] = ["api", "db", "cache", "web", "queue"];
+const TOTAL_SERVICES: u32 = 5;
+
+#[derive(Debug, Clone)]
+struct Params {
+    dry_run: bool,
+    article: bool,
+    cooldown: u64,
+    global: Option<(u32, u64)>,
+    per_service: Option<(u32, u64)>,
+    concurrent: Option<u32>,
+    approval_rollback: bool,
+    approval_below: Option<f64>,
+    blast: Option<(f64, u64)>,
+    circuit: Option<u32>,
+    shadow: u32,
+    thresholds: [f64; 4],
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Incident {
+        service: usize,
+        severity: usize,
+        team: bool,
+        approved: bool,
+        dt: i64,
+    },
+    Complete {
+        pick: usize,
+        success: bool,
+        dt: i64,
+    },
+    Feedback {
+        pick: usize,
+        success: bool,
+    },
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    (
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![Just(0u64), Just(30), Just(120)],
+        ),
+        (
+            proptest::option::of((0u32..5, 30u64..400)),
+            proptest::option::of((0u32..3, 30u64..400)),
+            proptest::option::of(0u32..3),
+        ),
+        (
+            any::<bool>(),
+            proptest::option::of(0.0f64..1.0),
+            proptest::option::of((0.0f64..=1.0, 30u64..400)),
+            proptest::option::of(1u32..4),
+            0u32..3,
+        ),
+        proptest::array::uniform4(prop_oneof![Just(0.0f64), Just(0.02), Just(0.3), Just(0.6)]),
+    )
+        .prop_map(
+            |(
+                (dry_run, article, cooldown),
+                (global, per_service, concurrent),
+                (approval_rollback, approval_below, blast, circuit, shadow),
+                thresholds,
+            )| Params {
+                dry_run,
+                article,
+                cooldown,
+                global,
+                per_service,
+                concurrent,
+                approval_rollback,
+                approval_below,
+                blast,
+                circuit,
+                shadow,
+                thresholds,
+            },
+        )
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0usize..5, 0usize..5, any::<bool>(), prop::bool::weighted(0.2), 0i64..60).prop_map(
+            |(service, severity, team, approved, dt)| Op::Incident { service, severity, team, approved, dt }
+        ),
+        3 => (any::<usize>(), prop::bool::weighted(0.7), 0i64..60)
+            .prop_map(|(pick, success, dt)| Op::Complete { pick, success, dt }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, success)| Op::Feedback { pick, success }),
+    ]
+}
+
+fn build(p: &Params) -> HealingEngine {
+    let mut b = Policy::builder()
+        .dry_run(p.dry_run)
+        .model(if p.article {
+            ConfidenceModel::Article
+        } else {
+            ConfidenceModel::default()
+        })
+        .cooldown_secs(p.cooldown)
+        .global_rate(p.global.map(|(m, w)| RateLimit::new(m, w).unwrap()))
+        .service_rate(p.per_service.map(|(m, w)| RateLimit::new(m, w).unwrap()))
+        .max_concurrent(p.concurrent)
+        .approval_below(p.approval_below)
+        .blast_radius(
+            p.blast
+                .map(|(s, w)| BlastRadius::new(s, w, TOTAL_SERVICES).unwrap()),
+        )
+        .circuit_breaker_failures(p.circuit)
+        .shadow_until_successes(p.shadow);
+    b = if p.approval_rollback {
+        b.approval_actions([ActionType::Rollback])
+    } else {
+        b.approval_actions([])
+    };
+    let mut e = HealingEngine::new(b.build().unwrap());
+    let rules = [
+        Rule::new(
+            "api-restart",
+            Pattern::new().exact("service", "api"),
+            [ActionType::RestartService],
+        ),
+        Rule::new(
+            "db-rollback",
+            Pattern::new()
+                .exact("service", "db")
+                .any_of("severity", ["critical", "high"]),
+            [ActionType::ClearCache, ActionType::Rollback],
+        ),
+        Rule::new(
+            "team-scale",
+            Pattern::new()
+                .exact("team", "web")
+                .any_of("service", ["web", "cache", "queue"]),
+            [ActionType::ScaleOut],
+        ),
+        Rule::new(
+            "critical-drain",
+            Pattern::new().exact("severity", "critical"),
+            [ActionType::DrainTraffic],
+        ),
+    ];
+    for (r, th) in rules.into_iter().zip(p.thresholds) {
+        e.add_rule(r.unwrap().with_threshold(th).unwrap()).unwrap();
+    }
+    e
+}
+
+struct Clock(AtomicI64);
+impl Sleeper for Clock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+    fn sleep(&self, millis: u64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.0.fetch_add(millis as i64, Ordering::SeqCst);
+        })
+    }
+}
+
+fn counting_handlers(calls: &Arc<AtomicUsize>) -> Handlers {
+    let mut h = Handlers::new();
+    for a in ActionType::BUILT_IN {
+        let calls = Arc::clone(calls);
+        h.insert(
+            a,
+            move |_: &ActionType, _: &Plan| -> HandlerFuture<'static> {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async { Ok(()) })
+            },
+        );
+    }
+    h
+}
+
+/// Independent confidence formulas (written from the docs, not calling the crate).
+fn confidence(article: bool, s: u64, f: u64, sev: Severity) -> f64 {
+    if article {
+        let factor = match sev {
+            Severity::Critical => 0.9,
+            Severity::High => 0.8,
+            Severity::Medium => 0.7,
+            Severity::Low => 0.6,
+            _ => 0.5,
+        };
+        let rate = if s + f == 0 {
+            0.0
+        } else {
+            s as f64 / (s + f) as f64
+        };
+        ((0.5 + 0.3 * rate) * factor).min(1.0)
+    } else {
+        let (a, b) = (1.0 + s as f64, 1.0 + f as f64);
+        let n = a + b;
+        (a / n - 1.645 * (a * b / (n * n * (n + 1.0))).sqrt()).clamp(0.0, 1.0)
+    }
+}
+
+/// Brute-force check of the whole log. Returns the first violation.
+fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
+    struct Exec {
+        at: i64,
+        rule: String,
+        service: String,
+        id: u64,
+        seq: u64,
+    }
+    let mut execs: Vec<Exec> = Vec::new();
+    let mut completed: HashMap<u64, u64> = HashMap::new(); // id -> seq of completion
+    let mut completions: Vec<(u64, String, bool)> = Vec::new(); // (seq, rule, success)
+    let mut counted: HashMap<u64, (String, bool)> = HashMap::new();
+    let mut rule_of: HashMap<u64, String> = HashMap::new();
+    let mut n_exec = 0;
+    for rec in log {
+        let now = rec.at.as_millis();
+        match &rec.event {
+            AuditEvent::Decision(d) => {
+                if d.dry_run != p.dry_run {
+                    return Err(format!("seq {}: dry-run flag {}", rec.seq, d.dry_run));
+                }
+                if let Some(id) = rec.execution_id {
+                    rule_of.insert(id.0, d.rule_id.clone().unwrap());
+                }
+                if d.verdict != Verdict::Execute {
+                    continue;
+                }
+                n_exec += 1;
+                let rule = d.rule_id.clone().ok_or("execute without a rule")?;
+                let service = d.service.clone().unwrap_or_default();
+                let plan = d.plan.as_ref().ok_or("execute without a plan")?;
+                if plan.dry_run != p.dry_run {
+                    return Err(format!("seq {}: plan dry-run flag", rec.seq));
+                }
+                let earlier = |w: u64| {
+                    execs
+                        .iter()
+                        .filter(move |e| e.at > now - (w as i64) * 1000 && e.at <= now)
+                };
+                // cooldown per (rule, service)
+                if let Some(e) = execs.iter().find(|e| {
+                    e.rule == rule && e.service == service && now - e.at < p.cooldown as i64 * 1000
+                }) {
+                    return Err(format!(
+                        "seq {}: cooldown, last start seq {}",
+                        rec.seq, e.seq
+                    ));
+                }
+                if let Some((max, w)) = p.global {
+                    let n = earlier(w).count() as u32;
+                    if n >= max {
+                        return Err(format!("seq {}: global rate {n} >= {max}", rec.seq));
+                    }
+                }
+                if let Some((max, w)) = p.per_service {
+                    let n = earlier(w).filter(|e| e.service == service).count() as u32;
+                    if n >= max {
+                        return Err(format!("seq {}: service rate {n} >= {max}", rec.seq));
+                    }
+                }
+                if let Some(max) = p.concurrent {
+                    let n = execs
+                        .iter()
+                        .filter(|e| completed.get(&e.id).is_none_or(|&s| s > rec.seq))
+                        .count() as u32;
+                    if n >= max {
+                        return Err(format!("seq {}: {n} in flight >= {max}", rec.seq));
+                    }
+                }
+                if let Some((share, w)) = p.blast {
+                    let mut touched: HashSet<&str> =
+                        earlier(w).map(|e| e.service.as_str()).collect();
+                    touched.insert(&service);
+                    let allowed = (share * f64::from(TOTAL_SERVICES) + 1e-9).floor() as usize;
+                    if touched.len() > allowed {
+                        return Err(format!(
+                            "seq {}: blast radius {} > {allowed}",
+                            rec.seq,
+                            touched.len()
+                        ));
+                    }
+                }
+                let mut streak = 0;
+                for (_, r, ok) in &completions {
+                    if *r == rule {
+                        streak = if *ok { 0 } else { streak + 1 };
+                    }
+                }
+                if let Some(k) = p.circuit {
+                    if streak >= k {
+                        return Err(format!("seq {}: circuit, {streak} failures", rec.seq));
+                    }
+                }
+                let succ = counted.values().filter(|(r, ok)| *r == rule && *ok).count() as u64;
+                let fail = counted
+                    .values()
+                    .filter(|(r, ok)| *r == rule && !*ok)
+                    .count() as u64;
+                if succ < u64::from(p.shadow) {
+                    return Err(format!("seq {}: shadow, {succ} successes", rec.seq));
+                }
+                let c = d.confidence.as_ref().ok_or("no confidence")?;
+                let conf = confidence(p.article, succ, fail, c.severity);
+                if (conf - c.value).abs() > 1e-9 {
+                    return Err(format!("seq {}: confidence {} vs {conf}", rec.seq, c.value));
+                }
+                if conf < c.threshold {
+                    return Err(format!("seq {}: confidence {conf} < threshold", rec.seq));
+                }
+                if !d.approved {
+                    let gated = plan
+                        .actions
+                        .iter()
+                        .chain(plan.compensation.iter())
+                        .any(|a| p.approval_rollback && *a == ActionType::Rollback);
+                    if gated {
+                        return Err(format!("seq {}: rollback without approval", rec.seq));
+                    }
+                    if p.approval_below.is_some_and(|b| conf < b) {
+                        return Err(format!("seq {}: low confidence without approval", rec.seq));
+                    }
+                }
+                execs.push(Exec {
+                    at: now,
+                    rule,
+                    service,
+                    id: rec.execution_id.ok_or("execute without id")?.0,
+                    seq: rec.seq,
+                });
+            }
+            AuditEvent::Completed {
+                rule_id, success, ..
+            } => {
+                let id = rec.execution_id.unwrap().0;
+                if completed.insert(id, rec.seq).is_some() {
+                    return Err(format!("execution {id} completed twice"));
+                }
+                completions.push((rec.seq, rule_id.clone(), *success));
+                counted.entry(id).or_insert((rule_id.clone(), *success));
+            }
+            AuditEvent::Feedback { feedback, .. } => {
+                let id = rec.execution_id.unwrap().0;
+                counted.insert(id, (rule_of[&id].clone(), *feedback == Feedback::Success));
+            }
+            _ => return Err("unexpected event".into()),
+        }
+    }
+    Ok(n_exec)
+}
+
+fn run(p: &Params, ops: &[Op]) -> (Vec<AuditRecord>, usize) {
+    let mut e = build(p);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let handlers = counting_handlers(&calls);
+    let clock = Clock(AtomicI64::new(0));
+    let mut log = Vec::new();
+    let mut in_flight: Vec<aiops_heal::ExecutionId> = Vec::new();
+    let mut all_ids: Vec<aiops_heal::ExecutionId> = Vec::new();
+    let mut now = 1_000_000i64;
+    for (k, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Incident {
+                service,
+                severity,
+                team,
+                approved,
+                dt,
+            } => {
+                now += dt;
+                let mut labels = Labels::new();
+                if team {
+                    labels.insert("team", "web");
+                }
+                let inc = Incident::from_summary(
+                    format!("inc-{k}"),
+                    SERVICES[service],
+                    Severity::ALL[severity],
+                    labels,
+                    Timestamp::from_secs(now),
+                );
+                let rec = if approved {
+                    e.handle_approved(&inc, Timestamp::from_secs(now))
+                } else {
+                    e.handle(&inc, Timestamp::from_secs(now))
+                };
+                if let AuditEvent::Decision(d) = &rec.event {
+                    if let Some(plan) = d.plan_to_execute() {
+                        let before = calls.load(Ordering::SeqCst);
+                        let out = futures::executor::block_on(execute(plan, &handlers, &clock));
+                        let after = calls.load(Ordering::SeqCst);
+                        if p.dry_run {
+                            assert_eq!(before, after, "dry run called a handler");
+                            assert!(out.dry_run);
+                        } else {
+                            assert!(after > before);
+                        }
+                        in_flight.push(rec.execution_id.unwrap());
+                    }
+                }
+                if let Some(id) = rec.execution_id {
+                    all_ids.push(id);
+                }
+                log.push(rec);
+            }
+            Op::Complete { pick, success, dt } => {
+                now += dt;
+                if !in_flight.is_empty() {
+                    let id = in_flight.remove(pick % in_flight.len());
+                    log.push(
+                        e.complete_simulated(id, success, Timestamp::from_secs(now))
+                            .unwrap(),
+                    );
+                }
+            }
+            Op::Feedback { pick, success } => {
+                if !all_ids.is_empty() {
+                    let id = all_ids[pick % all_ids.len()];
+                    let fb = if success {
+                        Feedback::Success
+                    } else {
+                        Feedback::Failure
+                    };
+                    log.push(
+                        e.record_feedback(id, fb, Timestamp::from_secs(now))
+                            .unwrap(),
+                    );
+                }
+            }
+        }
+    }
+    (log, calls.load(Ordering::SeqCst))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn no_policy_is_ever_violated(p in params(), ops in prop::collection::vec(op(), 1..120)) {
+        let (log, calls) = run(&p, &ops);
+        for (i, r) in log.iter().enumerate() {
+            prop_assert_eq!(r.seq, i as u64);
+        }
+        let checked = check(&p, &log);
+        prop_assert!(checked.is_ok(), "{:?}", checked);
+        if p.dry_run {
+            prop_assert_eq!(calls, 0);
+        }
+    }
+}
+
+/// The checker is not vacuous: it catches a log where policies were ignored.
+#[test]
+fn checker_catches_violations() {
+    let p = Params {
+        dry_run: false,
+        article: false,
+        cooldown: 0,
+        global: None,
+        per_service: None,
+        concurrent: None,
+        approval_rollback: false,
+        approval_below: None,
+        blast: None,
+        circuit: None,
+        shadow: 0,
+        thresholds: [0.0; 4],
+    };
+    let ops: Vec<Op> = (0..4)
+        .map(|_| Op::Incident {
+            service: 0,
+            severity: 3,
+            team: false,
+            approved: false,
+            dt: 1,
+        })
+        .collect();
+    let (log, calls) = run(&p, &ops);
+    assert_eq!(check(&p, &log), Ok(4));
+    assert_eq!(calls, 4);
+    // The same log judged under stricter policies shows violations.
+    let strict = Params {
+        concurrent: Some(2),
+        ..p.clone()
+    };
+    assert!(check(&strict, &log).unwrap_err().contains("in flight"));
+    let strict = Params {
+        cooldown: 60,
+        ..p.clone()
+    };
+    assert!(check(&strict, &log).unwrap_err().contains("cooldown"));
+    let strict = Params {
+        global: Some((3, 60)),
+        ..p.clone()
+    };
+    assert!(check(&strict, &log).unwrap_err().contains("global rate"));
+    let strict = Params {
+        shadow: 1,
+        ..p.clone()
+    };
+    assert!(check(&strict, &log).unwrap_err().contains("shadow"));
+    let strict = Params { dry_run: true, ..p };
+    assert!(check(&strict, &log).unwrap_err().contains("dry-run"));
+}
