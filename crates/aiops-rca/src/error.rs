@@ -5,7 +5,9 @@
 #[non_exhaustive]
 pub enum RcaError {
     /// A service depends on a name that no service spec defines.
-    #[error("service {service:?} depends on unknown service {dependency:?} (define it, or use GraphOptions::add_unknown_dependencies)")]
+    #[error(
+        "service {service:?} depends on unknown service {dependency:?} (define it, or use GraphOptions::add_unknown_dependencies)"
+    )]
     UnknownDependency {
         /// The service whose dependency list names the unknown service.
         service: String,
@@ -48,7 +50,9 @@ pub enum RcaError {
         expected: usize,
     },
     /// PageRank's power iteration did not converge (as networkx raises).
-    #[error("power iteration did not converge in {max_iter} iterations (last L1 change {last_error})")]
+    #[error(
+        "power iteration did not converge in {max_iter} iterations (last L1 change {last_error})"
+    )]
     NotConverged {
         /// The iteration limit.
         max_iter: usize,
@@ -56,7 +60,9 @@ pub enum RcaError {
         last_error: f64,
     },
     /// A streaming alert older than alerts already processed.
-    #[error("alert starting at {got} arrived after alerts starting at {latest}; push alerts in start order")]
+    #[error(
+        "alert starting at {got} arrived after alerts starting at {latest}; push alerts in start order"
+    )]
     OutOfOrder {
         /// Its start (RFC 3339).
         got: String,

@@ -165,10 +165,7 @@ impl ServiceGraph {
         for c in (0..k).rev() {
             for v in &sccs[c] {
                 bitset::set(&mut anc[c * nw..(c + 1) * nw], v.index());
-                for e in self
-                    .graph
-                    .edges_directed(*v, petgraph::Direction::Incoming)
-                {
+                for e in self.graph.edges_directed(*v, petgraph::Direction::Incoming) {
                     let p = scc_of[e.source().index()] as usize;
                     if p != c {
                         // p > c: already complete.
@@ -274,7 +271,10 @@ impl ServiceGraph {
         }
         let a = self.scc_of[from] as usize;
         let b = self.scc_of[to] as usize;
-        bitset::get(&self.descendants[a * self.scc_words..(a + 1) * self.scc_words], b)
+        bitset::get(
+            &self.descendants[a * self.scc_words..(a + 1) * self.scc_words],
+            b,
+        )
     }
 
     /// The services from which `index` is reachable (itself included), as a bitset over
@@ -322,6 +322,13 @@ impl ServiceGraph {
             }
         }
         None
+    }
+
+    /// Indices of the direct dependencies of a node.
+    pub(crate) fn dependency_indices(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph
+            .edges_directed(NodeIndex::new(i), petgraph::Direction::Incoming)
+            .map(|e| e.source().index())
     }
 
     /// Out-edges of a node as (target, weight), for algorithms.
@@ -422,10 +429,10 @@ mod tests {
                         if !seen[t] { seen[t] = true; stack.push(t); }
                     }
                 }
-                for b in 0..n {
-                    proptest::prop_assert_eq!(g.has_path_index(a, b), seen[b]);
-                    proptest::prop_assert_eq!(bitset::get(g.ancestor_bits(b), a), seen[b]);
-                    proptest::prop_assert_eq!(g.path_index(a, b).is_some(), seen[b]);
+                for (b, &reach) in seen.iter().enumerate() {
+                    proptest::prop_assert_eq!(g.has_path_index(a, b), reach);
+                    proptest::prop_assert_eq!(bitset::get(g.ancestor_bits(b), a), reach);
+                    proptest::prop_assert_eq!(g.path_index(a, b).is_some(), reach);
                 }
             }
         }

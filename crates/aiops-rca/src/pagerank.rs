@@ -49,7 +49,9 @@ impl CsrGraph {
             if !(w.is_finite() && w >= 0.0) {
                 return Err(RcaError::InvalidParameter {
                     name: "weight",
-                    reason: format!("edge {a} -> {b} has weight {w}; weights must be finite and >= 0"),
+                    reason: format!(
+                        "edge {a} -> {b} has weight {w}; weights must be finite and >= 0"
+                    ),
                 });
             }
             out_weight[a] += w;
@@ -74,7 +76,13 @@ impl CsrGraph {
         let sources = merged.iter().map(|e| e.1 as u32).collect();
         let transition = merged
             .iter()
-            .map(|&(_, s, w)| if out_weight[s] > 0.0 { w / out_weight[s] } else { 0.0 })
+            .map(|&(_, s, w)| {
+                if out_weight[s] > 0.0 {
+                    w / out_weight[s]
+                } else {
+                    0.0
+                }
+            })
             .collect();
         Ok(CsrGraph {
             n,
@@ -167,7 +175,11 @@ fn distribution(what: &'static str, v: Option<&Vec<f64>>, n: usize) -> Result<Ve
             expected: n,
         });
     }
-    if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(x.is_finite() && **x >= 0.0)) {
+    if let Some((i, x)) = v
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
+    {
         return Err(RcaError::InvalidParameter {
             name: what,
             reason: format!("entry {i} is {x}; entries must be finite and >= 0"),
@@ -261,12 +273,25 @@ mod tests {
         let g = CsrGraph::from_edges(2, &[(0, 1, 1.0)]).unwrap();
         assert!(pagerank(&g, &PageRankParams::default().alpha(1.5)).is_err());
         assert!(pagerank(&g, &PageRankParams::default().personalization(vec![1.0])).is_err());
-        assert!(pagerank(&g, &PageRankParams::default().personalization(vec![0.0, 0.0])).is_err());
+        assert!(
+            pagerank(
+                &g,
+                &PageRankParams::default().personalization(vec![0.0, 0.0])
+            )
+            .is_err()
+        );
         assert!(matches!(
             pagerank(&g, &PageRankParams::default().convergence(1, 1e-12)),
             Err(RcaError::NotConverged { max_iter: 1, .. })
         ));
-        assert_eq!(pagerank(&CsrGraph::from_edges(0, &[]).unwrap(), &PageRankParams::default()).unwrap(), Vec::<f64>::new());
+        assert_eq!(
+            pagerank(
+                &CsrGraph::from_edges(0, &[]).unwrap(),
+                &PageRankParams::default()
+            )
+            .unwrap(),
+            Vec::<f64>::new()
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ fn equals_networkx_within_1e_6() {
         let g = CsrGraph::from_edges(n, &edges).unwrap();
         let got = pagerank(&g, &params).unwrap();
         for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
-            assert!((a - b).abs() < 1e-6, "{name}: node {i}: ours {a}, networkx {b}");
+            assert!(
+                (a - b).abs() < 1e-6,
+                "{name}: node {i}: ours {a}, networkx {b}"
+            );
         }
     }
 }
@@ -52,7 +55,12 @@ fn equals_networkx_within_1e_6() {
 fn equals_petgraph_where_definitions_coincide() {
     let graphs: Vec<(usize, Vec<(usize, usize)>)> = vec![
         (5, (0..5).map(|i| (i, (i + 1) % 5)).collect()),
-        (4, (0..4).flat_map(|i| (0..4).filter(move |&j| j != i).map(move |j| (i, j))).collect()),
+        (
+            4,
+            (0..4)
+                .flat_map(|i| (0..4).filter(move |&j| j != i).map(move |j| (i, j)))
+                .collect(),
+        ),
         (3, vec![]),
     ];
     for (n, edges) in graphs {
@@ -63,7 +71,11 @@ fn equals_petgraph_where_definitions_coincide() {
         }
         let theirs = petgraph::algo::page_rank(&pg, 0.85_f64, 100);
         let w: Vec<(usize, usize, f64)> = edges.iter().map(|&(a, b)| (a, b, 1.0)).collect();
-        let ours = pagerank(&CsrGraph::from_edges(n, &w).unwrap(), &PageRankParams::default()).unwrap();
+        let ours = pagerank(
+            &CsrGraph::from_edges(n, &w).unwrap(),
+            &PageRankParams::default(),
+        )
+        .unwrap();
         for (a, b) in ours.iter().zip(&theirs) {
             assert!((a - b).abs() < 1e-6, "{ours:?} vs {theirs:?}");
         }
@@ -76,7 +88,11 @@ fn equals_petgraph_where_definitions_coincide() {
     }
     let theirs = petgraph::algo::page_rank(&pg, 0.85_f64, 100);
     let w: Vec<(usize, usize, f64)> = (1..6).map(|i| (i, 0, 1.0)).collect();
-    let ours = pagerank(&CsrGraph::from_edges(6, &w).unwrap(), &PageRankParams::default()).unwrap();
+    let ours = pagerank(
+        &CsrGraph::from_edges(6, &w).unwrap(),
+        &PageRankParams::default(),
+    )
+    .unwrap();
     let argmax = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
     assert_eq!(argmax(&ours), 0);
     assert_eq!(argmax(&theirs), 0);

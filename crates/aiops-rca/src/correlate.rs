@@ -1,0 +1,1258 @@
+//! Alert de-duplication and correlation into incidents.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use aiops_core::{Alert, AlertStatus, INSTANCE_LABELS, Incident, SERVICE_LABELS, Timestamp};
+
+use crate::bitset;
+use crate::error::{RcaError, Result};
+use crate::fnv::{FastMap, hash_str};
+use crate::graph::ServiceGraph;
+
+const NONE: u32 = u32::MAX;
+const SALT_SERVICE: u64 = 1;
+const SALT_METRIC: u64 = 2;
+const SALT_LABEL: u64 = 3;
+const SALT_SET: u64 = 1 << 20;
+const SALT_DEP: u64 = 5;
+const SALT_DEDUP: u64 = 6;
+const MISSING_METRIC: u64 = 0x5eed_0000_0000_0001;
+
+/// How alerts are de-duplicated and related. Build from [`CorrelatorConfig::default`] (the
+/// best configuration measured on aiops-sim storms, see `docs/aiops-rca.md`) or
+/// [`CorrelatorConfig::article`] (the article's rules exactly), then adjust fields.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::struct_excessive_bools)] // each bool switches one documented rule
+pub struct CorrelatorConfig {
+    /// Two alerts can be related only if their starts are at most this far apart (seconds).
+    pub window_secs: i64,
+    /// The article's rule: relate when the earlier alert's service reaches the later one's
+    /// along dependency -> dependent edges (a service reaches itself).
+    pub dependency_path: bool,
+    /// Relate alerts naming the same service, also when the service is not in the graph.
+    pub same_service: bool,
+    /// The article's rule: relate alerts with the same `metric_type` label. On large storms
+    /// this chains unrelated incidents together, so the default turns it off.
+    pub same_metric_type: bool,
+    /// With `same_metric_type`, whether two alerts both lacking `metric_type` match (the
+    /// article's Python compares `None == None` as true).
+    pub missing_metric_type_matches: bool,
+    /// Relate alerts whose services share a direct dependency (siblings under a silent root).
+    pub shared_dependency: bool,
+    /// Label alias groups: alerts are related when they have the same value for a group (the
+    /// value being the first label of the group that is present), e.g. `instance`/`host`/
+    /// `hostname`/`node`.
+    pub shared_labels: Vec<Vec<String>>,
+    /// Label-equality sets: alerts are related when every label of a set is present on both
+    /// with equal values.
+    pub label_sets: Vec<Vec<String>>,
+    /// Labels forming the de-duplication key; `None` uses the full label fingerprint, as
+    /// Alertmanager does.
+    pub dedup_labels: Option<Vec<String>>,
+    /// Labels naming an alert's service, looked up in order.
+    pub service_labels: Vec<String>,
+    /// A record with an already-seen de-duplication key is an update (re-fire or resolution)
+    /// of that alert if it starts at most this long after the alert was last seen (start or
+    /// end), else a new alert.
+    pub refire_window_secs: i64,
+    /// Streaming: an incident closes when no alert joined it for this long (at least the
+    /// window, so a closed incident can never grow again except by re-fires).
+    pub quiet_period_secs: i64,
+    /// Groups with fewer distinct alerts than this are reported as noise, not incidents.
+    pub min_incident_alerts: usize,
+}
+
+impl Default for CorrelatorConfig {
+    /// The best configuration measured on aiops-sim storms: dependency path and same service,
+    /// no same-metric-type rule, no shared-instance rule, noise = lone alerts.
+    fn default() -> Self {
+        CorrelatorConfig {
+            window_secs: 300,
+            dependency_path: true,
+            same_service: true,
+            same_metric_type: false,
+            missing_metric_type_matches: false,
+            shared_dependency: false,
+            shared_labels: Vec::new(),
+            label_sets: Vec::new(),
+            dedup_labels: None,
+            service_labels: SERVICE_LABELS.iter().map(|s| (*s).to_owned()).collect(),
+            refire_window_secs: 3_600,
+            quiet_period_secs: 600,
+            min_incident_alerts: 2,
+        }
+    }
+}
+
+impl CorrelatorConfig {
+    /// The article's rules exactly: 300 s window, dependency path from the earlier alert's
+    /// service to the later one's (a service reaches itself), same `metric_type` (missing
+    /// matches missing, as in its Python), every group an incident (no noise).
+    pub fn article() -> Self {
+        CorrelatorConfig {
+            same_metric_type: true,
+            missing_metric_type_matches: true,
+            min_incident_alerts: 1,
+            ..CorrelatorConfig::default()
+        }
+    }
+
+    /// Adds the shared host/instance rule (`instance`, `host`, `hostname`, `node`).
+    #[must_use]
+    pub fn with_shared_instance(mut self) -> Self {
+        self.shared_labels
+            .push(INSTANCE_LABELS.iter().map(|s| (*s).to_owned()).collect());
+        self
+    }
+
+    /// Checks the ranges; [`Correlator::new`] calls it.
+    pub fn check(&self) -> Result<()> {
+        let bad = |name, reason: String| Err(RcaError::InvalidParameter { name, reason });
+        if self.window_secs <= 0 || self.window_secs > 86_400 * 365 {
+            return bad(
+                "window_secs",
+                format!("must be in 1..=31536000, got {}", self.window_secs),
+            );
+        }
+        if self.refire_window_secs < 0 || self.refire_window_secs > 86_400 * 365 {
+            return bad(
+                "refire_window_secs",
+                format!("must be in 0..=31536000, got {}", self.refire_window_secs),
+            );
+        }
+        if self.quiet_period_secs < self.window_secs || self.quiet_period_secs > 86_400 * 365 {
+            return bad(
+                "quiet_period_secs",
+                format!(
+                    "must be in window_secs..=31536000, got {}",
+                    self.quiet_period_secs
+                ),
+            );
+        }
+        if self.min_incident_alerts == 0 {
+            return bad("min_incident_alerts", "must be at least 1, got 0".into());
+        }
+        for (name, groups) in [
+            ("shared_labels", &self.shared_labels),
+            ("label_sets", &self.label_sets),
+        ] {
+            if groups
+                .iter()
+                .any(|g| g.is_empty() || g.iter().any(String::is_empty))
+            {
+                return bad(
+                    name,
+                    format!("groups must be non-empty label names, got {groups:?}"),
+                );
+            }
+        }
+        if self.service_labels.is_empty() {
+            return bad("service_labels", "needs at least one label name".into());
+        }
+        if self.dedup_labels.as_ref().is_some_and(Vec::is_empty) {
+            return bad(
+                "dedup_labels",
+                "must name at least one label (or be None)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Why two alerts were joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MergeRule {
+    /// The later record is a re-fire or resolution of the earlier one.
+    SameFingerprint,
+    /// A dependency path leads from the earlier alert's service to the later one's (equal
+    /// services: the same service).
+    DependencyPath {
+        /// The earlier alert's service.
+        from: String,
+        /// The later alert's service.
+        to: String,
+    },
+    /// Both have this `metric_type` (empty: both lack it).
+    SameMetricType {
+        /// The shared metric type.
+        metric_type: String,
+    },
+    /// Both have this label value (from an alias group, or the service of an unknown service).
+    SharedLabel {
+        /// The label name on the later alert.
+        label: String,
+        /// The shared value.
+        value: String,
+    },
+    /// Both have these labels with these values.
+    LabelSet {
+        /// The shared labels.
+        labels: Vec<(String, String)>,
+    },
+    /// Both services depend directly on this service.
+    SharedDependency {
+        /// The shared dependency.
+        dependency: String,
+    },
+}
+
+impl MergeRule {
+    /// The rule's name as the data tools print it: `same_fingerprint`, `dependency_path`,
+    /// `same_metric_type`, `shared_label` (label sets included) or `shared_dependency`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MergeRule::SameFingerprint => "same_fingerprint",
+            MergeRule::DependencyPath { .. } => "dependency_path",
+            MergeRule::SameMetricType { .. } => "same_metric_type",
+            MergeRule::SharedLabel { .. } | MergeRule::LabelSet { .. } => "shared_label",
+            MergeRule::SharedDependency { .. } => "shared_dependency",
+        }
+    }
+}
+
+/// One merge: which rule joined record `a` (earlier) and record `b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merge {
+    a: usize,
+    b: usize,
+    rule: MergeRule,
+    gap_secs: f64,
+}
+
+impl Merge {
+    /// The earlier record's index.
+    pub fn a(&self) -> usize {
+        self.a
+    }
+    /// The later record's index.
+    pub fn b(&self) -> usize {
+        self.b
+    }
+    /// The rule that joined them.
+    pub fn rule(&self) -> &MergeRule {
+        &self.rule
+    }
+    /// Seconds between their starts.
+    pub fn gap_secs(&self) -> f64 {
+        self.gap_secs
+    }
+}
+
+/// An incident with the record indices of its alerts and the merges that built it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelatedIncident {
+    incident: Incident,
+    records: Vec<usize>,
+    merges: Vec<Merge>,
+}
+
+impl CorrelatedIncident {
+    /// The aiops-core incident (one alert per de-duplicated alert, in its latest state).
+    pub fn incident(&self) -> &Incident {
+        &self.incident
+    }
+    /// Consumes into the aiops-core incident.
+    pub fn into_incident(self) -> Incident {
+        self.incident
+    }
+    /// Every record index of its alerts (re-fires included), ascending.
+    pub fn records(&self) -> &[usize] {
+        &self.records
+    }
+    /// The merges, one per join (a spanning tree of the incident plus re-fire merges).
+    pub fn merges(&self) -> &[Merge] {
+        &self.merges
+    }
+    /// Why record `record` is in this incident: the merges touching it.
+    pub fn why(&self, record: usize) -> Vec<&Merge> {
+        self.merges
+            .iter()
+            .filter(|m| m.a == record || m.b == record)
+            .collect()
+    }
+}
+
+/// The result of correlating a set of alert records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    incidents: Vec<CorrelatedIncident>,
+    noise: Vec<usize>,
+    records: usize,
+    distinct: usize,
+}
+
+impl Correlation {
+    /// The incidents, in order of their earliest alert.
+    pub fn incidents(&self) -> &[CorrelatedIncident] {
+        &self.incidents
+    }
+    /// Consumes into the incidents.
+    pub fn into_incidents(self) -> Vec<CorrelatedIncident> {
+        self.incidents
+    }
+    /// Record indices judged unrelated to any incident, ascending.
+    pub fn noise(&self) -> &[usize] {
+        &self.noise
+    }
+    /// Number of records read.
+    pub fn record_count(&self) -> usize {
+        self.records
+    }
+    /// Number of distinct alerts after de-duplication.
+    pub fn distinct_alerts(&self) -> usize {
+        self.distinct
+    }
+    /// `1 - incidents / distinct alerts` (0 when there are none).
+    pub fn compression(&self) -> f64 {
+        ratio(self.incidents.len(), self.distinct)
+    }
+    /// `1 - incidents / records` (0 when there are none).
+    pub fn raw_compression(&self) -> f64 {
+        ratio(self.incidents.len(), self.records)
+    }
+    /// Per record index: the incident it belongs to, `None` for noise.
+    pub fn assignment(&self) -> Vec<Option<usize>> {
+        let mut out = vec![None; self.records];
+        for (k, inc) in self.incidents.iter().enumerate() {
+            for &r in &inc.records {
+                out[r] = Some(k);
+            }
+        }
+        out
+    }
+}
+
+fn ratio(incidents: usize, n: usize) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        1.0 - incidents as f64 / n as f64
+    }
+}
+
+/// What happened to incidents as a streaming record was processed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum IncidentEvent {
+    /// A group reached `min_incident_alerts` distinct alerts.
+    Opened {
+        /// Incident id.
+        id: String,
+    },
+    /// An open incident gained a record (a new alert, a re-fire or a resolution).
+    Updated {
+        /// Incident id.
+        id: String,
+        /// The record index.
+        record: usize,
+    },
+    /// Two incidents were joined; `from` no longer exists.
+    Merged {
+        /// The surviving incident.
+        into: String,
+        /// The absorbed incident.
+        from: String,
+    },
+    /// No alert joined the incident for the quiet period; it is final (re-fires may still
+    /// update it).
+    Closed(Box<CorrelatedIncident>),
+}
+
+/// Groups alert storms into incidents.
+///
+/// Alerts are de-duplicated by fingerprint, then related by the configured rules within the
+/// time window; related alerts are joined with union-find. Each alert looks only at the
+/// latest alert per service / per key inside the window (a bitset of services active in the
+/// window, intersected with the precomputed ancestors of its service), so the work is
+/// near-linear in the number of alerts.
+///
+/// ```
+/// use aiops_core::{Alert, Dependency, Labels, ServiceKind, ServiceSpec, Timestamp};
+/// use aiops_rca::{Correlator, CorrelatorConfig, ServiceGraph};
+///
+/// let specs = vec![
+///     ServiceSpec::try_new("api", ServiceKind::Application)?.depends_on(Dependency::new("db"))?,
+///     ServiceSpec::try_new("db", ServiceKind::Database)?,
+///     ServiceSpec::try_new("mail", ServiceKind::Application)?,
+/// ];
+/// let graph = ServiceGraph::from_specs(&specs)?;
+/// let alert = |svc: &str, name: &str, t: i64| {
+///     Alert::new(Labels::from_pairs([("alertname", name), ("service", svc)]), Timestamp::from_secs(t))
+/// };
+/// let alerts = vec![alert("db", "DiskFull", 0), alert("api", "HighLatency", 60),
+///                   alert("db", "DiskFull", 90), alert("mail", "QueueStuck", 100)];
+/// let c = Correlator::new(&graph, CorrelatorConfig::default())?.correlate(&alerts);
+/// assert_eq!(c.incidents().len(), 1);
+/// assert_eq!(c.incidents()[0].records(), &[0, 1, 2]);
+/// assert_eq!(c.noise(), &[3]);
+/// assert_eq!(c.distinct_alerts(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Correlator<'g> {
+    graph: &'g ServiceGraph,
+    config: CorrelatorConfig,
+}
+
+impl<'g> Correlator<'g> {
+    /// A correlator over `graph`; the configuration is checked.
+    pub fn new(graph: &'g ServiceGraph, config: CorrelatorConfig) -> Result<Self> {
+        config.check()?;
+        Ok(Correlator { graph, config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CorrelatorConfig {
+        &self.config
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &'g ServiceGraph {
+        self.graph
+    }
+
+    /// Correlates a batch of records (record `i` is `alerts[i]`), in any order. Equal to
+    /// streaming the records sorted by start through [`Correlator::stream`].
+    pub fn correlate(&self, alerts: &[Alert]) -> Correlation {
+        let mut engine = Engine::new(self, false);
+        let keys: Vec<u64> = alerts.iter().map(|a| engine.dedup_key(a)).collect();
+        let mut order: Vec<usize> = (0..alerts.len()).collect();
+        order.sort_by(|&i, &j| {
+            sort_key(&alerts[i], keys[i], i).cmp(&sort_key(&alerts[j], keys[j], j))
+        });
+        let mut s = 0;
+        while s < order.len() {
+            let t = alerts[order[s]].starts_at();
+            let mut e = s;
+            while e < order.len() && alerts[order[e]].starts_at() == t {
+                e += 1;
+            }
+            let group: Vec<Pending> = order[s..e]
+                .iter()
+                .map(|&i| Pending {
+                    alert: alerts[i].clone(),
+                    key: keys[i],
+                    record: i,
+                })
+                .collect();
+            engine.process_group(t.as_millis(), group);
+            s = e;
+        }
+        engine.records = alerts.len();
+        engine.finish()
+    }
+
+    /// A streaming correlation: push records in start order (equal starts in any order).
+    pub fn stream(&self) -> CorrelationStream<'_, 'g> {
+        CorrelationStream {
+            engine: Engine::new(self, true),
+            pending: Vec::new(),
+            pending_ms: i64::MIN,
+            processed_ms: i64::MIN,
+        }
+    }
+
+    /// Whether and why two alerts are directly related (ignoring de-duplication); `Err` lists
+    /// why not, so a user can ask why an alert is not in another incident.
+    pub fn relate(
+        &self,
+        earlier: &Alert,
+        later: &Alert,
+    ) -> std::result::Result<MergeRule, Vec<String>> {
+        let (a, b) = if earlier.starts_at() <= later.starts_at() {
+            (earlier, later)
+        } else {
+            (later, earlier)
+        };
+        let gap = b.starts_at().secs_since(a.starts_at());
+        let mut why_not = Vec::new();
+        if gap > self.config.window_secs as f64 {
+            why_not.push(format!(
+                "{gap} s apart, more than the {} s window",
+                self.config.window_secs
+            ));
+            return Err(why_not);
+        }
+        let sa = service_of(&self.config, a);
+        let sb = service_of(&self.config, b);
+        if self.config.same_service || self.config.dependency_path {
+            if let (Some(x), Some(y)) = (sa, sb) {
+                if x == y && self.config.same_service {
+                    return Ok(self.same_service_rule(x));
+                }
+                if self.config.dependency_path {
+                    let equal_time = gap == 0.0;
+                    if self.graph.has_path(x, y) || (equal_time && self.graph.has_path(y, x)) {
+                        return Ok(MergeRule::DependencyPath {
+                            from: x.to_owned(),
+                            to: y.to_owned(),
+                        });
+                    }
+                    why_not.push(format!("no dependency path from {x:?} to {y:?}"));
+                }
+            } else {
+                why_not.push("an alert names no service".into());
+            }
+        }
+        if self.config.same_metric_type {
+            let (ma, mb) = (a.metric_type(), b.metric_type());
+            if ma == mb && (ma.is_some() || self.config.missing_metric_type_matches) {
+                return Ok(MergeRule::SameMetricType {
+                    metric_type: ma.unwrap_or("").to_owned(),
+                });
+            }
+            why_not.push(format!("metric types differ ({ma:?} vs {mb:?})"));
+        }
+        for g in &self.config.shared_labels {
+            match (first_label(a, g), first_label(b, g)) {
+                (Some((_, va)), Some((lb, vb))) if va == vb => {
+                    return Ok(MergeRule::SharedLabel {
+                        label: lb.to_owned(),
+                        value: vb.to_owned(),
+                    });
+                }
+                _ => why_not.push(format!("no shared value for labels {g:?}")),
+            }
+        }
+        for set in &self.config.label_sets {
+            if let Some(labels) =
+                set_values(a, set).filter(|v| Some(v) == set_values(b, set).as_ref())
+            {
+                return Ok(MergeRule::LabelSet {
+                    labels: set
+                        .iter()
+                        .cloned()
+                        .zip(labels.into_iter().map(str::to_owned))
+                        .collect(),
+                });
+            }
+            why_not.push(format!("labels {set:?} not all equal"));
+        }
+        if self.config.shared_dependency {
+            if let (Some(x), Some(y)) = (sa, sb) {
+                let dx = self.graph.dependencies(x);
+                if let Some((d, _)) = self
+                    .graph
+                    .dependencies(y)
+                    .into_iter()
+                    .find(|(d, _)| dx.iter().any(|(e, _)| e == d))
+                {
+                    return Ok(MergeRule::SharedDependency {
+                        dependency: d.to_owned(),
+                    });
+                }
+            }
+            why_not.push("no shared direct dependency".into());
+        }
+        Err(why_not)
+    }
+
+    fn same_service_rule(&self, s: &str) -> MergeRule {
+        if self.graph.contains(s) {
+            MergeRule::DependencyPath {
+                from: s.to_owned(),
+                to: s.to_owned(),
+            }
+        } else {
+            MergeRule::SharedLabel {
+                label: "service".into(),
+                value: s.to_owned(),
+            }
+        }
+    }
+}
+
+fn service_of<'a>(config: &CorrelatorConfig, a: &'a Alert) -> Option<&'a str> {
+    config
+        .service_labels
+        .iter()
+        .find_map(|l| a.labels().get(l).filter(|v| !v.is_empty()))
+}
+
+fn first_label<'a, 'b>(a: &'a Alert, group: &'b [String]) -> Option<(&'b str, &'a str)> {
+    group.iter().find_map(|l| {
+        a.labels()
+            .get(l)
+            .filter(|v| !v.is_empty())
+            .map(|v| (l.as_str(), v))
+    })
+}
+
+fn set_values<'a>(a: &'a Alert, set: &[String]) -> Option<Vec<&'a str>> {
+    set.iter().map(|l| a.labels().get(l)).collect()
+}
+
+fn sort_key(
+    a: &Alert,
+    key: u64,
+    i: usize,
+) -> (Timestamp, u64, AlertStatus, Option<Timestamp>, usize) {
+    (a.starts_at(), key, a.status(), a.ends_at(), i)
+}
+
+/// A streaming correlation (see [`Correlator::stream`]).
+#[derive(Debug)]
+pub struct CorrelationStream<'c, 'g> {
+    engine: Engine<'c, 'g>,
+    pending: Vec<Pending>,
+    pending_ms: i64,
+    processed_ms: i64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    alert: Alert,
+    key: u64,
+    record: usize,
+}
+
+impl CorrelationStream<'_, '_> {
+    /// Adds the next record (its index is the number of records pushed before it) and
+    /// returns the events it caused. Records must come in start order; equal starts may come
+    /// in any order (they are processed together once a later start arrives, or on
+    /// [`CorrelationStream::advance_to`] / [`CorrelationStream::finish`]). An earlier start is
+    /// accepted only as an update of a known alert (a re-sent or resolved notification), else
+    /// it is [`RcaError::OutOfOrder`].
+    pub fn push(&mut self, alert: Alert) -> Result<Vec<IncidentEvent>> {
+        let ms = alert.starts_at().as_millis();
+        let key = self.engine.dedup_key(&alert);
+        let latest = self.pending_ms.max(self.processed_ms);
+        if ms < latest {
+            if let Some(node) = self.engine.refire_target(key, ms) {
+                let record = self.engine.records;
+                self.engine.records += 1;
+                self.engine.attach(node, alert, record);
+                return Ok(std::mem::take(&mut self.engine.events));
+            }
+            return Err(RcaError::OutOfOrder {
+                got: alert.starts_at().to_rfc3339(),
+                latest: Timestamp::from_millis(latest).to_rfc3339(),
+            });
+        }
+        if ms > self.pending_ms {
+            self.flush_pending();
+            self.engine.close_quiet(ms);
+        }
+        let record = self.engine.records;
+        self.engine.records += 1;
+        self.pending_ms = ms;
+        self.pending.push(Pending { alert, key, record });
+        Ok(std::mem::take(&mut self.engine.events))
+    }
+
+    /// Declares that time `now` has come: processes waiting records that start before it and
+    /// closes incidents quiet since `now - quiet_period`.
+    pub fn advance_to(&mut self, now: Timestamp) -> Vec<IncidentEvent> {
+        if now.as_millis() > self.pending_ms {
+            self.flush_pending();
+        }
+        self.engine.close_quiet(now.as_millis());
+        std::mem::take(&mut self.engine.events)
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut group = std::mem::take(&mut self.pending);
+        group.sort_by(|x, y| {
+            sort_key(&x.alert, x.key, x.record).cmp(&sort_key(&y.alert, y.key, y.record))
+        });
+        self.engine.process_group(self.pending_ms, group);
+        self.processed_ms = self.pending_ms;
+    }
+
+    /// Ends the stream: the correlation of everything pushed, equal to the batch result.
+    pub fn finish(mut self) -> Correlation {
+        self.flush_pending();
+        self.engine.finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fingerprint,
+    Path,
+    Service,
+    Metric,
+    Label,
+    Set,
+    Dep,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RawMerge {
+    a_node: u32,
+    b_node: u32,
+    a_rec: usize,
+    b_rec: usize,
+    gap_ms: i64,
+    kind: Kind,
+    aux: u32,
+    next: u32,
+}
+
+#[derive(Debug)]
+struct Node {
+    start_ms: i64,
+    last_seen_ms: i64,
+    service: u32,
+    alert: Alert,
+    first_rec: usize,
+    rec_head: u32,
+    rec_tail: u32,
+    next_member: u32,
+}
+
+#[derive(Debug)]
+struct Engine<'c, 'g> {
+    c: &'c Correlator<'g>,
+    events_on: bool,
+    events: Vec<IncidentEvent>,
+    records: usize,
+    nodes: Vec<Node>,
+    rec_index: Vec<usize>,
+    rec_next: Vec<u32>,
+    dedup: FastMap<u64, u32>,
+    // Union-find over nodes; per-root data below.
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    comp_min: Vec<u32>,
+    comp_last: Vec<i64>,
+    member_tail: Vec<u32>,
+    merge_head: Vec<u32>,
+    merge_tail: Vec<u32>,
+    opened: Vec<bool>,
+    closed: Vec<bool>,
+    merges: Vec<RawMerge>,
+    // The window.
+    window: VecDeque<u32>,
+    active: Vec<u64>,
+    latest: Vec<u32>,
+    keys: FastMap<u64, u32>,
+    quiet_heap: BinaryHeap<Reverse<(i64, u32)>>,
+    scratch: Vec<u32>,
+}
+
+impl<'c, 'g> Engine<'c, 'g> {
+    fn new(c: &'c Correlator<'g>, events_on: bool) -> Self {
+        Engine {
+            c,
+            events_on,
+            events: Vec::new(),
+            records: 0,
+            nodes: Vec::new(),
+            rec_index: Vec::new(),
+            rec_next: Vec::new(),
+            dedup: FastMap::default(),
+            parent: Vec::new(),
+            size: Vec::new(),
+            comp_min: Vec::new(),
+            comp_last: Vec::new(),
+            member_tail: Vec::new(),
+            merge_head: Vec::new(),
+            merge_tail: Vec::new(),
+            opened: Vec::new(),
+            closed: Vec::new(),
+            merges: Vec::new(),
+            window: VecDeque::new(),
+            active: vec![0; c.graph.node_words()],
+            latest: vec![NONE; c.graph.len()],
+            keys: FastMap::default(),
+            quiet_heap: BinaryHeap::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn cfg(&self) -> &'c CorrelatorConfig {
+        &self.c.config
+    }
+
+    fn dedup_key(&self, a: &Alert) -> u64 {
+        match &self.c.config.dedup_labels {
+            None => a.fingerprint().0,
+            Some(names) => {
+                let mut h = SALT_DEDUP;
+                for n in names {
+                    h = hash_str(h, a.labels().get(n).unwrap_or("\u{0}"));
+                }
+                h
+            }
+        }
+    }
+
+    fn refire_target(&self, key: u64, ms: i64) -> Option<u32> {
+        let &node = self.dedup.get(&key)?;
+        let n = &self.nodes[node as usize];
+        let w = self.cfg().refire_window_secs.saturating_mul(1000);
+        (ms - n.last_seen_ms <= w).then_some(node)
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    fn id_of_root(&self, root: u32) -> String {
+        format!(
+            "inc-{}",
+            self.nodes[self.comp_min[root as usize] as usize].first_rec
+        )
+    }
+
+    fn push_record(&mut self, node: u32, record: usize) -> u32 {
+        let slot = self.rec_index.len() as u32;
+        self.rec_index.push(record);
+        self.rec_next.push(NONE);
+        let n = &mut self.nodes[node as usize];
+        if n.rec_tail == NONE {
+            n.rec_head = slot;
+        } else {
+            self.rec_next[n.rec_tail as usize] = slot;
+        }
+        n.rec_tail = slot;
+        slot
+    }
+
+    /// A re-fire or resolution of a known alert.
+    fn attach(&mut self, node: u32, alert: Alert, record: usize) {
+        self.push_record(node, record);
+        let n = &mut self.nodes[node as usize];
+        let seen = alert
+            .ends_at()
+            .unwrap_or(alert.starts_at())
+            .max(alert.starts_at());
+        n.last_seen_ms = n.last_seen_ms.max(seen.as_millis());
+        let gap_ms = alert.starts_at().as_millis() - n.start_ms;
+        let a_rec = n.first_rec;
+        // The latest state wins, except that a stale copy never re-opens a newer resolution.
+        if alert.starts_at() >= n.alert.starts_at() {
+            n.alert = alert;
+        }
+        self.add_merge(node, node, a_rec, record, gap_ms, Kind::Fingerprint, 0);
+        if self.events_on {
+            let root = self.find(node);
+            if self.opened[root as usize] {
+                let id = self.id_of_root(root);
+                self.events.push(IncidentEvent::Updated { id, record });
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_merge(
+        &mut self,
+        a_node: u32,
+        b_node: u32,
+        a_rec: usize,
+        b_rec: usize,
+        gap_ms: i64,
+        kind: Kind,
+        aux: u32,
+    ) {
+        let id = self.merges.len() as u32;
+        self.merges.push(RawMerge {
+            a_node,
+            b_node,
+            a_rec,
+            b_rec,
+            gap_ms,
+            kind,
+            aux,
+            next: NONE,
+        });
+        let root = self.find(b_node) as usize;
+        if self.merge_tail[root] == NONE {
+            self.merge_head[root] = id;
+        } else {
+            self.merges[self.merge_tail[root] as usize].next = id;
+        }
+        self.merge_tail[root] = id;
+    }
+
+    fn new_node(&mut self, p: Pending, ms: i64) -> u32 {
+        let id = self.nodes.len() as u32;
+        let service = service_of(self.cfg(), &p.alert)
+            .and_then(|s| self.c.graph.index_of(s))
+            .map_or(NONE, |i| i as u32);
+        let seen = p.alert.ends_at().map_or(ms, |e| e.as_millis().max(ms));
+        self.nodes.push(Node {
+            start_ms: ms,
+            last_seen_ms: seen,
+            service,
+            alert: p.alert,
+            first_rec: p.record,
+            rec_head: NONE,
+            rec_tail: NONE,
+            next_member: NONE,
+        });
+        self.push_record(id, p.record);
+        self.dedup.insert(p.key, id);
+        self.parent.push(id);
+        self.size.push(1);
+        self.comp_min.push(id);
+        self.comp_last.push(ms);
+        self.member_tail.push(id);
+        self.merge_head.push(NONE);
+        self.merge_tail.push(NONE);
+        self.opened.push(false);
+        self.closed.push(false);
+        if self.cfg().min_incident_alerts <= 1 {
+            self.open(id);
+        }
+        id
+    }
+
+    fn open(&mut self, root: u32) {
+        self.opened[root as usize] = true;
+        if self.events_on {
+            let id = self.id_of_root(root);
+            self.events.push(IncidentEvent::Opened { id });
+        }
+    }
+
+    /// Joins the groups of `a` (earlier) and `b` (the new node) if they differ.
+    fn union(&mut self, a: u32, b: u32, kind: Kind, aux: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        let (big, small) = if self.size[ra as usize] >= self.size[rb as usize] {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let (bi, si) = (big as usize, small as usize);
+        let was_open = (self.opened[bi], self.opened[si]);
+        let ids = if self.events_on && was_open.0 && was_open.1 {
+            Some((self.id_of_root(big), self.id_of_root(small)))
+        } else {
+            None
+        };
+        self.parent[si] = big;
+        self.size[bi] += self.size[si];
+        // Members list: splice small after big (head of a list is its comp_min-independent
+        // root node's chain; we keep a chain per root starting at the root).
+        let big_tail = self.member_tail[bi];
+        self.nodes[big_tail as usize].next_member = small;
+        self.member_tail[bi] = self.member_tail[si];
+        if self.merge_head[si] != NONE {
+            if self.merge_tail[bi] == NONE {
+                self.merge_head[bi] = self.merge_head[si];
+            } else {
+                self.merges[self.merge_tail[bi] as usize].next = self.merge_head[si];
+            }
+            self.merge_tail[bi] = self.merge_tail[si];
+        }
+        self.comp_min[bi] = self.comp_min[bi].min(self.comp_min[si]);
+        self.comp_last[bi] = self.comp_last[bi].max(self.comp_last[si]);
+        let (an, bn) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+        let (a_rec, b_rec, gap) = (an.first_rec, bn.first_rec, bn.start_ms - an.start_ms);
+        self.add_merge(a, b, a_rec, b_rec, gap, kind, aux);
+        let opened = was_open.0 || was_open.1;
+        self.opened[bi] = opened;
+        if let Some((id_big, id_small)) = ids {
+            let into = self.id_of_root(big);
+            let from = if into == id_big { id_small } else { id_big };
+            self.events.push(IncidentEvent::Merged { into, from });
+        }
+        if !opened && self.size[bi] as usize >= self.cfg().min_incident_alerts {
+            self.open(big);
+        } else if opened && self.events_on {
+            let id = self.id_of_root(big);
+            self.events
+                .push(IncidentEvent::Updated { id, record: b_rec });
+        }
+    }
+
+    fn evict(&mut self, now_ms: i64) {
+        let w = self.cfg().window_secs * 1000;
+        while let Some(&front) = self.window.front() {
+            let n = &self.nodes[front as usize];
+            if now_ms - n.start_ms <= w {
+                break;
+            }
+            if n.service != NONE && self.latest[n.service as usize] == front {
+                bitset::clear(&mut self.active, n.service as usize);
+                self.latest[n.service as usize] = NONE;
+            }
+            self.window.pop_front();
+        }
+    }
+
+    /// Looks up the latest node with this key inside the window and records this node as the
+    /// latest; `same` checks a candidate really has the same value (hash collisions).
+    fn key_rule(
+        &mut self,
+        node: u32,
+        key: u64,
+        kind: Kind,
+        aux: u32,
+        same: impl Fn(&Alert, &Alert) -> bool,
+    ) {
+        let w = self.cfg().window_secs * 1000;
+        let ms = self.nodes[node as usize].start_ms;
+        if let Some(&prev) = self.keys.get(&key) {
+            let p = &self.nodes[prev as usize];
+            if ms - p.start_ms <= w && same(&p.alert, &self.nodes[node as usize].alert) {
+                self.union(prev, node, kind, aux);
+            }
+        }
+        self.keys.insert(key, node);
+    }
+
+    fn process_group(&mut self, ms: i64, group: Vec<Pending>) {
+        self.evict(ms);
+        let mut fresh: Vec<u32> = Vec::new();
+        for p in group {
+            if let Some(node) = self.refire_target(p.key, ms) {
+                self.attach(node, p.alert, p.record);
+            } else {
+                fresh.push(self.new_node(p, ms));
+            }
+        }
+        let cfg = self.cfg();
+        for &node in &fresh {
+            self.window.push_back(node);
+            let s = self.nodes[node as usize].service;
+            if s != NONE {
+                let prev = self.latest[s as usize];
+                if prev != NONE && (cfg.same_service || cfg.dependency_path) {
+                    self.union(prev, node, Kind::Service, 0);
+                }
+                self.latest[s as usize] = node;
+                bitset::set(&mut self.active, s as usize);
+            } else if let Some(name) = service_of(cfg, &self.nodes[node as usize].alert)
+                && cfg.same_service
+            {
+                let key = hash_str(SALT_SERVICE, name);
+                self.key_rule(node, key, Kind::Service, 0, |x, y| {
+                    service_of(cfg, x) == service_of(cfg, y)
+                });
+            }
+            if cfg.same_metric_type {
+                let m = self.nodes[node as usize].alert.metric_type();
+                let key = match m {
+                    Some(m) => Some(hash_str(SALT_METRIC, m)),
+                    None if cfg.missing_metric_type_matches => Some(MISSING_METRIC),
+                    None => None,
+                };
+                if let Some(key) = key {
+                    self.key_rule(node, key, Kind::Metric, 0, |x, y| {
+                        x.metric_type() == y.metric_type()
+                    });
+                }
+            }
+            for (gi, g) in cfg.shared_labels.iter().enumerate() {
+                if let Some((_, v)) = first_label(&self.nodes[node as usize].alert, g) {
+                    let key = hash_str(SALT_LABEL + ((gi as u64) << 8), v);
+                    self.key_rule(node, key, Kind::Label, gi as u32, |x, y| {
+                        first_label(x, g).map(|p| p.1) == first_label(y, g).map(|p| p.1)
+                    });
+                }
+            }
+            for (si, set) in cfg.label_sets.iter().enumerate() {
+                if let Some(vals) = set_values(&self.nodes[node as usize].alert, set) {
+                    let mut key = SALT_SET + si as u64;
+                    for v in vals {
+                        key = hash_str(key, v);
+                    }
+                    self.key_rule(node, key, Kind::Set, si as u32, |x, y| {
+                        set_values(x, set) == set_values(y, set)
+                    });
+                }
+            }
+            if cfg.shared_dependency && s != NONE {
+                let deps: Vec<usize> = self.c.graph.dependency_indices(s as usize).collect();
+                for d in deps {
+                    let key = SALT_DEP.wrapping_mul(0x1_0000_0001) ^ ((d as u64) << 16) ^ 0xdead;
+                    self.key_rule(node, key, Kind::Dep, d as u32, |_, _| true);
+                }
+            }
+        }
+        if cfg.dependency_path {
+            for &node in &fresh {
+                let s = self.nodes[node as usize].service;
+                if s == NONE {
+                    continue;
+                }
+                let anc = self.c.graph.ancestor_bits(s as usize);
+                let mut hits = std::mem::take(&mut self.scratch);
+                hits.clear();
+                for (w, (a, b)) in anc.iter().zip(&self.active).enumerate() {
+                    let mut bits = a & b;
+                    while bits != 0 {
+                        let t = w * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if t != s as usize {
+                            hits.push(t as u32);
+                        }
+                    }
+                }
+                for &t in &hits {
+                    let prev = self.latest[t as usize];
+                    self.union(prev, node, Kind::Path, 0);
+                }
+                self.scratch = hits;
+            }
+        }
+        for &node in &fresh {
+            let root = self.find(node);
+            let r = root as usize;
+            self.comp_last[r] = self.comp_last[r].max(ms);
+            if self.events_on && self.opened[r] {
+                self.quiet_heap.push(Reverse((ms, root)));
+            }
+        }
+    }
+
+    fn close_quiet(&mut self, now_ms: i64) {
+        let quiet = self.cfg().quiet_period_secs * 1000;
+        while let Some(&Reverse((last, root))) = self.quiet_heap.peek() {
+            if now_ms - last <= quiet {
+                break;
+            }
+            self.quiet_heap.pop();
+            let r = root as usize;
+            if self.parent[r] != root
+                || self.comp_last[r] != last
+                || !self.opened[r]
+                || self.closed[r]
+            {
+                continue; // stale entry
+            }
+            self.closed[r] = true;
+            let inc = self.build(root);
+            self.events.push(IncidentEvent::Closed(Box::new(inc)));
+        }
+    }
+
+    fn merge_rule(&self, m: &RawMerge) -> MergeRule {
+        let a = &self.nodes[m.a_node as usize];
+        let b = &self.nodes[m.b_node as usize];
+        let cfg = self.cfg();
+        let svc = |n: &Node| service_of(cfg, &n.alert).unwrap_or("").to_owned();
+        match m.kind {
+            Kind::Fingerprint => MergeRule::SameFingerprint,
+            Kind::Path => MergeRule::DependencyPath {
+                from: svc(a),
+                to: svc(b),
+            },
+            Kind::Service => self.c.same_service_rule(&svc(b)),
+            Kind::Metric => MergeRule::SameMetricType {
+                metric_type: b.alert.metric_type().unwrap_or("").to_owned(),
+            },
+            Kind::Label => {
+                let g = &cfg.shared_labels[m.aux as usize];
+                let (l, v) = first_label(&b.alert, g).unwrap_or(("", ""));
+                MergeRule::SharedLabel {
+                    label: l.to_owned(),
+                    value: v.to_owned(),
+                }
+            }
+            Kind::Set => {
+                let set = &cfg.label_sets[m.aux as usize];
+                MergeRule::LabelSet {
+                    labels: set
+                        .iter()
+                        .map(|l| (l.clone(), b.alert.labels().get(l).unwrap_or("").to_owned()))
+                        .collect(),
+                }
+            }
+            Kind::Dep => MergeRule::SharedDependency {
+                dependency: self.c.graph.name(m.aux as usize).unwrap_or("").to_owned(),
+            },
+        }
+    }
+
+    fn build(&self, root: u32) -> CorrelatedIncident {
+        let mut alerts = Vec::with_capacity(self.size[root as usize] as usize);
+        let mut records = Vec::new();
+        let mut x = root;
+        while x != NONE {
+            let n = &self.nodes[x as usize];
+            alerts.push((n.start_ms, x, n.alert.clone()));
+            let mut r = n.rec_head;
+            while r != NONE {
+                records.push(self.rec_index[r as usize]);
+                r = self.rec_next[r as usize];
+            }
+            x = n.next_member;
+        }
+        alerts.sort_by_key(|a| (a.0, a.1));
+        records.sort_unstable();
+        let mut merges = Vec::new();
+        let mut m = self.merge_head[root as usize];
+        while m != NONE {
+            let raw = &self.merges[m as usize];
+            merges.push(Merge {
+                a: raw.a_rec,
+                b: raw.b_rec,
+                rule: self.merge_rule(raw),
+                gap_secs: raw.gap_ms as f64 / 1000.0,
+            });
+            m = raw.next;
+        }
+        merges.sort_by_key(|m| (m.b, m.a));
+        let id = self.id_of_root(root);
+        let alerts: Vec<Alert> = alerts.into_iter().map(|a| a.2).collect();
+        // `alerts` is never empty: a root has at least itself.
+        let incident = Incident::from_alerts(id.clone(), alerts).unwrap_or_else(|_| {
+            Incident::from_summary(
+                id,
+                "",
+                aiops_core::Severity::Medium,
+                aiops_core::Labels::new(),
+                Timestamp::EPOCH,
+            )
+        });
+        CorrelatedIncident {
+            incident,
+            records,
+            merges,
+        }
+    }
+
+    fn finish(mut self) -> Correlation {
+        let n = self.nodes.len();
+        let mut roots = Vec::new();
+        let mut noise = Vec::new();
+        for x in 0..n as u32 {
+            if self.find(x) == x {
+                if self.size[x as usize] as usize >= self.cfg().min_incident_alerts {
+                    roots.push(x);
+                } else {
+                    let mut y = x;
+                    while y != NONE {
+                        let nd = &self.nodes[y as usize];
+                        let mut r = nd.rec_head;
+                        while r != NONE {
+                            noise.push(self.rec_index[r as usize]);
+                            r = self.rec_next[r as usize];
+                        }
+                        y = nd.next_member;
+                    }
+                }
+            }
+        }
+        roots.sort_by_key(|&r| self.comp_min[r as usize]);
+        let incidents = roots.iter().map(|&r| self.build(r)).collect();
+        noise.sort_unstable();
+        Correlation {
+            incidents,
+            noise,
+            records: self.records,
+            distinct: n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,480 @@
+use super::*;
+use aiops_core::{Dependency, Labels, ServiceKind, ServiceSpec};
+use proptest::prelude::*;
+
+/// lb -> api -> web, db -> api, db -> worker (edges dependency -> dependent).
+fn graph() -> ServiceGraph {
+    let s = |n: &str, k: ServiceKind, deps: &[&str]| {
+        let mut s = ServiceSpec::try_new(n, k).unwrap();
+        for d in deps {
+            s = s.depends_on(Dependency::new(*d)).unwrap();
+        }
+        s
+    };
+    ServiceGraph::from_specs(&[
+        s("web", ServiceKind::Application, &["api"]),
+        s("api", ServiceKind::Application, &["db", "lb"]),
+        s("worker", ServiceKind::Application, &["db"]),
+        s("db", ServiceKind::Database, &[]),
+        s("lb", ServiceKind::Network, &[]),
+        s("mail", ServiceKind::Application, &[]),
+    ])
+    .unwrap()
+}
+
+fn alert(svc: &str, name: &str, metric: &str, t: i64) -> Alert {
+    Alert::new(
+        Labels::from_pairs([
+            ("alertname", name),
+            ("service", svc),
+            ("metric_type", metric),
+        ]),
+        Timestamp::from_secs(t),
+    )
+}
+
+fn groups(c: &Correlation) -> Vec<Vec<usize>> {
+    c.incidents().iter().map(|i| i.records().to_vec()).collect()
+}
+
+#[test]
+fn the_articles_rule_is_directed_and_windowed() {
+    let g = graph();
+    let cfg = CorrelatorConfig {
+        same_metric_type: false,
+        ..CorrelatorConfig::article()
+    };
+    let c = Correlator::new(&g, cfg).unwrap();
+    // db then api 300 s later: path db -> api, exactly at the window edge.
+    let r = c.correlate(&[alert("db", "A", "x", 0), alert("api", "B", "y", 300)]);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    assert_eq!(
+        r.incidents()[0].merges()[0].rule(),
+        &MergeRule::DependencyPath {
+            from: "db".into(),
+            to: "api".into()
+        }
+    );
+    assert_eq!(r.incidents()[0].merges()[0].gap_secs(), 300.0);
+    // 301 s: too far.
+    let r = c.correlate(&[alert("db", "A", "x", 0), alert("api", "B", "y", 301)]);
+    assert_eq!(r.incidents().len(), 2);
+    // api first, db later: no path api -> db.
+    let r = c.correlate(&[alert("api", "B", "y", 0), alert("db", "A", "x", 10)]);
+    assert_eq!(r.incidents().len(), 2);
+    // Siblings under db are not related by a path.
+    let r = c.correlate(&[alert("worker", "B", "y", 0), alert("api", "A", "x", 10)]);
+    assert_eq!(r.incidents().len(), 2);
+    // Transitive path lb -> api -> web.
+    let r = c.correlate(&[alert("lb", "B", "y", 0), alert("web", "A", "x", 10)]);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    // Equal starts: either direction relates (there is no earlier alert).
+    let r = c.correlate(&[alert("api", "B", "y", 5), alert("db", "A", "x", 5)]);
+    assert_eq!(r.incidents().len(), 1);
+}
+
+#[test]
+fn same_metric_type_rule_and_article_config() {
+    let g = graph();
+    let alerts = [
+        alert("mail", "A", "latency", 0),
+        alert("lb", "B", "latency", 100),
+    ];
+    let art = Correlator::new(&g, CorrelatorConfig::article())
+        .unwrap()
+        .correlate(&alerts);
+    assert_eq!(groups(&art), vec![vec![0, 1]]);
+    assert_eq!(
+        art.incidents()[0].merges()[0].rule().name(),
+        "same_metric_type"
+    );
+    let def = Correlator::new(&g, CorrelatorConfig::default())
+        .unwrap()
+        .correlate(&alerts);
+    assert!(def.incidents().is_empty());
+    assert_eq!(def.noise(), &[0, 1]);
+    // The article's Python compares None == None.
+    let bare = |s: &str, t| {
+        Alert::new(
+            Labels::from_pairs([("service", s)]),
+            Timestamp::from_secs(t),
+        )
+    };
+    let art = Correlator::new(&g, CorrelatorConfig::article())
+        .unwrap()
+        .correlate(&[bare("mail", 0), bare("lb", 10)]);
+    assert_eq!(art.incidents().len(), 1);
+    // The article has no noise: a lone alert is an incident.
+    let art = Correlator::new(&g, CorrelatorConfig::article())
+        .unwrap()
+        .correlate(&[bare("mail", 0)]);
+    assert_eq!((art.incidents().len(), art.noise().len()), (1, 0));
+}
+
+#[test]
+fn dedup_refires_and_resolutions() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let a = alert("db", "DiskFull", "saturation", 0);
+    let alerts = vec![
+        a.clone(),
+        alert("api", "HighLatency", "latency", 30),
+        a.clone().resolve(Timestamp::from_secs(120)),
+        alert("db", "DiskFull", "saturation", 400), // re-fire after resolution, same fingerprint
+    ];
+    let r = c.correlate(&alerts);
+    assert_eq!(r.distinct_alerts(), 2);
+    assert_eq!(r.record_count(), 4);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 3]]);
+    let inc = r.incidents()[0].incident();
+    assert_eq!(inc.alerts().len(), 2);
+    assert!(inc.end().is_none(), "the re-fire is firing again");
+    assert_eq!(r.compression(), 0.5);
+    assert_eq!(r.raw_compression(), 0.75);
+    let why = r.incidents()[0].why(3);
+    assert_eq!(why.len(), 1);
+    assert_eq!(why[0].rule(), &MergeRule::SameFingerprint);
+    assert_eq!((why[0].a(), why[0].gap_secs()), (0, 400.0));
+    // Without the re-fire, the incident ends with the resolution.
+    let r = c.correlate(&[
+        alerts[0].clone(),
+        alerts[2].clone(),
+        alerts[1].clone().resolve(Timestamp::from_secs(99)),
+    ]);
+    assert_eq!(
+        r.incidents()[0].incident().end(),
+        Some(Timestamp::from_secs(120))
+    );
+    // A re-fire beyond the re-fire window is a new alert.
+    let cfg = CorrelatorConfig {
+        refire_window_secs: 60,
+        ..CorrelatorConfig::default()
+    };
+    let r = Correlator::new(&g, cfg)
+        .unwrap()
+        .correlate(&[a.clone(), alert("db", "DiskFull", "saturation", 4000)]);
+    assert_eq!(r.distinct_alerts(), 2);
+    assert_eq!(r.noise(), &[0, 1]);
+}
+
+#[test]
+fn unknown_services_correlate_by_labels() {
+    let g = graph();
+    let with_host = |svc: &str, host: &str, t: i64| {
+        Alert::new(
+            Labels::from_pairs([("alertname", "X"), ("service", svc), ("host", host)]),
+            Timestamp::from_secs(t),
+        )
+    };
+    let alerts = [
+        with_host("ghost", "h1", 0),
+        Alert::new(
+            Labels::from_pairs([("alertname", "Y"), ("app", "ghost")]),
+            Timestamp::from_secs(20),
+        ),
+        with_host("phantom", "h1", 40),
+        with_host("phantom2", "h2", 50),
+    ];
+    let c = Correlator::new(&g, CorrelatorConfig::default().with_shared_instance()).unwrap();
+    let r = c.correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    assert_eq!(r.noise(), &[3]);
+    let rules: Vec<MergeRule> = r.incidents()[0]
+        .merges()
+        .iter()
+        .map(|m| m.rule().clone())
+        .collect();
+    assert!(rules.contains(&MergeRule::SharedLabel {
+        label: "service".into(),
+        value: "ghost".into()
+    }));
+    assert!(rules.contains(&MergeRule::SharedLabel {
+        label: "host".into(),
+        value: "h1".into()
+    }));
+    // Label-equality sets.
+    let cfg = CorrelatorConfig {
+        label_sets: vec![vec!["cluster".into(), "team".into()]],
+        ..CorrelatorConfig::default()
+    };
+    let l = |c: &str, t: &str, s: i64| {
+        Alert::new(
+            Labels::from_pairs([
+                ("alertname", "Z"),
+                ("cluster", c),
+                ("team", t),
+                ("n", &*s.to_string()),
+            ]),
+            Timestamp::from_secs(s),
+        )
+    };
+    let r = Correlator::new(&g, cfg).unwrap().correlate(&[
+        l("c1", "a", 0),
+        l("c1", "b", 1),
+        l("c1", "a", 2),
+    ]);
+    assert_eq!(groups(&r), vec![vec![0, 2]]);
+    assert_eq!(r.incidents()[0].merges()[0].rule().name(), "shared_label");
+}
+
+#[test]
+fn shared_dependency_rule_joins_siblings() {
+    let g = graph();
+    let cfg = CorrelatorConfig {
+        shared_dependency: true,
+        ..CorrelatorConfig::default()
+    };
+    let r = Correlator::new(&g, cfg)
+        .unwrap()
+        .correlate(&[alert("worker", "A", "x", 0), alert("api", "B", "y", 10)]);
+    assert_eq!(r.incidents().len(), 1);
+    assert_eq!(
+        r.incidents()[0].merges()[0].rule(),
+        &MergeRule::SharedDependency {
+            dependency: "db".into()
+        }
+    );
+}
+
+#[test]
+fn relate_explains_why_not() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let e = c
+        .relate(&alert("api", "A", "x", 0), &alert("db", "B", "x", 10))
+        .unwrap_err();
+    assert!(
+        e.iter()
+            .any(|s| s.contains("no dependency path from \"api\" to \"db\"")),
+        "{e:?}"
+    );
+    let e = c
+        .relate(&alert("db", "A", "x", 0), &alert("api", "B", "x", 1000))
+        .unwrap_err();
+    assert!(e[0].contains("window"), "{e:?}");
+    assert_eq!(
+        c.relate(&alert("db", "A", "x", 0), &alert("web", "B", "x", 10)),
+        Ok(MergeRule::DependencyPath {
+            from: "db".into(),
+            to: "web".into()
+        })
+    );
+}
+
+#[test]
+fn bad_config_is_an_error() {
+    let g = graph();
+    for cfg in [
+        CorrelatorConfig {
+            window_secs: 0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            quiet_period_secs: 10,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            min_incident_alerts: 0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            shared_labels: vec![vec![]],
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            dedup_labels: Some(vec![]),
+            ..CorrelatorConfig::default()
+        },
+    ] {
+        let e = Correlator::new(&g, cfg).unwrap_err();
+        assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
+    }
+}
+
+#[test]
+fn streaming_events_and_out_of_order() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let mut s = c.stream();
+    assert!(s.push(alert("db", "A", "x", 0)).unwrap().is_empty());
+    assert!(
+        s.push(alert("api", "B", "y", 10)).unwrap().is_empty(),
+        "equal-start groups wait"
+    );
+    let ev = s.push(alert("web", "C", "y", 20)).unwrap();
+    assert_eq!(ev, vec![IncidentEvent::Opened { id: "inc-0".into() }]);
+    let ev = s.advance_to(Timestamp::from_secs(25));
+    assert_eq!(
+        ev,
+        vec![IncidentEvent::Updated {
+            id: "inc-0".into(),
+            record: 2
+        }]
+    );
+    let e = s.push(alert("mail", "Z", "y", 5)).unwrap_err();
+    assert!(matches!(e, RcaError::OutOfOrder { .. }), "{e}");
+    // A resolution of a known alert may come late.
+    let ev = s
+        .push(alert("db", "A", "x", 0).resolve(Timestamp::from_secs(30)))
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![IncidentEvent::Updated {
+            id: "inc-0".into(),
+            record: 3
+        }]
+    );
+    let ev = s.advance_to(Timestamp::from_secs(20 + 601));
+    assert_eq!(ev.len(), 1);
+    let IncidentEvent::Closed(inc) = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(inc.records(), &[0, 1, 2, 3]);
+    let r = s.finish();
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 3]]);
+}
+
+#[test]
+fn merged_event_when_two_incidents_join() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let mut s = c.stream();
+    let mut ev = Vec::new();
+    for a in [
+        alert("db", "A", "x", 0),
+        alert("worker", "B", "x", 1),
+        alert("lb", "C", "x", 2),
+        alert("lb", "D", "x", 3),
+        alert("api", "E", "x", 4),
+    ] {
+        ev.extend(s.push(a).unwrap());
+    }
+    ev.extend(s.advance_to(Timestamp::from_secs(5)));
+    assert!(
+        ev.contains(&IncidentEvent::Merged {
+            into: "inc-0".into(),
+            from: "inc-2".into()
+        }),
+        "{ev:?}"
+    );
+    assert_eq!(s.finish().incidents().len(), 1);
+}
+
+fn arb_alerts() -> impl Strategy<Value = Vec<Alert>> {
+    let svcs = [
+        "web", "api", "worker", "db", "lb", "mail", "ghost", "phantom",
+    ];
+    let metrics = ["latency", "errors", "saturation"];
+    prop::collection::vec((0usize..8, 0usize..3, 0i64..40, 0usize..3, 0u8..4), 0..60).prop_map(
+        move |v| {
+            let mut out: Vec<Alert> = v
+                .into_iter()
+                .map(|(s, m, t, host, kind)| {
+                    let a = Alert::new(
+                        Labels::from_pairs([
+                            ("alertname", format!("A{m}")),
+                            ("service", svcs[s].to_owned()),
+                            ("metric_type", metrics[m].to_owned()),
+                            ("instance", format!("h{host}")),
+                        ]),
+                        Timestamp::from_secs(t * 45),
+                    );
+                    if kind == 0 {
+                        a.resolve(Timestamp::from_secs(t * 45 + 30))
+                    } else {
+                        a
+                    }
+                })
+                .collect();
+            out.sort_by_key(Alert::starts_at);
+            out
+        },
+    )
+}
+
+fn configs() -> Vec<CorrelatorConfig> {
+    vec![
+        CorrelatorConfig::default(),
+        CorrelatorConfig::article(),
+        CorrelatorConfig {
+            shared_dependency: true,
+            ..CorrelatorConfig::default().with_shared_instance()
+        },
+    ]
+}
+
+fn partition(c: &Correlation, map: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut g: Vec<Vec<usize>> = c
+        .incidents()
+        .iter()
+        .map(|i| {
+            let mut v: Vec<usize> = i.records().iter().map(|&r| map[r]).collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    g.sort();
+    let mut n: Vec<usize> = c.noise().iter().map(|&r| map[r]).collect();
+    n.sort_unstable();
+    (g, n)
+}
+
+proptest! {
+    #[test]
+    fn every_record_once_stream_equals_batch_and_order_independent(
+        alerts in arb_alerts(),
+        seed in any::<u64>(),
+    ) {
+        let g = graph();
+        for cfg in configs() {
+            let c = Correlator::new(&g, cfg).unwrap();
+            let batch = c.correlate(&alerts);
+            let mut seen = vec![0u32; alerts.len()];
+            for inc in batch.incidents() {
+                for &r in inc.records() { seen[r] += 1; }
+                prop_assert!(inc.records().len() >= inc.incident().alerts().len());
+            }
+            for &r in batch.noise() { seen[r] += 1; }
+            prop_assert!(seen.iter().all(|&x| x == 1), "{:?}", seen);
+            // Every merge joins two records of its own incident.
+            for inc in batch.incidents() {
+                for m in inc.merges() {
+                    prop_assert!(inc.records().contains(&m.a()) && inc.records().contains(&m.b()));
+                }
+            }
+            // Streaming the same (sorted) records gives the same result.
+            let mut s = c.stream();
+            for a in &alerts { s.push(a.clone()).unwrap(); }
+            prop_assert_eq!(&s.finish(), &batch);
+            // Shuffling records with equal starts changes nothing but indices.
+            let mut perm: Vec<usize> = (0..alerts.len()).collect();
+            let mut x = seed | 1;
+            let mut rnd: Vec<u64> = (0..alerts.len()).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x }).collect();
+            perm.sort_by_key(|&i| (alerts[i].starts_at(), rnd[i]));
+            rnd.clear();
+            let shuffled: Vec<Alert> = perm.iter().map(|&i| alerts[i].clone()).collect();
+            let other = c.correlate(&shuffled);
+            let ident: Vec<usize> = (0..alerts.len()).collect();
+            prop_assert_eq!(partition(&other, &perm), partition(&batch, &ident));
+            prop_assert_eq!(other.distinct_alerts(), batch.distinct_alerts());
+        }
+    }
+
+    #[test]
+    fn dedup_is_idempotent(alerts in arb_alerts()) {
+        // Sending every record twice adds no alert and no incident.
+        let g = graph();
+        let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+        let once = c.correlate(&alerts);
+        let twice: Vec<Alert> = alerts.iter().flat_map(|a| [a.clone(), a.clone()]).collect();
+        let r = c.correlate(&twice);
+        prop_assert_eq!(r.distinct_alerts(), once.distinct_alerts());
+        prop_assert_eq!(r.incidents().len(), once.incidents().len());
+        let halve: Vec<usize> = (0..twice.len()).map(|i| i / 2).collect();
+        let (g2, n2) = partition(&r, &halve);
+        let dedup = |v: Vec<Vec<usize>>| v.into_iter().map(|mut x| { x.dedup(); x }).collect::<Vec<_>>();
+        let mut n2 = n2; n2.dedup();
+        let ident: Vec<usize> = (0..alerts.len()).collect();
+        prop_assert_eq!((dedup(g2), n2), partition(&once, &ident));
+    }
+}
