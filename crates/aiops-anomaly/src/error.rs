@@ -51,6 +51,12 @@ pub enum AnomalyError {
     /// The model was used before training.
     #[error("the detector has not been trained")]
     NotTrained,
+    /// A streaming detector was given the state of another detector kind.
+    #[error("state mismatch: detector `{detector}` was given a state created by another detector")]
+    StateMismatch {
+        /// The detector's name.
+        detector: &'static str,
+    },
     /// A clustering step failed.
     #[error("clustering failed: {0}")]
     Clustering(String),

@@ -4,10 +4,19 @@ mod detector;
 mod error;
 mod features;
 mod iforest;
+mod multivariate;
+mod ranges;
+pub mod streaming;
 
 pub use detector::{AnomalyAlert, AnomalyDetector, Driver};
 pub use error::{AnomalyError, Result};
 pub use features::{FEATURE_NAMES, FeatureConfig, FeatureWindow};
 pub use iforest::{
     Contamination, FittedIsolationForest, IsolationForest, MaxSamples, average_path_length,
+};
+pub use multivariate::{FittedMultivariate, MultivariateDetector};
+pub use ranges::{Alarms, AnomalyRange, anomaly_ranges, threshold_for_alarm_rate};
+pub use streaming::{
+    ChangeDetector, ChangeState, DetectorState, EnsembleDetector, EnsembleState, RobustDetector,
+    RobustState, SeasonalDetector, SeasonalState, StreamingDetector, z_to_score,
 };

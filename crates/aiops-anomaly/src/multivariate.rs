@@ -1,0 +1,234 @@
+//! Multivariate detector: distance to the nearest k-means centre of standardised metric vectors.
+
+use linfa::traits::Fit;
+use linfa_clustering::KMeans;
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{AnomalyError, Result, invalid};
+use crate::streaming::z_to_score;
+
+/// Parameters of the multivariate detector: `k` clusters (default 4), seed 42, and the training
+/// distance quantile that scores 0.5 (default 0.99).
+///
+/// Each column is standardised by its training mean and standard deviation (so latency in ms and
+/// error rate in percent weigh alike), k-means (linfa-clustering, k-means++ initialisation)
+/// learns the normal operating modes, and a vector's score is
+/// `z_to_score(3 * d / d_q)`, `d` being its distance to the nearest centre and `d_q` the
+/// `quantile` of the training vectors' distances.
+///
+/// ```
+/// use aiops_anomaly::MultivariateDetector;
+/// // Two normal modes of (cpu, latency): idle and busy.
+/// let mut rows = Vec::new();
+/// for i in 0..400 {
+///     let j = f64::from(i % 10) * 0.1;
+///     if i % 2 == 0 { rows.extend([10.0 + j, 50.0 + j]) } else { rows.extend([80.0 + j, 200.0 + j]) }
+/// }
+/// let model = MultivariateDetector::new().fit(&rows, 2)?;
+/// assert!(model.score_row(&[10.5, 50.5])? < 0.5);
+/// // High cpu with idle latency fits neither mode.
+/// assert!(model.score_row(&[80.0, 50.0])? > 0.9);
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultivariateDetector {
+    k: usize,
+    seed: u64,
+    quantile: f64,
+}
+
+impl Default for MultivariateDetector {
+    fn default() -> Self {
+        Self {
+            k: 4,
+            seed: 42,
+            quantile: 0.99,
+        }
+    }
+}
+
+impl MultivariateDetector {
+    /// Default parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Number of clusters (at least 1).
+    #[must_use]
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+    /// Random seed for the k-means initialisation.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Training distance quantile that scores 0.5, in `(0, 1)`.
+    #[must_use]
+    pub fn quantile(mut self, q: f64) -> Self {
+        self.quantile = q;
+        self
+    }
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(invalid("k", self.k, "must be at least 1"));
+        }
+        if !(self.quantile > 0.0 && self.quantile < 1.0) {
+            return Err(invalid("quantile", self.quantile, "must be in (0, 1)"));
+        }
+        Ok(())
+    }
+
+    /// Fits on a row-major `n x n_features` matrix (finite values, at least `k` rows).
+    pub fn fit(&self, data: &[f64], n_features: usize) -> Result<FittedMultivariate> {
+        self.check()?;
+        if n_features == 0 {
+            return Err(invalid("n_features", 0, "must be at least 1"));
+        }
+        if !data.len().is_multiple_of(n_features) {
+            return Err(AnomalyError::Shape {
+                expected: n_features,
+                got: data.len() % n_features,
+            });
+        }
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(AnomalyError::NonFinite {
+                row: i / n_features,
+                column: i % n_features,
+                value: data[i],
+            });
+        }
+        let n = data.len() / n_features;
+        if n < self.k.max(2) {
+            return Err(AnomalyError::NotEnoughData {
+                needed: self.k.max(2),
+                got: n,
+            });
+        }
+        let mut mean = vec![0.0; n_features];
+        let mut sd = vec![0.0; n_features];
+        for c in 0..n_features {
+            let mut s = aiops_core::stats::RunningStats::new();
+            for r in 0..n {
+                s.push(data[r * n_features + c]);
+            }
+            mean[c] = s.mean().unwrap_or(0.0);
+            let v = s.std_dev().unwrap_or(0.0);
+            sd[c] = if v > 1e-12 * mean[c].abs().max(1.0) {
+                v
+            } else {
+                1.0
+            };
+        }
+        let z: Vec<f64> = data
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v - mean[i % n_features]) / sd[i % n_features])
+            .collect();
+        let arr = Array2::from_shape_vec((n, n_features), z.clone())
+            .map_err(|e| AnomalyError::Clustering(e.to_string()))?;
+        let dataset = linfa::DatasetBase::from(arr);
+        let km = KMeans::params_with_rng(self.k, ChaCha8Rng::seed_from_u64(self.seed))
+            .n_runs(3)
+            .max_n_iterations(200)
+            .fit(&dataset)
+            .map_err(|e| AnomalyError::Clustering(e.to_string()))?;
+        let centres: Vec<f64> = km.centroids().iter().copied().collect();
+        let mut model = FittedMultivariate {
+            mean,
+            sd,
+            centres,
+            n_features,
+            scale: 1.0,
+        };
+        let mut d: Vec<f64> = z.chunks(n_features).map(|r| model.nearest(r)).collect();
+        let q = aiops_core::stats::quantile(&mut d, self.quantile).unwrap_or(1.0);
+        model.scale = if q > 1e-12 { q } else { 1e-12 };
+        Ok(model)
+    }
+}
+
+/// A fitted multivariate detector: immutable, `Send + Sync`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedMultivariate {
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    centres: Vec<f64>,
+    n_features: usize,
+    scale: f64,
+}
+
+impl FittedMultivariate {
+    fn nearest(&self, z: &[f64]) -> f64 {
+        self.centres
+            .chunks(self.n_features)
+            .map(|c| c.iter().zip(z).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+    }
+    /// Number of cluster centres.
+    pub fn n_clusters(&self) -> usize {
+        self.centres.len() / self.n_features
+    }
+    /// Score in `[0, 1]` of one vector of the training width. Non-finite entries are an error.
+    pub fn score_row(&self, row: &[f64]) -> Result<f64> {
+        if row.len() != self.n_features {
+            return Err(AnomalyError::Shape {
+                expected: self.n_features,
+                got: row.len(),
+            });
+        }
+        if let Some(i) = row.iter().position(|v| !v.is_finite()) {
+            return Err(AnomalyError::NonFinite {
+                row: 0,
+                column: i,
+                value: row[i],
+            });
+        }
+        let z: Vec<f64> = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v - self.mean[i]) / self.sd[i])
+            .collect();
+        Ok(z_to_score(3.0 * self.nearest(&z) / self.scale))
+    }
+    /// Scores of every row of a row-major matrix.
+    pub fn score(&self, data: &[f64]) -> Result<Vec<f64>> {
+        if !data.len().is_multiple_of(self.n_features) {
+            return Err(AnomalyError::Shape {
+                expected: self.n_features,
+                got: data.len() % self.n_features,
+            });
+        }
+        data.chunks(self.n_features)
+            .map(|r| self.score_row(r))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibrated_and_validated() {
+        let rows: Vec<f64> = (0..500)
+            .flat_map(|i| [f64::from(i % 13), f64::from(i % 7) * 100.0])
+            .collect();
+        let m = MultivariateDetector::new().fit(&rows, 2).unwrap();
+        let s = m.score(&rows).unwrap();
+        // About 1% of training rows score above 0.5 by construction.
+        let above = s.iter().filter(|&&x| x > 0.5).count();
+        assert!(above <= 10, "{above}");
+        assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
+        assert!(m.score_row(&[1.0]).is_err());
+        assert!(m.score_row(&[f64::NAN, 1.0]).is_err());
+        assert!(MultivariateDetector::new().k(0).check().is_err());
+        assert!(MultivariateDetector::new().fit(&rows[..3], 2).is_err());
+        assert_eq!(m.n_clusters(), 4);
+    }
+}

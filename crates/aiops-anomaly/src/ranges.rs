@@ -1,0 +1,193 @@
+//! From per-point scores to what an operator acts on: anomaly ranges, thresholds and alarms.
+
+use aiops_core::Timestamp;
+
+use crate::error::{AnomalyError, Result, invalid};
+
+/// A contiguous stretch of anomalous points.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AnomalyRange {
+    /// First point at or above the threshold.
+    pub start: Timestamp,
+    /// Last point at or above the threshold (inclusive).
+    pub end: Timestamp,
+    /// Highest score in the range.
+    pub peak: f64,
+    /// When the peak occurred.
+    pub peak_at: Timestamp,
+    /// Which detector produced the scores.
+    pub detector: String,
+}
+
+/// Merges points scoring at least `threshold` into ranges; points less than `max_gap` apart
+/// (in time) join the same range. `timestamps` and `scores` must have equal lengths; NaN
+/// scores count as 0.
+///
+/// ```
+/// use aiops_anomaly::anomaly_ranges;
+/// use aiops_core::Timestamp;
+/// let ts: Vec<Timestamp> = (0..8).map(|i| Timestamp::from_secs(60 * i)).collect();
+/// let scores = [0.1, 0.9, 0.7, 0.1, 0.2, 0.1, 0.95, 0.1];
+/// let r = anomaly_ranges(&ts, &scores, 0.6, 120, "ensemble")?;
+/// assert_eq!(r.len(), 2);
+/// assert_eq!((r[0].start, r[0].end, r[0].peak), (ts[1], ts[2], 0.9));
+/// assert_eq!(r[1].peak_at, ts[6]);
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+pub fn anomaly_ranges(
+    timestamps: &[Timestamp],
+    scores: &[f64],
+    threshold: f64,
+    max_gap_secs: i64,
+    detector: &str,
+) -> Result<Vec<AnomalyRange>> {
+    if timestamps.len() != scores.len() {
+        return Err(AnomalyError::Shape {
+            expected: timestamps.len(),
+            got: scores.len(),
+        });
+    }
+    let mut out: Vec<AnomalyRange> = Vec::new();
+    for (&t, &s) in timestamps.iter().zip(scores) {
+        if s.is_nan() || s < threshold {
+            continue;
+        }
+        match out.last_mut() {
+            Some(r) if t.as_millis() - r.end.as_millis() <= max_gap_secs.saturating_mul(1000) => {
+                r.end = t;
+                if s > r.peak {
+                    r.peak = s;
+                    r.peak_at = t;
+                }
+            }
+            _ => out.push(AnomalyRange {
+                start: t,
+                end: t,
+                peak: s,
+                peak_at: t,
+                detector: detector.to_owned(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// The score threshold that raises alarms on a `rate` share of points (`0 < rate < 1`) of
+/// representative history, e.g. `0.001` for one alarm per thousand points: the `1 - rate`
+/// quantile of `scores` (NaN ignored).
+///
+/// ```
+/// use aiops_anomaly::threshold_for_alarm_rate;
+/// let scores: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
+/// let t = threshold_for_alarm_rate(&scores, 0.01)?;
+/// assert!((t - 0.98901).abs() < 1e-9);
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+pub fn threshold_for_alarm_rate(scores: &[f64], rate: f64) -> Result<f64> {
+    if !(rate > 0.0 && rate < 1.0) {
+        return Err(invalid("rate", rate, "must be in (0, 1)"));
+    }
+    let mut v: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
+    aiops_core::stats::quantile(&mut v, 1.0 - rate)
+        .ok_or(AnomalyError::NotEnoughData { needed: 1, got: 0 })
+}
+
+/// Turns scores into alarms: a score at or above the threshold alarms unless another alarm was
+/// raised within the last `suppress_secs`, since only the first alarm for an anomaly helps and
+/// every repeat costs the operator. Operator feedback moves the threshold: a false alarm raises
+/// it just above that alarm's score, a missed anomaly lowers it just below that score.
+///
+/// ```
+/// use aiops_anomaly::Alarms;
+/// use aiops_core::Timestamp;
+/// let mut a = Alarms::try_new(0.8, 3600)?;
+/// assert!(a.check(Timestamp::from_secs(0), 0.9));
+/// assert!(!a.check(Timestamp::from_secs(60), 0.95)); // suppressed
+/// assert!(a.check(Timestamp::from_secs(3700), 0.85));
+/// a.mark_false_alarm(0.85);
+/// assert!(a.threshold() > 0.85);
+/// assert!(!a.check(Timestamp::from_secs(9000), 0.85));
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarms {
+    threshold: f64,
+    suppress_ms: i64,
+    last_alarm: Option<i64>,
+}
+
+impl Alarms {
+    /// Errors unless `threshold` is in `[0, 1]` and `suppress_secs >= 0`.
+    pub fn try_new(threshold: f64, suppress_secs: i64) -> Result<Self> {
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(invalid("threshold", threshold, "must be in [0, 1]"));
+        }
+        if suppress_secs < 0 {
+            return Err(invalid("suppress_secs", suppress_secs, "must be >= 0"));
+        }
+        Ok(Self {
+            threshold,
+            suppress_ms: suppress_secs.saturating_mul(1000),
+            last_alarm: None,
+        })
+    }
+    /// The current threshold.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+    /// Whether the score at `at` raises an alarm (and records it if so).
+    pub fn check(&mut self, at: Timestamp, score: f64) -> bool {
+        if score.is_nan() || score < self.threshold {
+            return false;
+        }
+        let t = at.as_millis();
+        if let Some(last) = self.last_alarm
+            && t >= last
+            && t - last < self.suppress_ms
+        {
+            return false;
+        }
+        self.last_alarm = Some(t);
+        true
+    }
+    /// Feedback: the alarm with this score was false; raise the threshold just above it.
+    pub fn mark_false_alarm(&mut self, score: f64) {
+        if score.is_finite() && score >= self.threshold {
+            self.threshold = (score + 0.5 * (1.0 - score).min(0.01)).min(1.0);
+        }
+    }
+    /// Feedback: an anomaly scoring `score` was missed; lower the threshold to just below it.
+    pub fn mark_missed(&mut self, score: f64) {
+        if score.is_finite() && score < self.threshold {
+            self.threshold = (score - 1e-6).max(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_reject_mismatched_lengths_and_respect_gap() {
+        let ts: Vec<Timestamp> = (0..4).map(|i| Timestamp::from_secs(100 * i)).collect();
+        assert!(anomaly_ranges(&ts, &[0.0], 0.5, 0, "x").is_err());
+        let r = anomaly_ranges(&ts, &[0.9, 0.1, 0.9, f64::NAN], 0.5, 150, "x").unwrap();
+        assert_eq!(r.len(), 2);
+        let r = anomaly_ranges(&ts, &[0.9, 0.1, 0.9, 0.0], 0.5, 200, "x").unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].end, ts[2]);
+    }
+
+    #[test]
+    fn feedback_moves_threshold_and_bad_params_error() {
+        let mut a = Alarms::try_new(0.5, 0).unwrap();
+        a.mark_missed(0.3);
+        assert!(a.threshold() < 0.3);
+        assert!(a.check(Timestamp::EPOCH, 0.3));
+        assert!(Alarms::try_new(1.5, 0).is_err());
+        assert!(threshold_for_alarm_rate(&[0.1], 0.0).is_err());
+        assert!(threshold_for_alarm_rate(&[], 0.1).is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! Streaming detectors: an immutable detector plus a small per-series state.
+//!
+//! Every detector follows the same contract:
+//!
+//! - `update(&mut state, timestamp, value)` returns a score in `[0, 1]` (higher is more
+//!   anomalous) in O(1) time, using only the data at or before `timestamp`.
+//! - Non-finite values (NaN, ±inf) return `Ok(0.0)` and leave the state untouched.
+//! - A timestamp not later than the previous accepted one is
+//!   [`AnomalyError::NonIncreasingTimestamp`], and the state is left untouched. Gaps in time are
+//!   fine: the seasonal detector places points by their timestamp, the others by order.
+//! - Until a detector has seen `warmup` finite points it returns 0.
+//! - Scores are comparable across series of different units: each detector standardises its
+//!   residual by a robust spread estimate and maps the resulting `z` through
+//!   [`z_to_score`] (`z = 3` gives 0.5), so one threshold serves every series.
+
+mod change;
+mod ensemble;
+mod robust;
+mod seasonal;
+
+pub use change::{ChangeDetector, ChangeState};
+pub use ensemble::{EnsembleDetector, EnsembleState};
+pub use robust::{RobustDetector, RobustState};
+pub use seasonal::{SeasonalDetector, SeasonalState};
+
+use aiops_core::Timestamp;
+
+use crate::error::{AnomalyError, Result};
+
+/// Maps a non-negative standardised deviation `z` to a score in `[0, 1)`:
+/// `z^2 / (z^2 + 9)`, so `z = 3` scores 0.5, `z = 6` scores 0.8 and `z = 10` about 0.92.
+///
+/// ```
+/// use aiops_anomaly::z_to_score;
+/// assert_eq!(z_to_score(0.0), 0.0);
+/// assert_eq!(z_to_score(3.0), 0.5);
+/// assert_eq!(z_to_score(6.0), 0.8);
+/// assert_eq!(z_to_score(f64::INFINITY), 1.0);
+/// ```
+#[inline]
+pub fn z_to_score(z: f64) -> f64 {
+    if z.is_infinite() {
+        return 1.0;
+    }
+    let z2 = z * z;
+    let s = z2 / (z2 + 9.0);
+    if s.is_nan() { 0.0 } else { s }
+}
+
+/// The per-series state of any built-in detector, for use through `dyn StreamingDetector`.
+///
+/// Each variant is the typed state of one detector; the typed `update_state` methods avoid the
+/// enum match when the detector type is known.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DetectorState {
+    /// State of a [`RobustDetector`].
+    Robust(RobustState),
+    /// State of a [`SeasonalDetector`].
+    Seasonal(SeasonalState),
+    /// State of a [`ChangeDetector`].
+    Change(ChangeState),
+    /// State of an [`EnsembleDetector`].
+    Ensemble(Box<EnsembleState>),
+}
+
+impl DetectorState {
+    /// Approximate size of the state in bytes, heap included.
+    pub fn size_bytes(&self) -> usize {
+        match self {
+            DetectorState::Robust(_) => std::mem::size_of::<RobustState>(),
+            DetectorState::Seasonal(s) => s.size_bytes(),
+            DetectorState::Change(_) => std::mem::size_of::<ChangeState>(),
+            DetectorState::Ensemble(s) => s.size_bytes(),
+        }
+    }
+}
+
+/// A streaming detector usable as `Box<dyn StreamingDetector>`: immutable and shareable between
+/// threads; all per-series data lives in a [`DetectorState`].
+///
+/// ```
+/// use aiops_anomaly::{EnsembleDetector, RobustDetector, StreamingDetector};
+/// use aiops_core::Timestamp;
+/// let detectors: Vec<Box<dyn StreamingDetector>> =
+///     vec![Box::new(RobustDetector::default()), Box::new(EnsembleDetector::default())];
+/// for d in &detectors {
+///     let mut state = d.new_state();
+///     let mut last = 0.0;
+///     for i in 0..200 {
+///         let v = if i == 150 { 500.0 } else { 10.0 + f64::from(i % 5) };
+///         let s = d.update(&mut state, Timestamp::from_secs(60 * i64::from(i)), v)?;
+///         if i == 150 { last = s; }
+///     }
+///     assert!(last > 0.9, "{} scored the spike {last}", d.name());
+/// }
+/// # Ok::<(), aiops_anomaly::AnomalyError>(())
+/// ```
+pub trait StreamingDetector: Send + Sync + std::fmt::Debug {
+    /// A short name (`robust`, `seasonal`, `change`, `ensemble`).
+    fn name(&self) -> &'static str;
+    /// A fresh state for one series.
+    fn new_state(&self) -> DetectorState;
+    /// Scores one point and updates the state; see the [module docs](self) for the contract.
+    fn update(&self, state: &mut DetectorState, at: Timestamp, value: f64) -> Result<f64>;
+}
+
+/// Rejects timestamps not later than the last accepted one.
+#[inline]
+pub(crate) fn check_time(last: i64, at: Timestamp) -> Result<()> {
+    if at.as_millis() <= last {
+        return Err(AnomalyError::NonIncreasingTimestamp {
+            previous: last,
+            got: at.as_millis(),
+        });
+    }
+    Ok(())
+}
+
+/// EWMA weight for a half-life in points.
+pub(crate) fn alpha(half_life: f64) -> f64 {
+    aiops_core::stats::Ewma::alpha_for_half_life(half_life)
+}
+
+pub(crate) fn check_half_life(name: &'static str, h: f64) -> Result<()> {
+    if h.is_finite() && h >= 1.0 {
+        Ok(())
+    } else {
+        Err(crate::error::invalid(
+            name,
+            h,
+            "must be a finite number of points >= 1",
+        ))
+    }
+}
