@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,6 +47,23 @@ struct Args {
     /// Largest accepted request body in bytes (larger bodies get 413).
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Instead of serving: write an aiops-sim alert storm for Alertmanager's `POST /api/v2/alerts`
+    /// into DIR (`services.json`, `batch-<i>.json`, `truth.json`) and exit. Used by
+    /// tests/alertmanager/run.sh.
+    #[arg(long, value_name = "DIR")]
+    emit_storm: Option<PathBuf>,
+    /// Storm seed (with --emit-storm).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Services in the simulated topology (with --emit-storm).
+    #[arg(long, default_value_t = 30)]
+    storm_services: usize,
+    /// Injected incidents, one after another with distinct roots (with --emit-storm).
+    #[arg(long, default_value_t = 3)]
+    storm_incidents: usize,
+    /// Number of time-ordered batches the storm is split into (with --emit-storm).
+    #[arg(long, default_value_t = 4)]
+    batches: usize,
 }
 
 /// Every distinct alert received (one per fingerprint, latest state), plus counters.
@@ -271,7 +288,7 @@ fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-fn load_services(path: &PathBuf) -> Result<Vec<ServiceSpec>, String> {
+fn load_services(path: &Path) -> Result<Vec<ServiceSpec>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read services file {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("services file {}: {e}", path.display()))
@@ -299,8 +316,96 @@ async fn shutdown_signal() {
     eprintln!("webhook_receiver: shutting down");
 }
 
+/// One alert in the shape of Alertmanager's `POST /api/v2/alerts` (`endsAt` only when resolved).
+fn postable(alert: &Alert, shift_millis: i64) -> Value {
+    let mut v = json!({
+        "labels": alert.labels(),
+        "annotations": {"summary": format!("{} on {}", alert.alertname().unwrap_or("alert"), alert.service().unwrap_or("?"))},
+        "startsAt": alert.starts_at().add_millis(shift_millis).to_string(),
+        "generatorURL": "http://127.0.0.1/aiops-sim",
+    });
+    if let (Some(end), false) = (alert.ends_at(), alert.is_firing()) {
+        v["endsAt"] = json!(end.add_millis(shift_millis).to_string());
+    }
+    v
+}
+
+/// Writes a seeded aiops-sim storm, moved in time so that it ends a minute ago, as
+/// Alertmanager API batches plus its topology and ground truth.
+fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
+    let topo = aiops_sim::topology(args.storm_services, args.seed);
+    // Incidents one after another with distinct, alerting roots and short cascade hops, no noise:
+    // the ground truth then says exactly how many incidents a correct correlator finds.
+    let spec = aiops_sim::StormSpec {
+        incidents: args.storm_incidents,
+        noise_alerts: 0,
+        refire_prob: 0.4,
+        max_cascade_delay_secs: 120,
+        silent_root_prob: 0.0,
+        overlap: false,
+        duration_secs: 3_600 * i64::try_from(args.storm_incidents.max(1)).unwrap_or(1),
+        ..aiops_sim::StormSpec::small()
+    };
+    spec.check().map_err(|e| format!("storm settings: {e}"))?;
+    let storm = aiops_sim::storm(&topo, &spec, args.seed);
+    let latest = storm
+        .alerts
+        .iter()
+        .map(|a| a.ends_at().unwrap_or(a.starts_at()).max(a.starts_at()))
+        .max()
+        .ok_or("the storm has no alerts")?;
+    let shift = now().add_secs(-60).millis_since(latest);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let write = |name: &str, v: &Value| {
+        let path = dir.join(name);
+        std::fs::write(&path, v.to_string())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write("services.json", &json!(topo.services))?;
+    let batches = args.batches.clamp(1, storm.alerts.len());
+    let per = storm.alerts.len().div_ceil(batches);
+    for (i, chunk) in storm.alerts.chunks(per).enumerate() {
+        let body: Vec<Value> = chunk.iter().map(|a| postable(a, shift)).collect();
+        write(&format!("batch-{i}.json"), &json!(body))?;
+    }
+    let mut fingerprints: Vec<Fingerprint> = storm.alerts.iter().map(Alert::fingerprint).collect();
+    fingerprints.sort_unstable();
+    fingerprints.dedup();
+    let truth = json!({
+        "seed": args.seed,
+        "records": storm.alerts.len(),
+        "distinct_fingerprints": fingerprints.len(),
+        "batches": storm.alerts.chunks(per).count(),
+        "incidents": storm.incidents.iter().enumerate().map(|(k, inc)| json!({
+            "root": inc.root,
+            "start": inc.start.add_millis(shift).to_string(),
+            "affected": inc.affected,
+            "alerts": storm.alerts_of(k).len(),
+        })).collect::<Vec<_>>(),
+    });
+    write("truth.json", &truth)?;
+    eprintln!(
+        "webhook_receiver: wrote a storm of {} alerts ({} distinct, {} incidents, {} services) to {}",
+        storm.alerts.len(),
+        fingerprints.len(),
+        storm.incidents.len(),
+        topo.services.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.emit_storm {
+        return match emit_storm(&args, dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("webhook_receiver: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.window_secs <= 0 {
         eprintln!(
             "webhook_receiver: --window-secs must be positive, got {}",
@@ -308,7 +413,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let services = match args.services.as_ref().map(load_services).transpose() {
+    let services = match args.services.as_deref().map(load_services).transpose() {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => {
             eprintln!("webhook_receiver: {e}");
