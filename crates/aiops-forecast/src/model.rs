@@ -1,0 +1,338 @@
+//! One fitted forecaster for one series, whatever the model.
+
+use aiops_core::{TimeSeries, Timestamp};
+
+use crate::config::{ForecastConfig, ModelKind};
+use crate::error::{ForecastError, Result};
+use crate::fallback::{self, auto_choice, normal_quantile, season_length};
+use crate::prophet_model::{ProphetFit, RawRow, usable_seasonalities};
+
+/// One forecast row: the point forecast and its interval at a timestamp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct ForecastRow {
+    /// When.
+    pub timestamp: Timestamp,
+    /// Point forecast (Prophet's `yhat`).
+    pub yhat: f64,
+    /// Lower interval bound (`yhat_lower`).
+    pub lower: f64,
+    /// Upper interval bound (`yhat_upper`).
+    pub upper: f64,
+}
+
+/// Minimum points for any model.
+pub const MIN_POINTS: usize = 2;
+/// Minimum points before Prophet is used; shorter series take the `auto` rule.
+pub const MIN_PROPHET_POINTS: usize = 10;
+const DAY_MS: i64 = 86_400_000;
+
+/// A forecaster fitted to one series: Prophet or a fast model, chosen by the configuration.
+///
+/// ```
+/// use aiops_core::{TimeSeries, Timestamp};
+/// use aiops_forecast::{FittedModel, ForecastConfig, ModelKind};
+///
+/// let values: Vec<f64> = (0..24 * 14).map(|i| 50.0 + (i % 24) as f64).collect();
+/// let series = TimeSeries::regular(Timestamp::from_secs(0), 3_600_000, values)?;
+/// let cfg = ForecastConfig::default().with_model(ModelKind::Auto);
+/// let model = FittedModel::fit(&series, &cfg)?;
+/// let rows = model.forecast(48, model.step_millis())?;
+/// assert_eq!(rows.len(), 48);
+/// assert!(rows.iter().all(|r| r.lower <= r.yhat && r.yhat <= r.upper));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FittedModel {
+    config: ForecastConfig,
+    used: ModelKind,
+    last: Timestamp,
+    step_ms: i64,
+    season: usize,
+    values: Vec<f64>,
+    prophet: Option<ProphetFit>,
+}
+
+/// Median gap between consecutive timestamps, in milliseconds (at least 1).
+fn median_step(ts: &[Timestamp]) -> i64 {
+    let mut gaps: Vec<i64> = ts
+        .windows(2)
+        .map(|w| w[1].as_millis() - w[0].as_millis())
+        .collect();
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2).copied().unwrap_or(DAY_MS).max(1)
+}
+
+impl FittedModel {
+    /// Fits `config`'s model to a series (already validated by [`TimeSeries`]).
+    pub fn fit(series: &TimeSeries, config: &ForecastConfig) -> Result<Self> {
+        Self::fit_inner("series", series.timestamps(), series.values(), config)
+    }
+
+    /// Fits from raw slices, validating them: equal lengths, finite values, strictly
+    /// increasing timestamps, at least [`MIN_POINTS`] points.
+    pub fn fit_points(
+        timestamps: &[Timestamp],
+        values: &[f64],
+        config: &ForecastConfig,
+    ) -> Result<Self> {
+        validate(timestamps, values)?;
+        Self::fit_inner("series", timestamps, values, config)
+    }
+
+    pub(crate) fn fit_inner(
+        metric: &str,
+        ts: &[Timestamp],
+        values: &[f64],
+        config: &ForecastConfig,
+    ) -> Result<Self> {
+        let n = values.len();
+        if n < MIN_POINTS {
+            return Err(ForecastError::TooFewPoints {
+                metric: metric.to_string(),
+                got: n,
+                needed: MIN_POINTS,
+            });
+        }
+        let step_ms = median_step(ts);
+        let season = season_length(step_ms as f64 / 1000.0);
+        let span = (ts[n - 1].as_millis() - ts[0].as_millis()) as f64 / 1000.0;
+        let mut used = config.model;
+        if used == ModelKind::Prophet {
+            let usable = usable_seasonalities(config, span);
+            let wants_any = config.yearly || config.weekly || config.daily;
+            let ok = n >= MIN_PROPHET_POINTS && (!wants_any || usable.iter().any(|&u| u));
+            if !ok {
+                used = ModelKind::Auto;
+            }
+        }
+        if used == ModelKind::Auto {
+            used = match auto_choice(n, season) {
+                ModelKind::Auto => ModelKind::Auto,
+                other => other,
+            };
+        }
+        let prophet = if used == ModelKind::Prophet {
+            let secs: Vec<i64> = ts.iter().map(|t| t.as_millis().div_euclid(1000)).collect();
+            Some(ProphetFit::fit(&secs, values, config)?)
+        } else {
+            None
+        };
+        Ok(FittedModel {
+            config: config.clone(),
+            used,
+            last: ts[n - 1],
+            step_ms,
+            season,
+            values: values.to_vec(),
+            prophet,
+        })
+    }
+
+    /// The model actually fitted: `Prophet`, `Linear`, `SeasonalNaive`, `LagRegression`, or
+    /// `Auto` for the lag-regression / seasonal-naive combination.
+    pub fn model(&self) -> ModelKind {
+        self.used
+    }
+
+    /// The series' step: the median gap between its timestamps, in milliseconds.
+    pub fn step_millis(&self) -> i64 {
+        self.step_ms
+    }
+
+    /// The settings it was fitted with.
+    pub fn config(&self) -> &ForecastConfig {
+        &self.config
+    }
+
+    /// The last timestamp of the history.
+    pub fn last_timestamp(&self) -> Timestamp {
+        self.last
+    }
+
+    /// Forecast rows at `last + k * step_millis` for `k = 1..=steps`, inside the configured
+    /// hard bounds.
+    pub fn forecast(&self, steps: usize, step_millis: i64) -> Result<Vec<ForecastRow>> {
+        if steps == 0 {
+            return Err(ForecastError::InvalidHorizon(
+                "horizon of 0 steps; ask for at least 1".into(),
+            ));
+        }
+        if step_millis <= 0 {
+            return Err(ForecastError::InvalidHorizon(format!(
+                "step must be > 0 ms, got {step_millis}"
+            )));
+        }
+        if steps > 1_000_000 {
+            return Err(ForecastError::InvalidHorizon(format!(
+                "{steps} steps is more than the 1,000,000 supported"
+            )));
+        }
+        let times: Vec<Timestamp> = (1..=steps as i64)
+            .map(|k| Timestamp::from_millis(self.last.as_millis().saturating_add(k * step_millis)))
+            .collect();
+        let raw: Vec<RawRow> = if let Some(p) = &self.prophet {
+            let secs: Vec<i64> = times
+                .iter()
+                .map(|t| t.as_millis().div_euclid(1000))
+                .collect();
+            p.forecast(&secs, &self.config)?
+        } else {
+            let ratio = step_millis as f64 / self.step_ms as f64;
+            let native = ((steps as f64 * ratio).ceil() as usize).max(1);
+            if native > 1_000_000 {
+                return Err(ForecastError::InvalidHorizon(format!(
+                    "{steps} steps of {step_millis} ms is {native} steps of the series"
+                )));
+            }
+            let z = normal_quantile(0.5 + self.config.interval_width / 2.0);
+            let rows = fallback::forecast(self.used, &self.values, self.season, native, z);
+            (1..=steps)
+                .map(|k| {
+                    let j = ((k as f64 * ratio).round() as usize).clamp(1, native);
+                    rows[j - 1]
+                })
+                .collect()
+        };
+        Ok(times
+            .into_iter()
+            .zip(raw)
+            .map(|(timestamp, r)| {
+                let yhat = self.config.clamp(r.yhat);
+                ForecastRow {
+                    timestamp,
+                    yhat,
+                    lower: self.config.clamp(r.lower.min(r.yhat)),
+                    upper: self.config.clamp(r.upper.max(r.yhat)),
+                }
+            })
+            .collect())
+    }
+}
+
+pub(crate) fn validate(ts: &[Timestamp], values: &[f64]) -> Result<()> {
+    if ts.len() != values.len() {
+        return Err(ForecastError::LengthMismatch {
+            timestamps: ts.len(),
+            values: values.len(),
+        });
+    }
+    if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ForecastError::NonFinite { index, value });
+    }
+    for (i, w) in ts.windows(2).enumerate() {
+        if w[1] <= w[0] {
+            return Err(ForecastError::Unsorted {
+                index: i + 1,
+                previous: w[0].as_millis(),
+                current: w[1].as_millis(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hourly(n: usize, f: impl Fn(usize) -> f64) -> TimeSeries {
+        TimeSeries::regular(
+            Timestamp::from_secs(1_700_000_000),
+            3_600_000,
+            (0..n).map(f).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let cfg = ForecastConfig::default();
+        let t = |s| Timestamp::from_secs(s);
+        let e = FittedModel::fit_points(&[t(0)], &[1.0], &cfg).unwrap_err();
+        assert!(
+            matches!(e, ForecastError::TooFewPoints { got: 1, .. }),
+            "{e}"
+        );
+        let e = FittedModel::fit_points(&[t(0), t(1)], &[1.0, f64::NAN], &cfg).unwrap_err();
+        assert!(e.to_string().contains("index 1"), "{e}");
+        let e = FittedModel::fit_points(&[t(5), t(1)], &[1.0, 2.0], &cfg).unwrap_err();
+        assert!(matches!(e, ForecastError::Unsorted { index: 1, .. }), "{e}");
+        let e = FittedModel::fit_points(&[t(5)], &[1.0, 2.0], &cfg).unwrap_err();
+        assert!(matches!(e, ForecastError::LengthMismatch { .. }));
+        let m = FittedModel::fit(&hourly(30, |i| i as f64), &cfg).unwrap();
+        assert!(matches!(
+            m.forecast(0, 3_600_000),
+            Err(ForecastError::InvalidHorizon(_))
+        ));
+        assert!(m.forecast(3, 0).is_err());
+    }
+
+    #[test]
+    fn short_series_falls_back_by_the_documented_rule() {
+        let cfg = ForecastConfig::default();
+        // 5 hourly points: too short for Prophet and for a daily cycle -> Linear.
+        let m = FittedModel::fit(&hourly(5, |i| i as f64), &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Linear);
+        let rows = m.forecast(2, 3_600_000).unwrap();
+        assert!((rows[0].yhat - 5.0).abs() < 1e-9 && (rows[1].yhat - 6.0).abs() < 1e-9);
+        // 30 hours: spans < 2 days -> no usable seasonality; fewer than 2 cycles -> Linear.
+        let m = FittedModel::fit(&hourly(30, |i| (i % 24) as f64), &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Linear);
+        let m = FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+    }
+
+    #[test]
+    fn prophet_constant_series_is_flat() {
+        let cfg = ForecastConfig::default().with_seasonalities(false, true, true);
+        let m = FittedModel::fit(&hourly(24 * 20, |_| 7.0), &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        for r in m.forecast(24, 3_600_000).unwrap() {
+            assert!((r.yhat - 7.0).abs() < 0.05, "{r:?}");
+            assert!(r.lower.is_finite() && r.upper.is_finite());
+        }
+    }
+
+    #[test]
+    fn bounds_hold_for_forecasts_and_intervals() {
+        let cfg = ForecastConfig::default()
+            .with_seasonalities(false, false, true)
+            .with_bounds(Some(0.0), Some(100.0))
+            .unwrap();
+        // Disk filling at 0.5%/h from 60%: crosses 100% within the horizon.
+        let s = hourly(24 * 5, |i| {
+            60.0 * 0.0 + 40.0 + 0.5 * i as f64 + (i % 3) as f64
+        });
+        let m = FittedModel::fit(&s, &cfg).unwrap();
+        let rows = m.forecast(24 * 3, 3_600_000).unwrap();
+        assert!(rows.iter().all(|r| (0.0..=100.0).contains(&r.lower)
+            && (0.0..=100.0).contains(&r.upper)
+            && (0.0..=100.0).contains(&r.yhat)));
+        assert_eq!(rows.last().unwrap().yhat, 100.0);
+    }
+
+    #[test]
+    fn same_seed_same_intervals_other_seed_differs() {
+        let s = hourly(24 * 15, |i| {
+            10.0 + (i % 24) as f64 + ((i * 7919) % 13) as f64 * 0.3
+        });
+        let cfg = ForecastConfig::default().with_seasonalities(false, true, true);
+        let a = FittedModel::fit(&s, &cfg)
+            .unwrap()
+            .forecast(48, 3_600_000)
+            .unwrap();
+        let b = FittedModel::fit(&s, &cfg)
+            .unwrap()
+            .forecast(48, 3_600_000)
+            .unwrap();
+        assert_eq!(a, b);
+        let c = FittedModel::fit(&s, &cfg.clone().with_seed(7))
+            .unwrap()
+            .forecast(48, 3_600_000)
+            .unwrap();
+        assert_ne!(a[10].upper, c[10].upper);
+        assert_eq!(a[10].yhat, c[10].yhat);
+    }
+}
