@@ -332,6 +332,7 @@ impl ServiceGraph {
     }
 
     /// Out-edges of a node as (target, weight), for algorithms.
+    #[cfg(test)]
     pub(crate) fn out_edges(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.graph
             .edges(NodeIndex::new(i))

@@ -8,6 +8,8 @@ mod error;
 mod fnv;
 mod graph;
 mod pagerank;
+mod rank;
+mod recommend;
 
 pub use correlate::{
     CorrelatedIncident, Correlation, CorrelationStream, Correlator, CorrelatorConfig,
@@ -16,3 +18,8 @@ pub use correlate::{
 pub use error::{RcaError, Result};
 pub use graph::{GraphOptions, ServiceGraph};
 pub use pagerank::{CsrGraph, PageRankParams, pagerank};
+pub use rank::{
+    AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries, RankInput, Ranker,
+    TopologyRanker, is_upward_metric,
+};
+pub use recommend::{Recommendations, recommend};

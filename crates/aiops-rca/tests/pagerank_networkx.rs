@@ -1,4 +1,4 @@
-//! PageRank against `networkx.pagerank` fixtures (scripts/rca_pagerank_fixtures.py) and
+//! `PageRank` against `networkx.pagerank` fixtures (`scripts/rca_pagerank_fixtures.py`) and
 //! against petgraph's `page_rank` where the two definitions coincide.
 
 use aiops_rca::{CsrGraph, PageRankParams, pagerank};

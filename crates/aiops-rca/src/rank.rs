@@ -1,0 +1,575 @@
+//! Root-cause rankers: the article's alert-graph PageRank, a topology random walk, a
+//! metric-evidence ranker and their combination.
+
+use std::collections::BTreeMap;
+
+use aiops_core::stats::{median, quantile};
+use aiops_core::{Alert, Criticality, Evidence, RootCause, Severity, TimeSeries, Timestamp};
+
+use crate::correlate::{Correlator, CorrelatorConfig};
+use crate::error::{RcaError, Result};
+use crate::graph::ServiceGraph;
+use crate::pagerank::{CsrGraph, PageRankParams, pagerank};
+
+/// One metric series of one service, for metric-evidence ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    service: String,
+    metric: String,
+    series: TimeSeries,
+}
+
+impl MetricSeries {
+    /// A named series; service and metric names must be non-empty.
+    pub fn try_new(
+        service: impl Into<String>,
+        metric: impl Into<String>,
+        series: TimeSeries,
+    ) -> Result<Self> {
+        let (service, metric) = (service.into(), metric.into());
+        if service.is_empty() || metric.is_empty() {
+            return Err(RcaError::InvalidParameter {
+                name: "metric series",
+                reason: format!("service {service:?} and metric {metric:?} must be non-empty"),
+            });
+        }
+        Ok(MetricSeries {
+            service,
+            metric,
+            series,
+        })
+    }
+    /// The service.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+    /// The metric name.
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+    /// The series.
+    pub fn series(&self) -> &TimeSeries {
+        &self.series
+    }
+}
+
+/// What a ranker may use: a service graph, the incident's alerts, metric series and the
+/// incident start. Each ranker uses what it needs and reports what is missing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RankInput<'a> {
+    graph: Option<&'a ServiceGraph>,
+    alerts: &'a [Alert],
+    metrics: &'a [MetricSeries],
+    start: Option<Timestamp>,
+}
+
+impl<'a> RankInput<'a> {
+    /// Empty input.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds the service graph.
+    #[must_use]
+    pub fn graph(mut self, graph: &'a ServiceGraph) -> Self {
+        self.graph = Some(graph);
+        self
+    }
+    /// Adds the incident's alerts.
+    #[must_use]
+    pub fn alerts(mut self, alerts: &'a [Alert]) -> Self {
+        self.alerts = alerts;
+        self
+    }
+    /// Adds metric series and the time the incident (fault) started.
+    #[must_use]
+    pub fn metrics(mut self, metrics: &'a [MetricSeries], start: Timestamp) -> Self {
+        self.metrics = metrics;
+        self.start = Some(start);
+        self
+    }
+}
+
+/// A root-cause ranker: candidates best first, scores in `[0, 1]`, ties broken by name.
+pub trait Ranker {
+    /// Ranks candidate services.
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>>;
+}
+
+fn severity_weight(s: Option<Severity>) -> f64 {
+    match s.unwrap_or_default() {
+        Severity::Info => 0.2,
+        Severity::Low => 0.4,
+        Severity::High => 0.8,
+        Severity::Critical => 1.0,
+        _ => 0.6,
+    }
+}
+
+fn criticality_weight(c: Criticality) -> f64 {
+    match c {
+        Criticality::Low => 0.8,
+        Criticality::High => 1.25,
+        _ => 1.0,
+    }
+}
+
+/// Sorts `(name, score)` best first, ties by name, and scales scores so the best is 1.
+fn finish(mut scored: Vec<(String, f64, Vec<Evidence>)>) -> Result<Vec<RootCause>> {
+    scored.retain(|s| s.1.is_finite() && s.1 > 0.0);
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let top = scored.first().map_or(1.0, |s| s.1);
+    let total: f64 = scored.iter().map(|s| s.1).sum();
+    scored
+        .into_iter()
+        .map(|(name, s, ev)| {
+            let score = (s / top).clamp(0.0, 1.0);
+            let confidence = if total > 0.0 {
+                (s / total).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            Ok(RootCause::try_new(name, score, confidence, ev)?)
+        })
+        .collect()
+}
+
+fn alert_evidence(a: &Alert) -> Evidence {
+    Evidence::Alert {
+        fingerprint: a.fingerprint(),
+        alertname: a.alertname().unwrap_or("").to_owned(),
+        at: a.starts_at(),
+    }
+}
+
+/// One alert scored by the article's ranker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertScore {
+    /// Index of the alert in the input slice.
+    pub index: usize,
+    /// Its service (empty when it names none).
+    pub service: String,
+    /// Its PageRank in the alert graph.
+    pub score: f64,
+}
+
+/// The article's ranker, exactly: sort alerts by time, add an edge `j -> i` for every earlier
+/// alert `j` related to `i` (its `_is_related`: at most 300 s apart and a dependency path from
+/// `j`'s service to `i`'s, or the same `metric_type`), run PageRank (alpha 0.85) and return
+/// the top 3 alerts.
+///
+/// Its known weakness: edges point from earlier to later alerts, so rank mass flows to the
+/// latest, most downstream symptoms, away from the root cause (see the tests). It compares all
+/// pairs (quadratic), as the article does.
+#[derive(Debug, Clone)]
+pub struct AlertGraphRanker {
+    config: CorrelatorConfig,
+    alpha: f64,
+    top_k: usize,
+}
+
+impl Default for AlertGraphRanker {
+    fn default() -> Self {
+        AlertGraphRanker {
+            config: CorrelatorConfig::article(),
+            alpha: 0.85,
+            top_k: 3,
+        }
+    }
+}
+
+impl AlertGraphRanker {
+    /// The article's scores: the `top_k` (3) best alerts with service and PageRank, best
+    /// first (ties in input time order, as Python's stable sort).
+    pub fn rank_alerts(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
+        let mut all = self.score_all(graph, alerts)?;
+        all.truncate(self.top_k);
+        Ok(all)
+    }
+
+    fn score_all(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
+        let correlator = Correlator::new(graph, self.config.clone())?;
+        let mut order: Vec<usize> = (0..alerts.len()).collect();
+        order.sort_by_key(|&i| alerts[i].starts_at());
+        let mut edges = Vec::new();
+        for (i, &ai) in order.iter().enumerate() {
+            for (j, &aj) in order[..i].iter().enumerate() {
+                if is_related(&correlator, &alerts[aj], &alerts[ai]) {
+                    edges.push((j, i, 1.0));
+                }
+            }
+        }
+        let g = CsrGraph::from_edges(order.len(), &edges)?;
+        let pr = pagerank(&g, &PageRankParams::default().alpha(self.alpha))?;
+        let mut ranked: Vec<usize> = (0..order.len()).collect();
+        ranked.sort_by(|&a, &b| pr[b].total_cmp(&pr[a]));
+        Ok(ranked
+            .into_iter()
+            .map(|k| AlertScore {
+                index: order[k],
+                service: alerts[order[k]].service().unwrap_or("").to_owned(),
+                score: pr[k],
+            })
+            .collect())
+    }
+}
+
+/// The article's `_is_related(alert1, alert2)` with `alert1` the earlier one.
+fn is_related(c: &Correlator<'_>, a: &Alert, b: &Alert) -> bool {
+    let gap = b.starts_at().millis_since(a.starts_at());
+    if gap > c.config().window_secs * 1000 {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.service(), b.service())
+        && (c.graph().has_path(x, y) || x == y)
+    {
+        return true;
+    }
+    a.metric_type() == b.metric_type()
+}
+
+impl Ranker for AlertGraphRanker {
+    /// Services by their best alert's PageRank (all services, so AC@k can be measured beyond
+    /// the article's top 3).
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
+        let scores = self.score_all(graph, input.alerts)?;
+        let mut best: BTreeMap<String, (f64, Vec<Evidence>)> = BTreeMap::new();
+        for s in scores {
+            let e = best.entry(s.service.clone()).or_insert((0.0, Vec::new()));
+            e.0 = e.0.max(s.score);
+            e.1.push(alert_evidence(&input.alerts[s.index]));
+        }
+        finish(
+            best.into_iter()
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, (s, e))| (k, s, e))
+                .collect(),
+        )
+    }
+}
+
+/// Personalised random walk on the reversed dependency graph (dependent -> dependency),
+/// teleporting to the symptomatic services in proportion to their evidence (alert severity,
+/// service criticality, earliness, or metric anomaly scores). Mass collects at upstream
+/// services that many symptoms depend on, including silent ones without alerts.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TopologyRanker {
+    /// Damping factor of the walk.
+    pub alpha: f64,
+    /// Alerts this many seconds after the incident's first alert weigh half as much (earlier
+    /// alerts are likelier causes); `None` weighs all equally.
+    pub earliness_half_life_secs: Option<f64>,
+    /// Exponent of the share of symptomatic services a candidate can reach: the walk score is
+    /// multiplied by `coverage^coverage_power`.
+    pub coverage_power: f64,
+}
+
+impl Default for TopologyRanker {
+    fn default() -> Self {
+        TopologyRanker {
+            alpha: 0.85,
+            earliness_half_life_secs: Some(300.0),
+            coverage_power: 1.0,
+        }
+    }
+}
+
+impl TopologyRanker {
+    /// Per graph node: the symptom weight from alerts.
+    fn alert_weights(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Vec<f64> {
+        let mut w = vec![0.0; graph.len()];
+        let Some(t0) = alerts.iter().map(Alert::starts_at).min() else {
+            return w;
+        };
+        for a in alerts {
+            let Some(i) = a.service().and_then(|s| graph.index_of(s)) else {
+                continue;
+            };
+            let early = self.earliness_half_life_secs.map_or(1.0, |h| {
+                0.5f64.powf(a.starts_at().secs_since(t0) / h.max(1e-9))
+            });
+            w[i] +=
+                severity_weight(a.severity()) * criticality_weight(graph.criticality_at(i)) * early;
+        }
+        w
+    }
+
+    /// Ranks from per-node symptom weights.
+    fn rank_weights(
+        &self,
+        graph: &ServiceGraph,
+        weights: &[f64],
+        alerts: &[Alert],
+    ) -> Result<Vec<RootCause>> {
+        if weights.iter().all(|w| *w <= 0.0) {
+            return Ok(Vec::new());
+        }
+        let edges: Vec<(usize, usize, f64)> =
+            graph.edges().map(|(dep, user, w)| (user, dep, w)).collect();
+        let csr = CsrGraph::from_edges(graph.len(), &edges)?;
+        let pr = pagerank(
+            &csr,
+            &PageRankParams::default()
+                .alpha(self.alpha)
+                .personalization(weights.to_vec()),
+        )?;
+        let symptoms: Vec<usize> = (0..graph.len()).filter(|&i| weights[i] > 0.0).collect();
+        let total_w: f64 = symptoms.iter().map(|&i| weights[i]).sum();
+        let mut scored = Vec::new();
+        for (c, &p) in pr.iter().enumerate() {
+            if p <= 0.0 {
+                continue;
+            }
+            let covered: Vec<usize> = symptoms
+                .iter()
+                .copied()
+                .filter(|&s| graph.has_path_index(c, s))
+                .collect();
+            if covered.is_empty() {
+                continue;
+            }
+            let cov = covered.iter().map(|&s| weights[s]).sum::<f64>() / total_w;
+            let score = p * cov.powf(self.coverage_power);
+            let mut ev = Vec::new();
+            // The path to the most heavily weighted symptom it reaches (other than itself if
+            // possible).
+            let target = covered
+                .iter()
+                .copied()
+                .filter(|&s| s != c)
+                .max_by(|&a, &b| weights[a].total_cmp(&weights[b]).then(b.cmp(&a)))
+                .unwrap_or(c);
+            if let Some(path) = graph.path_index(c, target) {
+                ev.push(Evidence::DependencyPath {
+                    path: path
+                        .into_iter()
+                        .filter_map(|i| graph.name(i).map(str::to_owned))
+                        .collect(),
+                });
+            }
+            let name = graph.name(c).unwrap_or("");
+            ev.extend(
+                alerts
+                    .iter()
+                    .filter(|a| a.service() == Some(name))
+                    .map(alert_evidence),
+            );
+            scored.push((name.to_owned(), score, ev));
+        }
+        finish(scored)
+    }
+}
+
+impl Ranker for TopologyRanker {
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
+        let w = self.alert_weights(graph, input.alerts);
+        self.rank_weights(graph, &w, input.alerts)
+    }
+}
+
+/// Whether an upward change of this metric means trouble (latency, errors, saturation);
+/// other metrics (throughput, unknown names) count changes in both directions.
+pub fn is_upward_metric(metric: &str) -> bool {
+    let m = metric.to_ascii_lowercase();
+    [
+        "lat", "error", "err", "fail", "cpu", "mem", "disk", "satur", "util", "load", "queue",
+        "lag", "timeout", "5xx", "gc",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
+}
+
+/// Robust before/after change scores per metric: the baseline is the window before the
+/// start, scaled by its median and inter-quartile range (so units do not matter); the change
+/// is the largest robust deviation after the start (upward only for latency, errors and
+/// saturation). A service's score is its strongest metric, discounted by how much later its
+/// change began than the earliest change.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MetricRanker {
+    /// Baseline length before the start (seconds).
+    pub baseline_secs: i64,
+    /// Seconds after the start that are examined.
+    pub after_secs: i64,
+    /// Robust z above which a point counts as changed (for the onset time).
+    pub onset_z: f64,
+    /// A change starting this many seconds after the earliest change weighs half as much;
+    /// `None` ignores onset times.
+    pub onset_half_life_secs: Option<f64>,
+}
+
+impl Default for MetricRanker {
+    fn default() -> Self {
+        MetricRanker {
+            baseline_secs: 3_600,
+            after_secs: 1_800,
+            onset_z: 3.0,
+            onset_half_life_secs: Some(180.0),
+        }
+    }
+}
+
+/// The change of one metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Change {
+    z: f64,
+    onset: Option<Timestamp>,
+}
+
+impl MetricRanker {
+    fn change(&self, m: &MetricSeries, start: Timestamp) -> Option<Change> {
+        let before = m.series.range(start.add_secs(-self.baseline_secs), start);
+        let after = m.series.range(start, start.add_secs(self.after_secs + 1));
+        let mut base: Vec<f64> = before
+            .values()
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        if base.len() < 3 || after.is_empty() {
+            return None;
+        }
+        let med = median(&mut base)?;
+        let q1 = quantile(&mut base, 0.25)?;
+        let q3 = quantile(&mut base, 0.75)?;
+        let mut scale = (q3 - q1) / 1.349;
+        if scale <= 0.0 {
+            let mean = base.iter().sum::<f64>() / base.len() as f64;
+            scale =
+                (base.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / base.len() as f64).sqrt();
+        }
+        if scale <= 0.0 {
+            scale = (med.abs() * 0.01).max(1e-9);
+        }
+        let up = is_upward_metric(&m.metric);
+        let mut best = 0.0f64;
+        let mut onset = None;
+        for (t, x) in after.iter() {
+            if !x.is_finite() {
+                continue;
+            }
+            let d = (x - med) / scale;
+            let z = if up { d } else { d.abs() };
+            if z > best {
+                best = z;
+            }
+            if onset.is_none() && z >= self.onset_z {
+                onset = Some(t);
+            }
+        }
+        Some(Change { z: best, onset })
+    }
+
+    /// Per service: (score, evidence).
+    fn service_scores(
+        &self,
+        metrics: &[MetricSeries],
+        start: Timestamp,
+    ) -> BTreeMap<String, (f64, Option<Timestamp>, Vec<Evidence>)> {
+        let mut per: BTreeMap<String, (f64, Option<Timestamp>, Vec<Evidence>)> = BTreeMap::new();
+        for m in metrics {
+            let e = per
+                .entry(m.service.clone())
+                .or_insert((0.0, None, Vec::new()));
+            let Some(ch) = self.change(m, start) else {
+                continue;
+            };
+            if ch.z > e.0 {
+                e.0 = ch.z;
+            }
+            if let Some(o) = ch.onset {
+                e.1 = Some(e.1.map_or(o, |x: Timestamp| x.min(o)));
+                e.2.push(Evidence::MetricChange {
+                    metric: m.metric.clone(),
+                    score: ch.z,
+                });
+            }
+        }
+        let earliest = per.values().filter_map(|v| v.1).min();
+        if let (Some(h), Some(t0)) = (self.onset_half_life_secs, earliest) {
+            for v in per.values_mut() {
+                let late = v.1.map_or(self.after_secs as f64, |o| o.secs_since(t0));
+                v.0 *= 0.5f64.powf(late / h.max(1e-9));
+            }
+        }
+        per
+    }
+}
+
+impl Ranker for MetricRanker {
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        let start = input.start.ok_or(RcaError::Empty("incident start time"))?;
+        if input.metrics.is_empty() {
+            return Err(RcaError::Empty("metric series"));
+        }
+        let per = self.service_scores(input.metrics, start);
+        finish(per.into_iter().map(|(k, (s, _, e))| (k, s, e)).collect())
+    }
+}
+
+/// The default ranker: a topology walk whose symptoms are the alerting services and the
+/// services with changed metrics, blended with the metric-evidence scores. Uses whatever the
+/// input has: graph, alerts, metrics (at least alerts + graph, or metrics).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct CombinedRanker {
+    /// The walk.
+    pub topology: TopologyRanker,
+    /// The metric scores.
+    pub metric: MetricRanker,
+    /// Weight of the metric score in the blend (the walk gets `1 - metric_weight`).
+    pub metric_weight: Option<f64>,
+}
+
+impl Ranker for CombinedRanker {
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        let mw = self.metric_weight.unwrap_or(0.5).clamp(0.0, 1.0);
+        let metric = match (input.metrics.is_empty(), input.start) {
+            (false, Some(start)) => Some(self.metric.service_scores(input.metrics, start)),
+            _ => None,
+        };
+        let Some(graph) = input.graph else {
+            return match metric {
+                Some(_) => self.metric.rank(input),
+                None => Err(RcaError::Empty("service graph and metric series")),
+            };
+        };
+        let mut w = self.topology.alert_weights(graph, input.alerts);
+        let wsum: f64 = w.iter().sum();
+        if let Some(per) = &metric {
+            let top = per.values().map(|v| v.0).fold(0.0f64, f64::max);
+            if top > 0.0 {
+                let scale = if wsum > 0.0 { wsum } else { 1.0 };
+                for (name, v) in per {
+                    if let Some(i) = graph.index_of(name) {
+                        w[i] += scale * v.0 / top;
+                    }
+                }
+            }
+        }
+        let topo = self.topology.rank_weights(graph, &w, input.alerts)?;
+        let Some(per) = metric else {
+            return Ok(topo);
+        };
+        let top_m = per.values().map(|v| v.0).fold(0.0f64, f64::max);
+        let mut blended: BTreeMap<String, (f64, Vec<Evidence>)> = BTreeMap::new();
+        for rc in topo {
+            blended.insert(
+                rc.service().to_owned(),
+                ((1.0 - mw) * rc.score(), rc.evidence().to_vec()),
+            );
+        }
+        for (name, (s, _, ev)) in per {
+            let m = if top_m > 0.0 { s / top_m } else { 0.0 };
+            let e = blended.entry(name).or_insert((0.0, Vec::new()));
+            e.0 += mw * m;
+            e.1.extend(ev);
+        }
+        finish(blended.into_iter().map(|(k, (s, e))| (k, s, e)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+use super::*;
+use aiops_core::{Dependency, Labels, ServiceKind, ServiceSpec};
+
+/// db -> api -> web, db -> worker, cache -> web (dependency -> dependent).
+fn graph() -> ServiceGraph {
+    let s = |n: &str, k: ServiceKind, deps: &[&str]| {
+        let mut s = ServiceSpec::try_new(n, k).unwrap();
+        for d in deps {
+            s = s.depends_on(Dependency::new(*d)).unwrap();
+        }
+        s
+    };
+    ServiceGraph::from_specs(&[
+        s("web", ServiceKind::Application, &["api", "cache"]),
+        s("api", ServiceKind::Application, &["db"]),
+        s("worker", ServiceKind::Application, &["db"]),
+        s("db", ServiceKind::Database, &[]),
+        s("cache", ServiceKind::Cache, &[]),
+    ])
+    .unwrap()
+}
+
+fn alert(svc: &str, sev: &str, metric: &str, t: i64) -> Alert {
+    Alert::new(
+        Labels::from_pairs([
+            ("alertname", "X"),
+            ("service", svc),
+            ("severity", sev),
+            ("metric_type", metric),
+        ]),
+        Timestamp::from_secs(t),
+    )
+}
+
+#[test]
+fn article_ranker_mass_flows_downstream_its_known_weakness() {
+    let g = graph();
+    // The database fails first; api and web follow. The article's ranker blames web.
+    let alerts = [
+        alert("db", "warning", "saturation", 0),
+        alert("api", "critical", "latency", 60),
+        alert("web", "critical", "errors", 120),
+    ];
+    let top = AlertGraphRanker::default()
+        .rank_alerts(&g, &alerts)
+        .unwrap();
+    assert_eq!(top.len(), 3);
+    assert_eq!(top[0].service, "web", "{top:?}");
+    assert_eq!(top[2].service, "db");
+    // Edges 0 -> 1, 0 -> 2 (db reaches web), 1 -> 2; networkx.pagerank on that graph gives
+    // {0: 0.19757959373228617, 1: 0.28155110874039785, 2: 0.5208692975273159}.
+    let want = [
+        0.520_869_297_527_315_9,
+        0.281_551_108_740_397_85,
+        0.197_579_593_732_286_17,
+    ];
+    for (t, w) in top.iter().zip(want) {
+        assert!((t.score - w).abs() < 1e-6, "{top:?}");
+    }
+    // The topology ranker puts the database first.
+    let input = RankInput::new().graph(&g).alerts(&alerts);
+    let topo = TopologyRanker::default().rank(&input).unwrap();
+    assert_eq!(topo[0].service(), "db", "{topo:?}");
+    assert_eq!(topo[0].score(), 1.0);
+    // The path leads to the heaviest symptom it reaches (api: critical and earlier than web).
+    assert_eq!(topo[0].evidence_path().unwrap(), ["db", "api"]);
+    let comb = CombinedRanker::default().rank(&input).unwrap();
+    assert_eq!(comb[0].service(), "db");
+}
+
+#[test]
+fn article_ranker_matches_a_hand_computation() {
+    let g = graph();
+    // Two unrelated alerts (different services without a path, different metric types):
+    // no edges, so PageRank is uniform; ties keep time order.
+    let alerts = [
+        alert("worker", "warning", "a", 10),
+        alert("cache", "warning", "b", 0),
+    ];
+    let top = AlertGraphRanker::default()
+        .rank_alerts(&g, &alerts)
+        .unwrap();
+    assert_eq!(top.iter().map(|t| t.index).collect::<Vec<_>>(), vec![1, 0]);
+    assert!((top[0].score - 0.5).abs() < 1e-12);
+    // One edge 0 -> 1: x1 = 0.925 / 1.425 (see pagerank's two-node hand computation).
+    let alerts = [
+        alert("db", "warning", "a", 0),
+        alert("api", "warning", "b", 10),
+    ];
+    let top = AlertGraphRanker::default()
+        .rank_alerts(&g, &alerts)
+        .unwrap();
+    assert_eq!(top[0].index, 1);
+    assert!((top[0].score - 0.925 / 1.425).abs() < 1e-6);
+}
+
+#[test]
+fn silent_shared_dependency_surfaces() {
+    let g = graph();
+    // db is silent; api and worker (both use db) alert.
+    let alerts = [
+        alert("api", "critical", "latency", 0),
+        alert("worker", "critical", "latency", 5),
+    ];
+    let r = TopologyRanker::default()
+        .rank(&RankInput::new().graph(&g).alerts(&alerts))
+        .unwrap();
+    assert_eq!(r[0].service(), "db", "{r:?}");
+    assert!(
+        r.iter()
+            .all(|c| (0.0..=1.0).contains(&c.score()) && (0.0..=1.0).contains(&c.confidence()))
+    );
+    // Without a graph the topology ranker says what is missing.
+    assert_eq!(
+        TopologyRanker::default()
+            .rank(&RankInput::new().alerts(&alerts))
+            .unwrap_err(),
+        RcaError::Empty("service graph")
+    );
+}
+
+fn series(start: i64, values: &[f64]) -> TimeSeries {
+    TimeSeries::regular(Timestamp::from_secs(start), 60_000, values.to_vec()).unwrap()
+}
+
+#[test]
+fn metric_ranker_is_unit_invariant_and_directional() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut db = base.clone();
+    db.extend([100.0, 160.0, 170.0, 170.0, 170.0]); // latency up from minute 1
+    let mut api = base.clone();
+    api.extend([100.0, 101.0, 102.0, 150.0, 150.0]); // later, smaller
+    let mut web_tp = base.clone();
+    web_tp.extend([100.0, 100.0, 100.0, 100.0, 100.0]); // unchanged
+    let mk =
+        |s: &str, m: &str, v: &[f64]| MetricSeries::try_new(s, m, series(t0 - 3600, v)).unwrap();
+    let metrics = vec![
+        mk("db", "latency", &db),
+        mk("api", "latency", &api),
+        mk("web", "throughput", &web_tp),
+    ];
+    let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    let r = MetricRanker::default().rank(&input).unwrap();
+    assert_eq!(r[0].service(), "db");
+    assert_eq!(r[1].service(), "api");
+    assert!(r.iter().all(|c| c.service() != "web") || r[2].score() < 0.05);
+    // Scaling a metric by 1000 (ms -> us) changes nothing.
+    let scaled: Vec<f64> = db.iter().map(|x| x * 1000.0).collect();
+    let metrics2 = vec![
+        mk("db", "latency", &scaled),
+        mk("api", "latency", &api),
+        mk("web", "throughput", &web_tp),
+    ];
+    let r2 = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics2, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(
+        r.iter().map(RootCause::service).collect::<Vec<_>>(),
+        r2.iter().map(RootCause::service).collect::<Vec<_>>()
+    );
+    assert!((r[1].score() - r2[1].score()).abs() < 1e-9);
+    // A latency drop is not a fault; a throughput drop is.
+    let mut drop = base.clone();
+    drop.extend([40.0; 5]);
+    let m3 = vec![mk("a", "latency", &drop), mk("b", "throughput", &drop)];
+    let r3 = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&m3, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(r3.len(), 1);
+    assert_eq!(r3[0].service(), "b");
+    assert!(MetricRanker::default().rank(&RankInput::new()).is_err());
+    assert!(MetricSeries::try_new("", "cpu", TimeSeries::new()).is_err());
+}
+
+#[test]
+fn combined_uses_metrics_without_a_graph() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 1.0 + f64::from(i % 3) * 0.01).collect();
+    let mut up = base.clone();
+    up.extend([5.0; 10]);
+    let metrics = vec![
+        MetricSeries::try_new("svc-a", "cpu", series(t0 - 3600, &up)).unwrap(),
+        MetricSeries::try_new("svc-b", "cpu", series(t0 - 3600, &base)).unwrap(),
+    ];
+    let r = CombinedRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(r[0].service(), "svc-a");
+    assert!(CombinedRanker::default().rank(&RankInput::new()).is_err());
+}
