@@ -11,14 +11,21 @@
 //! `GET /healthz`. Bad requests get a 4xx with `{"error": "..."}` naming the problem; the service
 //! keeps every earlier alert. See docs/webhook-receiver.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aiops_core::{Alert, AlertStatus, Fingerprint, ServiceSpec, Timestamp, WebhookPayload};
+use aiops_core::{
+    Alert, AlertStatus, Fingerprint, Incident, RootCause, ServiceKind, ServiceSpec, Timestamp,
+    WebhookPayload,
+};
+use aiops_heal::{
+    ActionType, ApprovalReason, Decision, HealingEngine, Pattern, Policy, Rule, Verdict,
+};
+use aiops_rca::{Correlator, CorrelatorConfig, ServiceGraph};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -48,7 +55,7 @@ struct Args {
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body_bytes: usize,
     /// Instead of serving: write an aiops-sim alert storm for Alertmanager's `POST /api/v2/alerts`
-    /// into DIR (`services.json`, `batch-<i>.json`, `truth.json`) and exit. Used by
+    /// into DIR (`services.json`, `step-<i>.json` to post in order, `truth.json`) and exit. Used by
     /// tests/alertmanager/run.sh.
     #[arg(long, value_name = "DIR")]
     emit_storm: Option<PathBuf>,
@@ -61,45 +68,47 @@ struct Args {
     /// Injected incidents, one after another with distinct roots (with --emit-storm).
     #[arg(long, default_value_t = 3)]
     storm_incidents: usize,
-    /// Number of time-ordered batches the storm is split into (with --emit-storm).
-    #[arg(long, default_value_t = 4)]
+    /// Number of time-ordered slices the storm is replayed in (with --emit-storm).
+    #[arg(long, default_value_t = 6)]
     batches: usize,
 }
 
-/// Every distinct alert received (one per fingerprint, latest state), plus counters.
+/// Every alert record received, de-duplicated, plus counters.
+///
+/// Alertmanager re-sends the whole group on every change, so one firing of an alert arrives many
+/// times: a record is identified by (fingerprint, `startsAt`), and a copy only updates its
+/// status, end and annotations. A re-fire after resolution has a later `startsAt` and is a new
+/// record of the same alert, which the correlator de-duplicates by fingerprint as it does with
+/// any re-fire.
 #[derive(Default)]
 struct Store {
-    /// One alert per fingerprint, in order of first arrival.
-    alerts: Vec<Alert>,
-    index: HashMap<Fingerprint, usize>,
-    /// How many times each fingerprint was received.
-    copies: Vec<u64>,
-    /// Alert records received over all accepted payloads (re-sends included).
-    records: u64,
+    /// One alert per (fingerprint, start), in order of first arrival, in its latest state.
+    records: Vec<Alert>,
+    index: HashMap<(Fingerprint, Timestamp), usize>,
+    fingerprints: HashSet<Fingerprint>,
+    /// Alerts received over all accepted payloads (re-sends included).
+    received: u64,
     payloads: u64,
     rejected: u64,
 }
 
 impl Store {
-    /// Adds one payload's alerts: a new fingerprint is appended, a known one is updated in place
-    /// (status, end, annotations) so re-sends never create a second alert.
+    /// Adds one payload's alerts; returns how many records were new and how many changed.
     fn ingest(&mut self, alerts: Vec<Alert>) -> (usize, usize) {
         let (mut new, mut updated) = (0, 0);
         self.payloads += 1;
         for alert in alerts {
-            self.records += 1;
-            if let Some(&i) = self.index.get(&alert.fingerprint()) {
-                self.copies[i] += 1;
-                // Keep the earliest start: a re-fire after resolution is the same condition.
-                let start = self.alerts[i].starts_at().min(alert.starts_at());
-                if alert != self.alerts[i] {
+            self.received += 1;
+            let key = (alert.fingerprint(), alert.starts_at());
+            if let Some(&i) = self.index.get(&key) {
+                if alert != self.records[i] {
                     updated += 1;
+                    self.records[i] = alert;
                 }
-                self.alerts[i] = rebase(alert, start);
             } else {
-                self.index.insert(alert.fingerprint(), self.alerts.len());
-                self.alerts.push(alert);
-                self.copies.push(1);
+                self.fingerprints.insert(key.0);
+                self.index.insert(key, self.records.len());
+                self.records.push(alert);
                 new += 1;
             }
         }
@@ -107,23 +116,154 @@ impl Store {
     }
 }
 
-/// The same alert with another start time.
-fn rebase(alert: Alert, start: Timestamp) -> Alert {
-    if alert.starts_at() == start {
-        return alert;
-    }
-    Alert::new(alert.labels().clone(), start)
-        .with_annotations(alert.annotations().clone())
-        .with_generator_url(alert.generator_url())
-        .with_ends_at(alert.ends_at())
-        .with_status(alert.status())
-}
-
 struct AppState {
     store: Mutex<Store>,
-    services: Vec<ServiceSpec>,
-    window_secs: i64,
+    analysis: Analysis,
     max_body_bytes: usize,
+}
+
+/// What turns the stored alerts into incidents: the service graph, the correlator settings and
+/// the healing engine (dry run). Immutable once built, so requests share it without a lock.
+struct Analysis {
+    graph: ServiceGraph,
+    config: CorrelatorConfig,
+    healer: HealingEngine,
+}
+
+/// Actions to try first for a faulty service of this kind (the healing rules of the example).
+fn actions_for(kind: &ServiceKind) -> Vec<ActionType> {
+    match kind {
+        ServiceKind::Cache => vec![ActionType::ClearCache, ActionType::RestartService],
+        ServiceKind::Database | ServiceKind::Queue => vec![ActionType::ScaleOut],
+        ServiceKind::Host | ServiceKind::Network => vec![ActionType::DrainTraffic],
+        _ => vec![ActionType::RestartService],
+    }
+}
+
+impl Analysis {
+    /// Builds the graph (strict: unknown dependencies, duplicates and self-loops are errors),
+    /// one healing rule per service (its kind's actions) and a fallback rule for critical or
+    /// high incidents on services outside the topology. Dry run is always on.
+    fn new(services: &[ServiceSpec], window_secs: i64) -> Result<Self, String> {
+        let graph = ServiceGraph::from_specs(services).map_err(|e| format!("services: {e}"))?;
+        let mut config = CorrelatorConfig::default();
+        config.window_secs = window_secs;
+        config
+            .check()
+            .map_err(|e| format!("correlator settings: {e}"))?;
+        let policy = Policy::builder()
+            .dry_run(true)
+            .build()
+            .map_err(|e| format!("healing policy: {e}"))?;
+        let mut healer = HealingEngine::new(policy);
+        healer.set_available_actions(ActionType::BUILT_IN);
+        let mut rules = Vec::with_capacity(services.len() + 1);
+        for spec in services {
+            rules.push(Rule::new(
+                format!("{}-{}", spec.kind().as_str(), spec.name()),
+                Pattern::new().exact("service", spec.name()),
+                actions_for(spec.kind()),
+            ));
+        }
+        rules.push(Rule::new(
+            "fallback-restart",
+            Pattern::new().any_of("severity", ["critical", "high"]),
+            [ActionType::RestartService],
+        ));
+        for rule in rules {
+            let rule = rule.map_err(|e| format!("healing rule: {e}"))?;
+            healer
+                .add_rule(rule)
+                .map_err(|e| format!("healing rule: {e}"))?;
+        }
+        Ok(Analysis {
+            graph,
+            config,
+            healer,
+        })
+    }
+
+    /// Correlates the distinct alerts, ranks each incident's root causes and asks the healing
+    /// engine what it would do.
+    fn run(&self, alerts: &[Alert], now: Timestamp) -> Result<(Vec<Value>, usize), String> {
+        let correlator = Correlator::new(&self.graph, self.config.clone())
+            .map_err(|e| format!("correlator: {e}"))?;
+        let correlation = correlator.correlate(alerts);
+        let noise: HashSet<Fingerprint> = correlation
+            .noise()
+            .iter()
+            .map(|&i| alerts[i].fingerprint())
+            .collect();
+        let noise = noise.len();
+        let mut out = Vec::with_capacity(correlation.incidents().len());
+        for ci in correlation.into_incidents() {
+            let incident = ci.into_incident();
+            // A stable id: the fingerprint of the incident's earliest alert.
+            let first = incident
+                .alerts()
+                .iter()
+                .min_by_key(|a| (a.starts_at(), a.fingerprint()))
+                .map(Alert::fingerprint)
+                .unwrap_or_default();
+            let incident =
+                Incident::from_alerts(format!("inc-{first}"), incident.alerts().to_vec())
+                    .map_err(|e| format!("incident: {e}"))?;
+            let causes = rank(&self.graph, &incident);
+            let incident = incident.with_root_causes(causes);
+            let decision = self.healer.decide(&incident, now);
+            out.push(incident_json(&incident, &decision));
+        }
+        Ok((out, noise))
+    }
+}
+
+/// Root causes of one incident, best first (placeholder until a ranker is wired in).
+fn rank(_graph: &ServiceGraph, _incident: &Incident) -> Vec<RootCause> {
+    Vec::new()
+}
+
+fn incident_json(incident: &Incident, decision: &Decision) -> Value {
+    let (reason, approval) = match &decision.verdict {
+        Verdict::Skip(r) => (Some(r.code()), None),
+        Verdict::ApprovalRequired(ApprovalReason::Action { action }) => (
+            None,
+            Some(format!("action {} needs approval", action.as_str())),
+        ),
+        Verdict::ApprovalRequired(ApprovalReason::LowConfidence { confidence, below }) => (
+            None,
+            Some(format!(
+                "confidence {confidence:.3} below the approval level {below}"
+            )),
+        ),
+        _ => (None, None),
+    };
+    json!({
+        "id": incident.id(),
+        "alerts": incident.alerts().len(),
+        "firing": incident.alerts().iter().filter(|a| a.is_firing()).count(),
+        "services": incident.services(),
+        "primary_service": incident.primary_service(),
+        "start": incident.start().to_string(),
+        "end": incident.end().map(|t| t.to_string()),
+        "severity": incident.severity().as_str(),
+        "root_causes": incident.root_causes().iter().map(|rc| json!({
+            "service": rc.service(),
+            "score": rc.score(),
+            "confidence": rc.confidence(),
+            "path": rc.evidence_path(),
+        })).collect::<Vec<_>>(),
+        "healing": {
+            "decision": decision.verdict.code(),
+            "reason": reason,
+            "approval": approval,
+            "rule": decision.rule_id,
+            "confidence": decision.confidence.as_ref().map(|c| c.value),
+            "threshold": decision.confidence.as_ref().map(|c| c.threshold),
+            "service": decision.service,
+            "actions": decision.plan.as_ref().map(|p| p.actions.iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>()),
+            "dry_run": decision.dry_run,
+        },
+    })
 }
 
 impl AppState {
@@ -222,51 +362,45 @@ fn parse_webhook(
     })
 }
 
-async fn incidents(State(state): State<Shared>) -> Json<Value> {
-    let (alerts, copies, records, payloads, rejected) = {
+async fn incidents(State(state): State<Shared>) -> Response {
+    // Copy under the lock, analyse outside it: webhooks are never blocked by a slow analysis.
+    let (alerts, distinct, received, payloads, rejected) = {
         let store = state.store();
         (
-            store.alerts.clone(),
-            store.copies.clone(),
-            store.records,
+            store.records.clone(),
+            store.fingerprints.len(),
+            store.received,
             store.payloads,
             store.rejected,
         )
     };
-    let report = analyse(&alerts, &copies, &state.services, state.window_secs, now());
-    Json(json!({
-        "payloads": payloads,
-        "alerts_received": records,
-        "distinct_alerts": alerts.len(),
-        "firing_alerts": alerts.iter().filter(|a| a.status() == AlertStatus::Firing).count(),
-        "rejected_requests": rejected,
-        "incidents": report,
-    }))
-}
-
-/// Correlates, ranks and decides (placeholder grouping until the correlator is wired in).
-fn analyse(
-    alerts: &[Alert],
-    copies: &[u64],
-    _services: &[ServiceSpec],
-    _window_secs: i64,
-    _now: Timestamp,
-) -> Vec<Value> {
-    alerts
-        .iter()
-        .zip(copies)
-        .map(|(a, c)| {
-            json!({
-                "fingerprint": a.fingerprint().to_string(),
-                "service": a.service(),
-                "copies": c,
-            })
-        })
-        .collect()
+    let worker = state.clone();
+    let analysed = tokio::task::spawn_blocking(move || {
+        worker.analysis.run(&alerts, now()).map(|r| (r, alerts))
+    })
+    .await;
+    match analysed {
+        Ok(Ok(((incidents, noise), alerts))) => Json(json!({
+            "payloads": payloads,
+            "alerts_received": received,
+            "records": alerts.len(),
+            "distinct_alerts": distinct,
+            "firing_records": alerts.iter().filter(|a| a.status() == AlertStatus::Firing).count(),
+            "noise_alerts": noise,
+            "rejected_requests": rejected,
+            "incidents": incidents,
+        }))
+        .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("analysis failed: {e}"),
+        ),
+    }
 }
 
 async fn healthz(State(state): State<Shared>) -> Json<Value> {
-    let distinct = state.store().alerts.len();
+    let distinct = state.store().fingerprints.len();
     Json(json!({ "status": "ok", "distinct_alerts": distinct }))
 }
 
@@ -316,15 +450,15 @@ async fn shutdown_signal() {
     eprintln!("webhook_receiver: shutting down");
 }
 
-/// One alert in the shape of Alertmanager's `POST /api/v2/alerts` (`endsAt` only when resolved).
-fn postable(alert: &Alert, shift_millis: i64) -> Value {
+/// One alert in the shape of Alertmanager's `POST /api/v2/alerts`, firing or resolved.
+fn postable(alert: &Alert, shift_millis: i64, resolved: bool) -> Value {
     let mut v = json!({
         "labels": alert.labels(),
         "annotations": {"summary": format!("{} on {}", alert.alertname().unwrap_or("alert"), alert.service().unwrap_or("?"))},
         "startsAt": alert.starts_at().add_millis(shift_millis).to_string(),
         "generatorURL": "http://127.0.0.1/aiops-sim",
     });
-    if let (Some(end), false) = (alert.ends_at(), alert.is_firing()) {
+    if let (Some(end), true) = (alert.ends_at(), resolved) {
         v["endsAt"] = json!(end.add_millis(shift_millis).to_string());
     }
     v
@@ -362,11 +496,47 @@ fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     write("services.json", &json!(topo.services))?;
-    let batches = args.batches.clamp(1, storm.alerts.len());
-    let per = storm.alerts.len().div_ceil(batches);
-    for (i, chunk) in storm.alerts.chunks(per).enumerate() {
-        let body: Vec<Value> = chunk.iter().map(|a| postable(a, shift)).collect();
-        write(&format!("batch-{i}.json"), &json!(body))?;
+    // Replay in time order: every firing and every resolution is an event; the events are cut
+    // into `batches` slices, and each slice is posted as two steps, its firings then its
+    // resolutions, so Alertmanager notifies a firing before it learns of its end (as with
+    // Prometheus, which keeps re-sending firing alerts). A resolution is left out when the same
+    // alert fires again later in the slice (Alertmanager merged that re-fire into the first).
+    let mut events: Vec<(Timestamp, bool, usize)> = Vec::with_capacity(2 * storm.alerts.len());
+    for (i, a) in storm.alerts.iter().enumerate() {
+        events.push((a.starts_at(), false, i));
+        if let (Some(end), false) = (a.ends_at(), a.is_firing()) {
+            events.push((end, true, i));
+        }
+    }
+    events.sort_unstable();
+    let per = events
+        .len()
+        .div_ceil(args.batches.clamp(1, events.len().max(1)));
+    let mut steps = 0;
+    for slice in events.chunks(per.max(1)) {
+        let fires: Vec<&Alert> = slice
+            .iter()
+            .filter(|e| !e.1)
+            .map(|e| &storm.alerts[e.2])
+            .collect();
+        let resolves: Vec<&Alert> = slice
+            .iter()
+            .filter(|e| e.1)
+            .map(|e| &storm.alerts[e.2])
+            .filter(|r| {
+                !fires
+                    .iter()
+                    .any(|f| f.fingerprint() == r.fingerprint() && f.starts_at() > r.starts_at())
+            })
+            .collect();
+        for (group, resolved) in [(fires, false), (resolves, true)] {
+            if group.is_empty() {
+                continue;
+            }
+            let body: Vec<Value> = group.iter().map(|a| postable(a, shift, resolved)).collect();
+            write(&format!("step-{steps}.json"), &json!(body))?;
+            steps += 1;
+        }
     }
     let mut fingerprints: Vec<Fingerprint> = storm.alerts.iter().map(Alert::fingerprint).collect();
     fingerprints.sort_unstable();
@@ -375,7 +545,7 @@ fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
         "seed": args.seed,
         "records": storm.alerts.len(),
         "distinct_fingerprints": fingerprints.len(),
-        "batches": storm.alerts.chunks(per).count(),
+        "steps": steps,
         "incidents": storm.incidents.iter().enumerate().map(|(k, inc)| json!({
             "root": inc.root,
             "start": inc.start.add_millis(shift).to_string(),
@@ -413,8 +583,14 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let services = match args.services.as_deref().map(load_services).transpose() {
-        Ok(s) => s.unwrap_or_default(),
+    let analysis = args
+        .services
+        .as_deref()
+        .map(load_services)
+        .transpose()
+        .and_then(|s| Analysis::new(&s.unwrap_or_default(), args.window_secs));
+    let analysis = match analysis {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("webhook_receiver: {e}");
             return ExitCode::from(2);
@@ -422,8 +598,7 @@ fn main() -> ExitCode {
     };
     let state = Arc::new(AppState {
         store: Mutex::new(Store::default()),
-        services,
-        window_secs: args.window_secs,
+        analysis,
         max_body_bytes: args.max_body_bytes,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -447,8 +622,8 @@ fn main() -> ExitCode {
         let addr = listener.local_addr().map_or(args.listen, |a| a);
         eprintln!(
             "webhook_receiver: listening on http://{addr} ({} services, window {} s, dry run)",
-            state.services.len(),
-            state.window_secs
+            state.analysis.graph.len(),
+            state.analysis.config.window_secs
         );
         match axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown_signal())

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# End-to-end test of examples/webhook_receiver.rs against a REAL Prometheus Alertmanager.
+#
+# 1. Installs Debian's prometheus-alertmanager (and curl, jq) if missing; no packaged service is
+#    left running.
+# 2. Builds the receiver (release) and has it write a seeded aiops-sim alert storm with ground
+#    truth (topology, time-ordered steps of firings and resolutions for Alertmanager's API,
+#    truth.json).
+# 3. Starts the receiver and Alertmanager on 127.0.0.1 only (clustering off, a temporary storage
+#    path, a webhook receiver pointing at the service, group_wait/group_interval 1 s).
+# 4. Replays the storm step by step to POST /api/v2/alerts, waits (bounded) until every alert has
+#    been delivered, and checks GET /incidents: every distinct alert arrived, the re-sends were
+#    de-duplicated, the number of incidents equals the injected one, and each true root cause is
+#    in its incident's top 3. Also checks that bad input is refused without losing anything.
+#
+# Fails (non-zero) when anything is missing or wrong, including when Alertmanager cannot be
+# installed or started; it never skips. Both processes are stopped by PID on exit.
+#
+# Usage: bash tests/alertmanager/run.sh        (as root when Alertmanager must be installed)
+# Env:   AM_PORT (first port tried, default 19193), SEED (storm seed, default 7),
+#        WAIT_SECS (delivery timeout, default 60), RECV_BIN (a prebuilt receiver: skips the build)
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO_ROOT"
+AM_PORT=${AM_PORT:-19193}
+SEED=${SEED:-7}
+WAIT_SECS=${WAIT_SECS:-60}
+T_START=$(date +%s)
+
+log() { printf '[alertmanager-test] %s\n' "$*" >&2; }
+fail() {
+  log "FAIL: $*"
+  exit 1
+}
+
+find_am() { command -v prometheus-alertmanager || command -v alertmanager || true; }
+
+# --- 1. tools --------------------------------------------------------------------------------
+missing=()
+[[ -n $(find_am) ]] || missing+=(prometheus-alertmanager)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
+if ((${#missing[@]})); then
+  [[ $(id -u) -eq 0 ]] || fail "missing ${missing[*]} and not root: cannot apt-get install"
+  command -v apt-get >/dev/null || fail "missing ${missing[*]} and no apt-get"
+  am_re='(^|/)(prometheus-)?alertmanager( |$)'
+  before_pids=" $(pgrep -d ' ' -f "$am_re" || true) "
+  log "installing ${missing[*]} from Debian"
+  apt-get update || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" ||
+    fail "could not install ${missing[*]}"
+  # Leave no packaged Alertmanager running: only ours, on a loopback port, may run.
+  service prometheus-alertmanager stop >/dev/null 2>&1 || true
+  systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+  for pid in $(pgrep -f "$am_re" || true); do
+    if [[ $before_pids != *" $pid "* ]]; then
+      log "stopping alertmanager pid $pid started by the package install"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+fi
+AM_BIN=$(find_am)
+[[ -n $AM_BIN ]] || fail "alertmanager binary missing after install"
+command -v curl >/dev/null || fail "curl missing after install"
+command -v jq >/dev/null || fail "jq missing after install"
+log "using $AM_BIN: $("$AM_BIN" --version 2>&1 | head -n1)"
+
+# --- 2. build the receiver and the storm -----------------------------------------------------
+if [[ -z ${RECV_BIN:-} ]]; then
+  cargo build --release --quiet --example webhook_receiver
+  RECV_BIN=$REPO_ROOT/target/release/examples/webhook_receiver
+fi
+[[ -x $RECV_BIN ]] || fail "$RECV_BIN not built"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/am-webhook.XXXXXX")
+AM_PID=""
+RECV_PID=""
+cleanup() {
+  local rc=$?
+  for pid in $AM_PID $RECV_PID; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $rc -ne 0 ]]; then
+    for f in am.log recv.log; do
+      [[ -f $TMP/$f ]] && { log "$f (tail):"; tail -n 30 "$TMP/$f" >&2 || true; }
+    done
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$RECV_BIN" --emit-storm "$TMP/storm" --seed "$SEED" || fail "could not generate the storm"
+TRUTH=$TMP/storm/truth.json
+N_RECORDS=$(jq .records "$TRUTH")
+N_DISTINCT=$(jq .distinct_fingerprints "$TRUTH")
+N_INCIDENTS=$(jq '.incidents | length' "$TRUTH")
+N_STEPS=$(jq .steps "$TRUTH")
+log "storm (seed $SEED): $N_RECORDS alert records, $N_DISTINCT distinct, $N_INCIDENTS incidents, roots $(jq -c '[.incidents[].root]' "$TRUTH")"
+
+# --- 3. start the receiver, then Alertmanager ------------------------------------------------
+# The receiver binds an ephemeral loopback port and prints it.
+"$RECV_BIN" --listen 127.0.0.1:0 --services "$TMP/storm/services.json" >"$TMP/recv.log" 2>&1 &
+RECV_PID=$!
+RECV_URL=""
+for _ in $(seq 100); do
+  kill -0 "$RECV_PID" 2>/dev/null || fail "the receiver exited"
+  RECV_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/recv.log" | head -n1 || true)
+  [[ -n $RECV_URL ]] && break
+  sleep 0.1
+done
+[[ -n $RECV_URL ]] || fail "the receiver did not report its address"
+curl -fsS --max-time 2 "$RECV_URL/healthz" >/dev/null || fail "receiver /healthz failed"
+log "receiver on $RECV_URL (pid $RECV_PID)"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 100); do
+  port_in_use "$AM_PORT" || port_in_use "$((AM_PORT + 1))" || break
+  AM_PORT=$((AM_PORT + 2))
+done
+AM_URL="http://127.0.0.1:$AM_PORT"
+mkdir -p "$TMP/data"
+cat >"$TMP/alertmanager.yml" <<EOF
+global:
+  resolve_timeout: 5m
+route:
+  receiver: aiops
+  group_by: ['service']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: aiops
+    webhook_configs:
+      - url: '$RECV_URL/webhook'
+        send_resolved: true
+        max_alerts: 0
+EOF
+"$AM_BIN" \
+  --config.file="$TMP/alertmanager.yml" \
+  --storage.path="$TMP/data" \
+  --web.listen-address="127.0.0.1:$AM_PORT" \
+  --web.external-url="$AM_URL" \
+  --cluster.listen-address= \
+  --log.level=info >"$TMP/am.log" 2>&1 &
+AM_PID=$!
+ready=0
+for _ in $(seq 150); do
+  kill -0 "$AM_PID" 2>/dev/null || fail "alertmanager exited at start"
+  if curl -fsS --max-time 2 "$AM_URL/-/ready" >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+[[ $ready == 1 ]] || fail "alertmanager not ready within 30 s"
+log "alertmanager on $AM_URL (pid $AM_PID)"
+
+# --- 4. replay the storm in time order; Alertmanager re-sends each changed group -------------
+for ((i = 0; i < N_STEPS; i++)); do
+  code=$(curl -sS --max-time 10 -o "$TMP/post.out" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary "@$TMP/storm/step-$i.json" \
+    "$AM_URL/api/v2/alerts")
+  [[ $code == 200 ]] || fail "POST /api/v2/alerts step $i: HTTP $code $(cat "$TMP/post.out")"
+  sleep 1.5
+done
+
+# Bad input on the receiver: refused with a JSON error, nothing lost.
+before=$(curl -fsS --max-time 5 "$RECV_URL/incidents" | jq .distinct_alerts)
+bad() {
+  local want=$1 ctype=$2 body=$3 code
+  code=$(curl -sS --max-time 5 -o "$TMP/bad.out" -w '%{http_code}' -H "Content-Type: $ctype" \
+    --data-binary "$body" "$RECV_URL/webhook")
+  [[ $code == "$want" ]] || fail "bad input ($body): HTTP $code, expected $want"
+  jq -e '.error | type == "string" and length > 0' "$TMP/bad.out" >/dev/null ||
+    fail "bad input ($body): no JSON error: $(cat "$TMP/bad.out")"
+}
+bad 400 application/json '{"alerts": ['
+bad 415 text/plain '{"status": "firing", "alerts": []}'
+bad 422 application/json '{"status": "firing"}'
+after=$(curl -fsS --max-time 5 "$RECV_URL/incidents" | jq .distinct_alerts)
+((after >= before)) || fail "bad input lost alerts: $before before, $after after"
+
+deadline=$(($(date +%s) + WAIT_SECS))
+while :; do
+  curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/incidents.json" || fail "GET /incidents failed"
+  got=$(jq .distinct_alerts "$TMP/incidents.json")
+  ((got >= N_DISTINCT)) && break
+  (($(date +%s) < deadline)) || fail "only $got of $N_DISTINCT distinct alerts delivered within ${WAIT_SECS} s"
+  sleep 1
+done
+# Let Alertmanager's last group_interval pass, then read the final state.
+sleep 2
+curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/incidents.json" || fail "GET /incidents failed"
+kill -0 "$AM_PID" 2>/dev/null || fail "alertmanager died during the test"
+
+# --- 5. checks ---------------------------------------------------------------------------------
+R=$TMP/incidents.json
+received=$(jq .alerts_received "$R")
+distinct=$(jq .distinct_alerts "$R")
+payloads=$(jq .payloads "$R")
+incidents=$(jq '.incidents | length' "$R")
+in_incidents=$(jq '[.incidents[].alerts] | add // 0' "$R")
+noise=$(jq .noise_alerts "$R")
+log "delivered: $received alerts in $payloads webhook payloads; $distinct distinct after de-duplication; $incidents incidents, $noise noise alerts"
+jq -c '.incidents[] | {id, alerts, services: (.services | length), top3: [.root_causes[:3][].service], healing: .healing.decision}' "$R" >&2
+
+((distinct == N_DISTINCT)) || fail "distinct alerts $distinct, expected $N_DISTINCT"
+((received > distinct)) || fail "no re-sends seen ($received received, $distinct distinct): de-duplication untested"
+((in_incidents + noise == distinct)) || fail "incidents hold $in_incidents alerts and noise $noise, expected every distinct alert once ($distinct)"
+((incidents == N_INCIDENTS)) || fail "$incidents incidents, expected $N_INCIDENTS"
+jq -e '[.incidents[] | .healing.dry_run == true] | all' "$R" >/dev/null || fail "a healing decision is not a dry run"
+for ((k = 0; k < N_INCIDENTS; k++)); do
+  root=$(jq -r ".incidents[$k].root" "$TRUTH")
+  jq -e --arg r "$root" '[.incidents[] | select(.services | index($r)) | [.root_causes[:3][].service] | index($r)] | any(. != null)' "$R" >/dev/null ||
+    fail "true root $root is not in the top 3 of its incident"
+  log "root $root: in the top 3"
+done
+
+log "PASS: $received alerts delivered by Alertmanager ($distinct distinct), $incidents incidents, every true root in the top 3, in $(($(date +%s) - T_START)) s"
