@@ -28,16 +28,16 @@ pub struct RuleStats {
     pub consecutive_failures: u32,
 }
 
-#[derive(Debug, Clone)]
-enum CompiledMatcher {
-    Exact(u32),
-    AnyOf(Box<[u32]>),
-}
+/// Scores in fifths, so sums and comparisons are exact: exact = 5 (1.0), any-of = 4 (0.8).
+const EXACT_UNITS: u32 = 5;
+const ANY_OF_UNITS: u32 = 4;
+const _: () = assert!(EXACT_SCORE == 1.0 && ANY_OF_SCORE == 0.8 && MIN_MATCH_SCORE == 0.5);
 
 #[derive(Debug, Clone)]
 struct RuleState {
     rule: Rule,
-    compiled: Vec<(usize, CompiledMatcher)>,
+    /// Number of pattern keys.
+    keys: u32,
     stats: RuleStats,
     last_start: HashMap<String, Timestamp>,
 }
@@ -46,6 +46,8 @@ struct RuleState {
 struct Field {
     name: String,
     values: HashMap<String, u32>,
+    /// Per value id: the rules a field with that value scores for, with the units they score.
+    postings: Vec<Vec<(u32, u32)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,21 +129,25 @@ impl HealingEngine {
         if self.rule_ids.contains_key(rule.id()) {
             return Err(HealError::DuplicateRule(rule.id().to_owned()));
         }
-        let mut compiled = Vec::with_capacity(rule.pattern().len());
+        let index = self.rules.len() as u32;
         for (key, m) in rule.pattern().iter() {
             let f = self.intern_field(key);
-            let cm = match m {
-                Matcher::Exact(v) => CompiledMatcher::Exact(self.intern_value(f, v)),
-                Matcher::AnyOf(list) => {
-                    CompiledMatcher::AnyOf(list.iter().map(|v| self.intern_value(f, v)).collect())
-                }
+            let (values, units): (Vec<&String>, u32) = match m {
+                Matcher::Exact(v) => (vec![v], EXACT_UNITS),
+                Matcher::AnyOf(list) => (list.iter().collect(), ANY_OF_UNITS),
             };
-            compiled.push((f, cm));
+            let mut ids: Vec<u32> = values.iter().map(|v| self.intern_value(f, v)).collect();
+            // A value listed twice still scores once.
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                self.fields[f].postings[id as usize].push((index, units));
+            }
         }
         self.rule_ids.insert(rule.id().to_owned(), self.rules.len());
         self.rules.push(RuleState {
+            keys: rule.pattern().len() as u32,
             rule,
-            compiled,
             stats: RuleStats::default(),
             last_start: HashMap::new(),
         });
@@ -155,15 +161,20 @@ impl HealingEngine {
         self.fields.push(Field {
             name: key.to_owned(),
             values: HashMap::new(),
+            postings: Vec::new(),
         });
         self.field_ids.insert(key.to_owned(), self.fields.len() - 1);
         self.fields.len() - 1
     }
 
     fn intern_value(&mut self, field: usize, value: &str) -> u32 {
-        let values = &mut self.fields[field].values;
-        let next = values.len() as u32;
-        *values.entry(value.to_owned()).or_insert(next)
+        let f = &mut self.fields[field];
+        let next = f.values.len() as u32;
+        let id = *f.values.entry(value.to_owned()).or_insert(next);
+        if id == next {
+            f.postings.push(Vec::new());
+        }
+        id
     }
 
     /// The rules, in registration order.
@@ -192,31 +203,34 @@ impl HealingEngine {
     }
 
     /// The article's rule matching: the index and score of the first best rule above 0.5.
+    ///
+    /// Each key scores 1.0 (exact) or 0.8 (any-of); a rule's score is their mean. Scores are
+    /// accumulated through an inverted index (field value -> rules) in exact fifths, so equal
+    /// scores tie exactly and the first registered rule wins, as in the article.
     fn best_rule(&self, incident: &Incident) -> Option<(usize, f64)> {
-        let ids: Vec<Option<u32>> = self
-            .fields
-            .iter()
-            .map(|f| field_value(incident, &f.name).and_then(|v| f.values.get(v).copied()))
-            .collect();
-        let mut best: Option<(usize, f64)> = None;
-        let mut best_score = 0.0;
-        for (i, r) in self.rules.iter().enumerate() {
-            let mut total = 0.0;
-            for (f, m) in &r.compiled {
-                let got = ids[*f];
-                total += match (m, got) {
-                    (CompiledMatcher::Exact(want), Some(v)) if *want == v => EXACT_SCORE,
-                    (CompiledMatcher::AnyOf(list), Some(v)) if list.contains(&v) => ANY_OF_SCORE,
-                    _ => 0.0,
-                };
-            }
-            let score = total / r.compiled.len() as f64;
-            if score > best_score {
-                best_score = score;
-                best = Some((i, score));
+        let mut units = vec![0u32; self.rules.len()];
+        for f in &self.fields {
+            let Some(id) = field_value(incident, &f.name).and_then(|v| f.values.get(v)) else {
+                continue;
+            };
+            for &(r, u) in &f.postings[*id as usize] {
+                units[r as usize] += u;
             }
         }
-        best.filter(|&(_, s)| s > MIN_MATCH_SCORE)
+        // best = (units, keys) compared as fractions by cross-multiplication.
+        let mut best: Option<(usize, u64, u64)> = None;
+        for (i, (&u, r)) in units.iter().zip(&self.rules).enumerate() {
+            if u == 0 {
+                continue;
+            }
+            let (u, k) = (u64::from(u), u64::from(r.keys));
+            if best.is_none_or(|(_, bu, bk)| u * bk > bu * k) {
+                best = Some((i, u, k));
+            }
+        }
+        // score > 0.5  <=>  units / (5 keys) > 1/2  <=>  2 units > 5 keys
+        best.filter(|&(_, u, k)| 2 * u > u64::from(EXACT_UNITS) * k)
+            .map(|(i, u, k)| (i, u as f64 / (f64::from(EXACT_UNITS) * k as f64)))
     }
 
     /// Decides what to do about `incident` at `now`, without changing anything.
