@@ -34,7 +34,7 @@ pub struct StormSpec {
     /// Probability that a firing condition resolves and fires again (flapping), per fire.
     pub refire_prob: f64,
     /// Longest delay of one cascade hop, in seconds. Hop delays are exponential with a mean of a
-    /// quarter of this, capped at it, so with 600 s about one hop in seven exceeds 300 s.
+    /// fifth of this, capped at it, so with 600 s about one hop in twelve exceeds 300 s.
     pub max_cascade_delay_secs: i64,
     /// Probability that an incident's root raises no alert at all (only its dependents do).
     pub silent_root_prob: f64,
@@ -177,7 +177,7 @@ impl Storm {
             .collect()
     }
 
-    /// Whether incident `incident`'s root raised no alert (a silent root).
+    /// Whether incident `incident`'s root raised no alert (a silent root). Scans the alerts.
     pub fn is_silent_root(&self, incident: usize) -> bool {
         let Some(inc) = self.incidents.get(incident) else {
             return false;
@@ -377,7 +377,7 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
         .collect();
     let duration_ms = spec.duration_secs.max(1).saturating_mul(1000);
     let max_delay_ms = spec.max_cascade_delay_secs.max(0).saturating_mul(1000);
-    let hop = Exp::new(4.0 / max_delay_ms.max(1) as f64).ok();
+    let hop = Exp::new(5.0 / max_delay_ms.max(1) as f64).ok();
     let silent_prob = clamp_prob(spec.silent_root_prob, 1.0);
     let n_incidents = spec.incidents.min(MAX_INCIDENTS);
     let n_noise = spec.noise_alerts.min(MAX_NOISE_ALERTS);
@@ -486,9 +486,19 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
         emitted += em.condition(svc, entry, severity, at, None, n_noise - emitted);
     }
 
-    let mut out = em.out;
-    out.sort_by_key(|(a, _)| a.starts_at());
-    let (alerts, incident_of) = out.into_iter().unzip();
+    // Sort small keys, not the alerts themselves; the index keeps the sort stable.
+    let mut order: Vec<(Timestamp, usize)> = em
+        .out
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (a.starts_at(), i))
+        .collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<(Alert, Option<usize>)>> = em.out.into_iter().map(Some).collect();
+    let (alerts, incident_of) = order
+        .into_iter()
+        .filter_map(|(_, i)| slots[i].take())
+        .unzip();
     Storm {
         alerts,
         incident_of,
