@@ -306,10 +306,10 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                         streak = if *ok { 0 } else { streak + 1 };
                     }
                 }
-                if let Some(k) = p.circuit {
-                    if streak >= k {
-                        return Err(format!("seq {}: circuit, {streak} failures", rec.seq));
-                    }
+                if let Some(k) = p.circuit
+                    && streak >= k
+                {
+                    return Err(format!("seq {}: circuit, {streak} failures", rec.seq));
                 }
                 let succ = counted.values().filter(|(r, ok)| *r == rule && *ok).count() as u64;
                 let fail = counted
@@ -403,19 +403,19 @@ fn run(p: &Params, ops: &[Op]) -> (Vec<AuditRecord>, usize) {
                 } else {
                     e.handle(&inc, Timestamp::from_secs(now))
                 };
-                if let AuditEvent::Decision(d) = &rec.event {
-                    if let Some(plan) = d.plan_to_execute() {
-                        let before = calls.load(Ordering::SeqCst);
-                        let out = futures::executor::block_on(execute(plan, &handlers, &clock));
-                        let after = calls.load(Ordering::SeqCst);
-                        if p.dry_run {
-                            assert_eq!(before, after, "dry run called a handler");
-                            assert!(out.dry_run);
-                        } else {
-                            assert!(after > before);
-                        }
-                        in_flight.push(rec.execution_id.unwrap());
+                if let AuditEvent::Decision(d) = &rec.event
+                    && let Some(plan) = d.plan_to_execute()
+                {
+                    let before = calls.load(Ordering::SeqCst);
+                    let out = futures::executor::block_on(execute(plan, &handlers, &clock));
+                    let after = calls.load(Ordering::SeqCst);
+                    if p.dry_run {
+                        assert_eq!(before, after, "dry run called a handler");
+                        assert!(out.dry_run);
+                    } else {
+                        assert!(after > before);
                     }
+                    in_flight.push(rec.execution_id.unwrap());
                 }
                 if let Some(id) = rec.execution_id {
                     all_ids.push(id);
