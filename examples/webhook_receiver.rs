@@ -25,7 +25,9 @@ use aiops_core::{
 use aiops_heal::{
     ActionType, ApprovalReason, Decision, HealingEngine, Pattern, Policy, Rule, Verdict,
 };
-use aiops_rca::{Correlator, CorrelatorConfig, ServiceGraph};
+use aiops_rca::{
+    CombinedRanker, Correlator, CorrelatorConfig, RankInput, Ranker, ServiceGraph, recommend,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -208,21 +210,42 @@ impl Analysis {
             let incident =
                 Incident::from_alerts(format!("inc-{first}"), incident.alerts().to_vec())
                     .map_err(|e| format!("incident: {e}"))?;
-            let causes = rank(&self.graph, &incident);
+            let (causes, rank_error) = rank(&self.graph, &incident);
             let incident = incident.with_root_causes(causes);
             let decision = self.healer.decide(&incident, now);
-            out.push(incident_json(&incident, &decision));
+            out.push(incident_json(
+                &incident,
+                &decision,
+                &self.graph,
+                rank_error.as_deref(),
+            ));
         }
         Ok((out, noise))
     }
 }
 
-/// Root causes of one incident, best first (placeholder until a ranker is wired in).
-fn rank(_graph: &ServiceGraph, _incident: &Incident) -> Vec<RootCause> {
-    Vec::new()
+/// Root causes of one incident, best first, by aiops-rca's default ranker (a walk on the
+/// reversed dependency graph from the alerting services). An incident the ranker cannot rank
+/// (no alert names a service of the topology) keeps no root causes, and the reason is reported.
+fn rank(graph: &ServiceGraph, incident: &Incident) -> (Vec<RootCause>, Option<String>) {
+    let input = RankInput::new().graph(graph).alerts(incident.alerts());
+    match CombinedRanker::default().rank(&input) {
+        Ok(causes) => (causes, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    }
 }
 
-fn incident_json(incident: &Incident, decision: &Decision) -> Value {
+fn incident_json(
+    incident: &Incident,
+    decision: &Decision,
+    graph: &ServiceGraph,
+    rank_error: Option<&str>,
+) -> Value {
+    let recommendations = incident
+        .root_causes()
+        .first()
+        .and_then(|rc| graph.kind(rc.service()))
+        .map(recommend);
     let (reason, approval) = match &decision.verdict {
         Verdict::Skip(r) => (Some(r.code()), None),
         Verdict::ApprovalRequired(ApprovalReason::Action { action }) => (
@@ -252,6 +275,8 @@ fn incident_json(incident: &Incident, decision: &Decision) -> Value {
             "confidence": rc.confidence(),
             "path": rc.evidence_path(),
         })).collect::<Vec<_>>(),
+        "ranking_error": rank_error,
+        "recommendations": recommendations,
         "healing": {
             "decision": decision.verdict.code(),
             "reason": reason,
