@@ -153,8 +153,11 @@ impl Analysis {
         config
             .check()
             .map_err(|e| format!("correlator settings: {e}"))?;
+        // New rules have no record, so their confidence starts low: instead of skipping, the
+        // engine proposes the plan for approval until it has earned 0.8.
         let policy = Policy::builder()
             .dry_run(true)
+            .approval_below(Some(0.8))
             .build()
             .map_err(|e| format!("healing policy: {e}"))?;
         let mut healer = HealingEngine::new(policy);
@@ -173,7 +176,9 @@ impl Analysis {
             [ActionType::RestartService],
         ));
         for rule in rules {
-            let rule = rule.map_err(|e| format!("healing rule: {e}"))?;
+            let rule = rule
+                .and_then(|r| r.with_threshold(0.0))
+                .map_err(|e| format!("healing rule: {e}"))?;
             healer
                 .add_rule(rule)
                 .map_err(|e| format!("healing rule: {e}"))?;

@@ -107,7 +107,9 @@ log "storm (seed $SEED): $N_RECORDS alert records, $N_DISTINCT distinct, $N_INCI
 
 # --- 3. start the receiver, then Alertmanager ------------------------------------------------
 # The receiver binds an ephemeral loopback port and prints it.
-"$RECV_BIN" --listen 127.0.0.1:0 --services "$TMP/storm/services.json" >"$TMP/recv.log" 2>&1 &
+MAX_BODY=4194304
+"$RECV_BIN" --listen 127.0.0.1:0 --services "$TMP/storm/services.json" --max-body-bytes "$MAX_BODY" \
+  >"$TMP/recv.log" 2>&1 &
 RECV_PID=$!
 RECV_URL=""
 for _ in $(seq 100); do
@@ -172,22 +174,6 @@ for ((i = 0; i < N_STEPS; i++)); do
   sleep 1.5
 done
 
-# Bad input on the receiver: refused with a JSON error, nothing lost.
-before=$(curl -fsS --max-time 5 "$RECV_URL/incidents" | jq .distinct_alerts)
-bad() {
-  local want=$1 ctype=$2 body=$3 code
-  code=$(curl -sS --max-time 5 -o "$TMP/bad.out" -w '%{http_code}' -H "Content-Type: $ctype" \
-    --data-binary "$body" "$RECV_URL/webhook")
-  [[ $code == "$want" ]] || fail "bad input ($body): HTTP $code, expected $want"
-  jq -e '.error | type == "string" and length > 0' "$TMP/bad.out" >/dev/null ||
-    fail "bad input ($body): no JSON error: $(cat "$TMP/bad.out")"
-}
-bad 400 application/json '{"alerts": ['
-bad 415 text/plain '{"status": "firing", "alerts": []}'
-bad 422 application/json '{"status": "firing"}'
-after=$(curl -fsS --max-time 5 "$RECV_URL/incidents" | jq .distinct_alerts)
-((after >= before)) || fail "bad input lost alerts: $before before, $after after"
-
 deadline=$(($(date +%s) + WAIT_SECS))
 while :; do
   curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/incidents.json" || fail "GET /incidents failed"
@@ -223,5 +209,57 @@ for ((k = 0; k < N_INCIDENTS; k++)); do
     fail "true root $root is not in the top 3 of its incident"
   log "root $root: in the top 3"
 done
+
+# --- 6. bad input after the storm: refused with a JSON error naming it, nothing lost ------------
+snapshot() { curl -fsS --max-time 5 "$RECV_URL/incidents" | jq -c '{distinct_alerts, records, incidents: [.incidents[] | {id, alerts}]}'; }
+before=$(snapshot)
+rejected_before=$(jq .rejected_requests "$R")
+bad() {
+  local want=$1 ctype=$2 body=$3 needle=$4 code
+  code=$(curl -sS --max-time 10 -o "$TMP/bad.out" -w '%{http_code}' -H "Content-Type: $ctype" \
+    --data-binary "$body" "$RECV_URL/webhook")
+  [[ $code == "$want" ]] || fail "bad input (${body:0:60}): HTTP $code, expected $want"
+  jq -e --arg n "$needle" '.error | type == "string" and contains($n)' "$TMP/bad.out" >/dev/null ||
+    fail "bad input (${body:0:60}): error does not name \"$needle\": $(head -c 300 "$TMP/bad.out")"
+}
+bad 400 application/json '{"alerts": [' 'malformed JSON'
+bad 415 text/plain '{"status": "firing", "alerts": []}' 'content type'
+bad 422 application/json '{"status": "firing"}' 'alerts'
+bad 422 application/json '{"status": "burning", "alerts": []}' 'burning'
+bad 422 application/json '{"status": "firing", "alerts": [{"labels": {"a": "b"}, "startsAt": "yesterday"}]}' 'yesterday'
+head -c $((MAX_BODY + 1)) /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+bad 413 application/json "@$TMP/big.json" 'limit'
+after=$(snapshot)
+[[ $before == "$after" ]] || fail "bad input changed the state: $before -> $after"
+rejected=$(curl -fsS --max-time 5 "$RECV_URL/incidents" | jq .rejected_requests)
+((rejected == rejected_before + 6)) || fail "rejected_requests $rejected, expected $((rejected_before + 6))"
+log "bad input: 6 requests refused with 4xx JSON errors, no incident lost"
+
+# Alerts for a service outside the topology, with fields Alertmanager might add one day: kept,
+# and correlated by time and labels alone (same service).
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+extra=$(jq -nc --arg t "$now" '{version: "4", status: "firing", receiver: "aiops", futureField: {x: 1},
+  alerts: [{status: "firing", labels: {alertname: "Down", service: "billing-external"}, startsAt: $t,
+            endsAt: "0001-01-01T00:00:00Z", fingerprint: "0", newAlertField: [1]},
+           {status: "firing", labels: {alertname: "Slow", service: "billing-external", instance: "x:1"},
+            startsAt: $t}]}')
+code=$(curl -sS --max-time 5 -o "$TMP/extra.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary "$extra" "$RECV_URL/webhook")
+[[ $code == 200 ]] || fail "payload with unknown fields: HTTP $code $(cat "$TMP/extra.out")"
+curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/extra.json"
+jq -e '[.incidents[] | select(.services == ["billing-external"]) | .alerts] == [2]' "$TMP/extra.json" >/dev/null ||
+  fail "alerts for an unknown service did not form their own incident"
+(($(jq '.incidents | length' "$TMP/extra.json") == incidents + 1)) || fail "unknown-service alerts changed other incidents"
+log "unknown service and unknown fields: kept and correlated into one incident"
+
+# Graceful shutdown on SIGTERM.
+kill -TERM "$RECV_PID"
+rc=0
+for _ in $(seq 100); do kill -0 "$RECV_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$RECV_PID" 2>/dev/null && fail "receiver still running 10 s after SIGTERM"
+wait "$RECV_PID" || rc=$?
+RECV_PID=""
+((rc == 0)) || fail "receiver exited with $rc after SIGTERM"
+log "receiver shut down cleanly on SIGTERM"
 
 log "PASS: $received alerts delivered by Alertmanager ($distinct distinct), $incidents incidents, every true root in the top 3, in $(($(date +%s) - T_START)) s"
