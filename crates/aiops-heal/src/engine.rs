@@ -36,8 +36,6 @@ const _: () = assert!(EXACT_SCORE == 1.0 && ANY_OF_SCORE == 0.8 && MIN_MATCH_SCO
 #[derive(Debug, Clone)]
 struct RuleState {
     rule: Rule,
-    /// Number of pattern keys.
-    keys: u32,
     stats: RuleStats,
     last_start: HashMap<String, Timestamp>,
 }
@@ -80,6 +78,12 @@ pub struct HealingEngine {
     policy: Policy,
     rules: Vec<RuleState>,
     rule_ids: HashMap<String, usize>,
+    /// Pattern key count per rule, apart from the rules so the matching scan stays in cache.
+    rule_keys: Vec<u32>,
+    /// Least common multiple of the key counts (0 when it would overflow), and per rule
+    /// `lcm / keys`: `units * that` orders scores exactly with one multiplication.
+    keys_lcm: u64,
+    rule_mult: Vec<u64>,
     fields: Vec<Field>,
     field_ids: HashMap<String, usize>,
     available: Option<HashSet<ActionType>>,
@@ -92,6 +96,13 @@ pub struct HealingEngine {
     next_seq: u64,
 }
 
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 impl HealingEngine {
     /// An engine with no rules.
     pub fn new(policy: Policy) -> Self {
@@ -99,6 +110,9 @@ impl HealingEngine {
             policy,
             rules: Vec::new(),
             rule_ids: HashMap::new(),
+            rule_keys: Vec::new(),
+            keys_lcm: 1,
+            rule_mult: Vec::new(),
             fields: Vec::new(),
             field_ids: HashMap::new(),
             available: None,
@@ -145,8 +159,28 @@ impl HealingEngine {
             }
         }
         self.rule_ids.insert(rule.id().to_owned(), self.rules.len());
+        let keys = rule.pattern().len() as u64;
+        self.rule_keys.push(keys as u32);
+        let lcm = if self.keys_lcm == 0 {
+            0
+        } else {
+            let g = gcd(self.keys_lcm, keys);
+            (self.keys_lcm / g)
+                .checked_mul(keys)
+                .filter(|l| *l <= u64::MAX / (4 * u64::from(EXACT_UNITS) * 64))
+                .unwrap_or(0)
+        };
+        if lcm == self.keys_lcm {
+            self.rule_mult.push(if lcm == 0 { 0 } else { lcm / keys });
+        } else {
+            self.keys_lcm = lcm;
+            self.rule_mult = self
+                .rule_keys
+                .iter()
+                .map(|&k| if lcm == 0 { 0 } else { lcm / u64::from(k) })
+                .collect();
+        }
         self.rules.push(RuleState {
-            keys: rule.pattern().len() as u32,
             rule,
             stats: RuleStats::default(),
             last_start: HashMap::new(),
@@ -217,15 +251,28 @@ impl HealingEngine {
                 units[r as usize] += u;
             }
         }
-        // best = (units, keys) compared as fractions by cross-multiplication.
         let mut best: Option<(usize, u64, u64)> = None;
-        for (i, (&u, r)) in units.iter().zip(&self.rules).enumerate() {
-            if u == 0 {
-                continue;
+        if self.keys_lcm > 0 {
+            // units * lcm / keys is proportional to the score: one multiply, rarely-taken branch.
+            let (mut best_v, mut best_i) = (0u64, usize::MAX);
+            for (i, (&u, &m)) in units.iter().zip(&self.rule_mult).enumerate() {
+                let v = u64::from(u) * m;
+                if v > best_v {
+                    best_v = v;
+                    best_i = i;
+                }
             }
-            let (u, k) = (u64::from(u), u64::from(r.keys));
-            if best.is_none_or(|(_, bu, bk)| u * bk > bu * k) {
-                best = Some((i, u, k));
+            if best_i != usize::MAX {
+                let k = u64::from(self.rule_keys[best_i]);
+                best = Some((best_i, u64::from(units[best_i]), k));
+            }
+        } else {
+            // Key counts too varied for a common multiple: compare fractions pairwise.
+            for (i, (&u, &k)) in units.iter().zip(&self.rule_keys).enumerate() {
+                let (u, k) = (u64::from(u), u64::from(k));
+                if u > 0 && best.is_none_or(|(_, bu, bk)| u * bk > bu * k) {
+                    best = Some((i, u, k));
+                }
             }
         }
         // score > 0.5  <=>  units / (5 keys) > 1/2  <=>  2 units > 5 keys
@@ -720,6 +767,39 @@ mod tests {
         let d = e.decide(&inc("i", "web", Severity::High), t(0));
         assert_eq!(d.rule_id.as_deref(), Some("by-label"));
         assert!((d.match_score.unwrap() - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn matching_with_key_counts_too_varied_for_a_common_multiple() {
+        let mut e = HealingEngine::new(open_policy().build().unwrap());
+        let labels: Labels = (0..50).map(|i| (format!("l{i}"), "x".to_owned())).collect();
+        let incident = Incident::from_summary("i", "api", Severity::High, labels, t(0));
+        // Rule k has k keys, one of them missing: score (k - 1) / k.
+        for k in 2..=46 {
+            let p = (0..k).fold(Pattern::new(), |p, j| {
+                p.exact(format!("l{j}"), if j == 0 { "nope" } else { "x" })
+            });
+            e.add_rule(rule(&format!("k{k}"), p, &[ActionType::ScaleOut]))
+                .unwrap();
+        }
+        assert_eq!(e.keys_lcm, 0, "lcm of 2..=46 overflows the exact fast path");
+        let d = e.decide(&incident, t(0));
+        assert_eq!(d.rule_id.as_deref(), Some("k46"));
+        assert!((d.match_score.unwrap() - 45.0 / 46.0).abs() < 1e-12);
+        // A later rule with the same score does not win; a higher one does.
+        let same = (0..46).fold(Pattern::new(), |p, j| {
+            p.exact(format!("l{j}"), if j == 5 { "nope" } else { "x" })
+        });
+        e.add_rule(rule("same", same, &[ActionType::ScaleOut]))
+            .unwrap();
+        assert_eq!(e.decide(&incident, t(0)).rule_id.as_deref(), Some("k46"));
+        e.add_rule(rule(
+            "full",
+            Pattern::new().exact("l1", "x"),
+            &[ActionType::ScaleOut],
+        ))
+        .unwrap();
+        assert_eq!(e.decide(&incident, t(0)).rule_id.as_deref(), Some("full"));
     }
 
     #[test]
