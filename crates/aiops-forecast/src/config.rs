@@ -8,8 +8,9 @@ use crate::holidays::{Country, Holiday};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ModelKind {
-    /// Prophet when the history is long enough for one of the requested seasonalities,
-    /// otherwise [`ModelKind::Auto`]'s fast rule (see the crate docs). The article's choice and
+    /// Prophet when the history has at least 10 points and spans one full period of at least
+    /// one requested seasonality (a day, a week, a year; seasonalities whose period the span
+    /// does not cover are left out), otherwise [`ModelKind::Auto`]'s fast rule. The article's choice and
     /// the default of [`crate::CapacityPredictor`].
     Prophet,
     /// Picks by the length of the history, in whole seasonal cycles `m` (the daily cycle for

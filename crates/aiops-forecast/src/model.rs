@@ -151,6 +151,70 @@ impl FittedModel {
         self.last
     }
 
+    /// Rows at arbitrary increasing timestamps. Prophet predicts anywhere, the history
+    /// included (an in-sample fit); the fast models only after the last training timestamp
+    /// (an earlier one is [`ForecastError::InvalidHorizon`]), at the nearest step of the series.
+    pub fn predict_at(&self, timestamps: &[Timestamp]) -> Result<Vec<ForecastRow>> {
+        if timestamps.is_empty() {
+            return Err(ForecastError::InvalidHorizon(
+                "no timestamps to predict".into(),
+            ));
+        }
+        for (i, w) in timestamps.windows(2).enumerate() {
+            if w[1] <= w[0] {
+                return Err(ForecastError::Unsorted {
+                    index: i + 1,
+                    previous: w[0].as_millis(),
+                    current: w[1].as_millis(),
+                });
+            }
+        }
+        let raw: Vec<RawRow> = if let Some(p) = &self.prophet {
+            let secs: Vec<i64> = timestamps
+                .iter()
+                .map(|t| t.as_millis().div_euclid(1000))
+                .collect();
+            p.forecast(&secs, &self.config)?
+        } else {
+            let first = timestamps[0];
+            if first <= self.last {
+                return Err(ForecastError::InvalidHorizon(format!(
+                    "{} is not after the last training timestamp {}; only Prophet predicts in-sample",
+                    first, self.last
+                )));
+            }
+            let idx: Vec<usize> = timestamps
+                .iter()
+                .map(|t| {
+                    let k = (t.as_millis() - self.last.as_millis()) as f64 / self.step_ms as f64;
+                    (k.round() as usize).max(1)
+                })
+                .collect();
+            let native = idx.iter().copied().max().unwrap_or(1);
+            if native > 1_000_000 {
+                return Err(ForecastError::InvalidHorizon(format!(
+                    "{native} steps of the series is more than the 1,000,000 supported"
+                )));
+            }
+            let z = normal_quantile(0.5 + self.config.interval_width / 2.0);
+            let rows = fallback::forecast(self.used, &self.values, self.season, native, z);
+            idx.iter().map(|&j| rows[j - 1]).collect()
+        };
+        Ok(self.finish(timestamps.iter().copied(), raw))
+    }
+
+    fn finish(&self, times: impl Iterator<Item = Timestamp>, raw: Vec<RawRow>) -> Vec<ForecastRow> {
+        times
+            .zip(raw)
+            .map(|(timestamp, r)| ForecastRow {
+                timestamp,
+                yhat: self.config.clamp(r.yhat),
+                lower: self.config.clamp(r.lower.min(r.yhat)),
+                upper: self.config.clamp(r.upper.max(r.yhat)),
+            })
+            .collect()
+    }
+
     /// Forecast rows at `last + k * step_millis` for `k = 1..=steps`, inside the configured
     /// hard bounds.
     pub fn forecast(&self, steps: usize, step_millis: i64) -> Result<Vec<ForecastRow>> {
@@ -195,19 +259,7 @@ impl FittedModel {
                 })
                 .collect()
         };
-        Ok(times
-            .into_iter()
-            .zip(raw)
-            .map(|(timestamp, r)| {
-                let yhat = self.config.clamp(r.yhat);
-                ForecastRow {
-                    timestamp,
-                    yhat,
-                    lower: self.config.clamp(r.lower.min(r.yhat)),
-                    upper: self.config.clamp(r.upper.max(r.yhat)),
-                }
-            })
-            .collect())
+        Ok(self.finish(times.into_iter(), raw))
     }
 }
 
@@ -277,8 +329,8 @@ mod tests {
         assert_eq!(m.model(), ModelKind::Linear);
         let rows = m.forecast(2, 3_600_000).unwrap();
         assert!((rows[0].yhat - 5.0).abs() < 1e-9 && (rows[1].yhat - 6.0).abs() < 1e-9);
-        // 30 hours: spans < 2 days -> no usable seasonality; fewer than 2 cycles -> Linear.
-        let m = FittedModel::fit(&hourly(30, |i| (i % 24) as f64), &cfg).unwrap();
+        // 20 hours: spans < 1 day -> no usable seasonality; fewer than 2 cycles -> Linear.
+        let m = FittedModel::fit(&hourly(20, |i| (i % 24) as f64), &cfg).unwrap();
         assert_eq!(m.model(), ModelKind::Linear);
         let m = FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &cfg).unwrap();
         assert_eq!(m.model(), ModelKind::Prophet);

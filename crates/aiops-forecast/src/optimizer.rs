@@ -698,7 +698,7 @@ fn lbfgs(
         // Stan's tolerances: tol_obj 1e-12, tol_rel_obj 1e4 eps, tol_grad 1e-8, tol_param 1e-8.
         let gnorm = g.iter().fold(0.0_f64, |acc, v| acc.max(v.abs()));
         let rel = df / fold.abs().max(f.abs()).max(1.0);
-        if df.abs() < 1e-12 || rel < 1e4 * f64::EPSILON || gnorm < 1e-8 || step_norm < 1e-8 {
+        if df.abs() < 1e-15 || rel < 10.0 * f64::EPSILON || gnorm < 1e-10 || step_norm < 1e-11 {
             break;
         }
         if sy > 1e-12 {

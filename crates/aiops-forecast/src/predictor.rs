@@ -137,7 +137,8 @@ fn recommendation(metric: &str, days: u64, current: f64, threshold: Threshold) -
         Threshold::Above(t) => t - current,
         Threshold::Below(t) => current - t,
     };
-    let growth_rate = gap / days.max(1) as f64;
+    // Already breached: the overshoot, so the advice never asks for negative capacity.
+    let growth_rate = gap.abs() / days.max(1) as f64;
     let name = metric.to_lowercase();
     if name.contains("disk") {
         format!(
@@ -151,6 +152,15 @@ fn recommendation(metric: &str, days: u64, current: f64, threshold: Threshold) -
         "Suggest performance tuning or adding compute resources".to_string()
     } else {
         "Recommend monitoring and appropriate scaling".to_string()
+    }
+}
+
+/// Whole days as an integer, fractions with one decimal ("30", "0.2").
+fn days_text(days: f64) -> String {
+    if (days - days.round()).abs() < 1e-9 {
+        format!("{}", days.round() as i64)
+    } else {
+        format!("{days:.1}")
     }
 }
 
@@ -324,9 +334,9 @@ impl CapacityPredictor {
                     horizon_end: end,
                     horizon_days,
                     message: format!(
-                        "No capacity risk in the next {:.0} days (until {})",
-                        horizon_days.max(0.0),
-                        end.date_string()
+                        "No capacity risk in the next {} days (until {})",
+                        days_text(horizon_days.max(0.0)),
+                        end.to_rfc3339()
                     ),
                 });
             }
@@ -388,6 +398,10 @@ mod tests {
         );
         assert!(recommendation("cpu", 3, 1.0, Threshold::Above(2.0)).contains("compute"));
         assert!(recommendation("qps", 3, 1.0, Threshold::Above(2.0)).contains("monitoring"));
+        // Already over: the overshoot (95 - 90) / 1 * 7 = 35.0, never negative.
+        assert!(recommendation("disk", 0, 95.0, Threshold::Above(90.0)).contains("35.0 GB"));
+        assert_eq!(days_text(30.0), "30");
+        assert_eq!(days_text(5.0 / 24.0), "0.2");
         // Floor: free space 40 falling to 10 in 5 days: 6 per day, 42.0 a week.
         assert!(recommendation("disk_free", 5, 40.0, Threshold::Below(10.0)).contains("42.0"));
     }

@@ -92,12 +92,15 @@ fn perr(e: impl std::fmt::Display) -> ForecastError {
 
 const DAY: f64 = 86_400.0;
 
-/// Which of the requested seasonalities fit at least twice into the history span.
+/// Which of the requested seasonalities the history can identify: those whose period fits at
+/// least once into its span (Python Prophet keeps a forced seasonality whatever the span; one
+/// that has never completed a cycle only adds unidentified Fourier terms that swing the
+/// forecast).
 pub(crate) fn usable_seasonalities(cfg: &ForecastConfig, span_secs: f64) -> [bool; 3] {
     [
-        cfg.yearly && span_secs >= 2.0 * 365.25 * DAY,
-        cfg.weekly && span_secs >= 14.0 * DAY,
-        cfg.daily && span_secs >= 2.0 * DAY,
+        cfg.yearly && span_secs >= 365.0 * DAY,
+        cfg.weekly && span_secs >= 7.0 * DAY,
+        cfg.daily && span_secs >= DAY,
     ]
 }
 
