@@ -9,7 +9,7 @@ mod topology;
 pub use error::{Result, SimError};
 pub use metrics::{
     IncidentMetrics, METRICS, MINUTES_AFTER, MINUTES_BEFORE, ServiceMetric, incident_metrics,
-    try_incident_metrics,
+    incident_metrics_for, try_incident_metrics,
 };
 pub use series::{AnomalyKind, AnomalyWindow, LabelledSeries, SeriesSpec, labelled_series};
 pub use storm::{InjectedIncident, MAX_INCIDENTS, MAX_NOISE_ALERTS, Storm, StormSpec, storm};

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{Result, SimError};
+use crate::storm::InjectedIncident;
 use crate::topology::{Graph, Topology};
 
 /// The metrics generated per service, in output order: latency (ms), `error_rate` (fraction of
@@ -152,8 +153,62 @@ pub fn incident_metrics(
     fault_time: Timestamp,
     seed: u64,
 ) -> IncidentMetrics {
+    generate(topology, root, fault_time, None, seed)
+}
+
+/// Metric evidence consistent with a storm's incident: the fault is at `incident.root` at
+/// `incident.start`, and exactly the services of `incident.affected` that are reachable from the
+/// root through dependents within that set change (1..=5 minutes per hop), so the metrics agree
+/// with the alerts `storm` generated. Everything else is as in [`incident_metrics`]; an unknown
+/// root is the same documented skip.
+///
+/// ```
+/// use aiops_sim::{incident_metrics_for, storm, topology, StormSpec};
+///
+/// let topo = topology(30, 2);
+/// let s = storm(&topo, &StormSpec::small(), 2);
+/// let inc = &s.incidents[0];
+/// let m = incident_metrics_for(&topo, inc, 2);
+/// assert_eq!(m.root, inc.root);
+/// let mut a = m.affected.clone();
+/// let mut b = inc.affected.clone();
+/// a.sort();
+/// b.sort();
+/// assert_eq!(a, b);
+/// ```
+pub fn incident_metrics_for(
+    topology: &Topology,
+    incident: &InjectedIncident,
+    seed: u64,
+) -> IncidentMetrics {
+    generate(
+        topology,
+        &incident.root,
+        incident.start,
+        Some(&incident.affected),
+        seed,
+    )
+}
+
+fn generate(
+    topology: &Topology,
+    root: &str,
+    fault_time: Timestamp,
+    only: Option<&[String]>,
+    seed: u64,
+) -> IncidentMetrics {
     let g = Graph::new(topology);
     let n = topology.services.len();
+    // With `only`, the cascade reaches exactly these services (where reachable), no coin flips.
+    let allowed: Option<Vec<bool>> = only.map(|names| {
+        let mut v = vec![false; n];
+        for name in names {
+            if let Some(i) = g.index_of(name) {
+                v[i] = true;
+            }
+        }
+        v
+    });
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let points = (MINUTES_BEFORE + MINUTES_AFTER + 1) as usize;
     let fault_idx = MINUTES_BEFORE as usize;
@@ -171,7 +226,11 @@ pub fn incident_metrics(
             head += 1;
             let Some((t, m)) = onset[i] else { continue };
             for &u in &g.users[i] {
-                if onset[u].is_some() || !rng.gen_bool(PROPAGATION_PROB) {
+                let spreads = match &allowed {
+                    Some(a) => a[u],
+                    None => rng.gen_bool(PROPAGATION_PROB),
+                };
+                if onset[u].is_some() || !spreads {
                     continue;
                 }
                 let child = (
@@ -378,6 +437,26 @@ mod tests {
             .count();
         let share = moved as f64 / unaffected.len() as f64;
         assert!(share > 0.03 && share < 0.4, "share {share}");
+    }
+
+    #[test]
+    fn metrics_for_an_incident_follow_its_affected_services() {
+        use crate::storm::{StormSpec, storm};
+        let t = topology(200, 6);
+        let s = storm(&t, &StormSpec::medium(), 6);
+        for inc in s.incidents.iter().take(10) {
+            let m = incident_metrics_for(&t, inc, 6);
+            assert_eq!(m.fault_time, inc.start);
+            assert_eq!(m.affected[0], inc.root);
+            let mut a = m.affected.clone();
+            let mut b = inc.affected.clone();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
+            for svc in &inc.affected[1..] {
+                assert!(latency_ratio(&m, svc) > 1.3, "{svc} did not slow down");
+            }
+        }
     }
 
     #[test]
