@@ -226,6 +226,16 @@ async fn run(args: Args) -> Result<(), String> {
         .unwrap_or(0)
         .saturating_sub(received_before);
     let expected = (args.requests * args.alerts) as u64;
+    // GET /incidents correlates, ranks and decides over everything stored: time it too.
+    let mut gets = Vec::new();
+    let mut incidents = 0;
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let v = get_json(addr, "/incidents").await?;
+        gets.push(t0.elapsed());
+        incidents = v["incidents"].as_array().map_or(0, Vec::len);
+    }
+    gets.sort_unstable();
     latencies.sort_unstable();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let report = json!({
@@ -240,6 +250,9 @@ async fn run(args: Args) -> Result<(), String> {
         "seconds": elapsed.as_secs_f64(),
         "requests_per_sec": latencies.len() as f64 / elapsed.as_secs_f64(),
         "alerts_per_sec": expected as f64 / elapsed.as_secs_f64(),
+        "incidents_get_ms_median_of_5": ms(gets[2]),
+        "incidents": incidents,
+        "distinct_alerts_stored": after["distinct_alerts"],
         "latency_ms": {
             "p50": ms(percentile(&latencies, 0.50)),
             "p90": ms(percentile(&latencies, 0.90)),

@@ -53,6 +53,9 @@ struct Args {
     /// Correlation window in seconds: alerts further apart than this are not related.
     #[arg(long, default_value_t = 300)]
     window_secs: i64,
+    /// Root causes listed per incident in GET /incidents (best first).
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
     /// Largest accepted request body in bytes (larger bodies get 413).
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -128,6 +131,7 @@ struct AppState {
 /// the healing engine (dry run). Immutable once built, so requests share it without a lock.
 struct Analysis {
     graph: ServiceGraph,
+    top_k: usize,
     config: CorrelatorConfig,
     healer: HealingEngine,
 }
@@ -146,7 +150,7 @@ impl Analysis {
     /// Builds the graph (strict: unknown dependencies, duplicates and self-loops are errors),
     /// one healing rule per service (its kind's actions) and a fallback rule for critical or
     /// high incidents on services outside the topology. Dry run is always on.
-    fn new(services: &[ServiceSpec], window_secs: i64) -> Result<Self, String> {
+    fn new(services: &[ServiceSpec], window_secs: i64, top_k: usize) -> Result<Self, String> {
         let graph = ServiceGraph::from_specs(services).map_err(|e| format!("services: {e}"))?;
         let mut config = CorrelatorConfig::default();
         config.window_secs = window_secs;
@@ -185,6 +189,7 @@ impl Analysis {
         }
         Ok(Analysis {
             graph,
+            top_k,
             config,
             healer,
         })
@@ -222,6 +227,7 @@ impl Analysis {
                 &incident,
                 &decision,
                 &self.graph,
+                self.top_k,
                 rank_error.as_deref(),
             ));
         }
@@ -244,6 +250,7 @@ fn incident_json(
     incident: &Incident,
     decision: &Decision,
     graph: &ServiceGraph,
+    top_k: usize,
     rank_error: Option<&str>,
 ) -> Value {
     let recommendations = incident
@@ -274,7 +281,7 @@ fn incident_json(
         "start": incident.start().to_string(),
         "end": incident.end().map(|t| t.to_string()),
         "severity": incident.severity().as_str(),
-        "root_causes": incident.root_causes().iter().map(|rc| json!({
+        "root_causes": incident.root_causes().iter().take(top_k).map(|rc| json!({
             "service": rc.service(),
             "score": rc.score(),
             "confidence": rc.confidence(),
@@ -618,7 +625,7 @@ fn main() -> ExitCode {
         .as_deref()
         .map(load_services)
         .transpose()
-        .and_then(|s| Analysis::new(&s.unwrap_or_default(), args.window_secs));
+        .and_then(|s| Analysis::new(&s.unwrap_or_default(), args.window_secs, args.top_k));
     let analysis = match analysis {
         Ok(a) => a,
         Err(e) => {
