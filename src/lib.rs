@@ -10,3 +10,9 @@ pub use aiops_forecast as forecast;
 pub use aiops_heal as heal;
 #[cfg(feature = "rca")]
 pub use aiops_rca as rca;
+
+mod error;
+#[cfg(all(feature = "rca", feature = "heal"))]
+pub mod pipeline;
+
+pub use error::{Error, Result};
