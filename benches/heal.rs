@@ -93,7 +93,93 @@ fn engine(rules: &[Rule]) -> HealingEngine {
     e
 }
 
+/// What the engines do with 3 rules whose remedies truly work 95 %, 60 % and 20 % of the time,
+/// over 3,000 incidents 10 minutes apart (services api, db, cache; random severities).
+/// Humans approve whatever the engine asks them to (each approval is counted).
+fn print_policy_figures() {
+    #[derive(Default)]
+    struct Tally {
+        auto: u32,
+        auto_failed: u32,
+        approved: u32,
+        approved_failed: u32,
+        approvals: u32,
+    }
+    let truth = [("api", 0.95), ("db", 0.60), ("cache", 0.20)];
+    let make = |policy: Policy, threshold: f64| {
+        let mut e = HealingEngine::new(policy);
+        for (svc, _) in truth {
+            let r = Rule::new(
+                format!("{svc}-fix"),
+                Pattern::new().exact("service", svc),
+                [ActionType::RestartService],
+            )
+            .and_then(|r| r.with_threshold(threshold))
+            .expect("valid rule");
+            e.add_rule(r).expect("unique");
+        }
+        e
+    };
+    let article = |threshold| make(Policy::article(), threshold);
+    let learned = || {
+        let p = Policy::builder()
+            .approval_below(Some(0.8))
+            .build()
+            .expect("valid policy");
+        make(p, 0.0)
+    };
+    let engines: [(&str, HealingEngine); 3] = [
+        ("article, threshold 0.8", article(0.8)),
+        ("article, threshold 0.4", article(0.4)),
+        ("default model, approval below 0.8", learned()),
+    ];
+    println!("policy figures (3,000 incidents; true success 0.95 / 0.60 / 0.20):");
+    println!("| engine | auto executions | auto failures | approvals asked | approved failures |");
+    println!("|---|---|---|---|---|");
+    for (name, mut e) in engines {
+        let mut g = Gen(2024);
+        let mut t = Tally::default();
+        for i in 0..3_000i64 {
+            let (svc, p_ok) = truth[g.below(3)];
+            let now = Timestamp::from_secs(i * 600);
+            let inc = Incident::from_summary(
+                format!("inc-{i}"),
+                svc,
+                Severity::ALL[g.below(5)],
+                Labels::new(),
+                now,
+            );
+            let ok = (g.next() % 10_000) as f64 / 10_000.0 < p_ok;
+            let mut rec = e.handle(&inc, now);
+            let mut approved = false;
+            if let aiops_heal::AuditEvent::Decision(d) = &rec.event {
+                if matches!(d.verdict, aiops_heal::Verdict::ApprovalRequired(_)) {
+                    t.approvals += 1;
+                    approved = true;
+                    rec = e.handle_approved(&inc, now);
+                }
+            }
+            if let Some(id) = rec.execution_id {
+                if approved {
+                    t.approved += 1;
+                    t.approved_failed += u32::from(!ok);
+                } else {
+                    t.auto += 1;
+                    t.auto_failed += u32::from(!ok);
+                }
+                e.complete_simulated(id, ok, now.add_secs(60))
+                    .expect("known execution");
+            }
+        }
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            t.auto, t.auto_failed, t.approvals, t.approved_failed
+        );
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    print_policy_figures();
     let mut g = Gen(42);
     let incs = incidents(1_000, &mut g);
     let mut group = c.benchmark_group("heal_decide");
