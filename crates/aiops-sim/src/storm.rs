@@ -167,7 +167,8 @@ impl Storm {
         self.incident_of.iter().filter(|i| i.is_none()).count()
     }
 
-    /// Indices (into `alerts`) of the alerts of incident `incident`.
+    /// Indices (into `alerts`) of the alerts of incident `incident`. Scans the alerts; use
+    /// [`Storm::alerts_by_incident`] for all incidents at once.
     pub fn alerts_of(&self, incident: usize) -> Vec<usize> {
         self.incident_of
             .iter()
@@ -177,7 +178,33 @@ impl Storm {
             .collect()
     }
 
-    /// Whether incident `incident`'s root raised no alert (a silent root). Scans the alerts.
+    /// For every incident, the indices (into `alerts`) of its alerts, in one pass.
+    pub fn alerts_by_incident(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.incidents.len()];
+        for (i, k) in self.incident_of.iter().enumerate() {
+            if let Some(list) = k.and_then(|k| out.get_mut(k)) {
+                list.push(i);
+            }
+        }
+        out
+    }
+
+    /// For every incident, whether its root raised no alert, in one pass.
+    pub fn silent_roots(&self) -> Vec<bool> {
+        let mut silent = vec![true; self.incidents.len()];
+        for (a, k) in self.alerts.iter().zip(&self.incident_of) {
+            if let Some(k) = *k
+                && let Some(inc) = self.incidents.get(k)
+                && a.service() == Some(inc.root.as_str())
+            {
+                silent[k] = false;
+            }
+        }
+        silent
+    }
+
+    /// Whether incident `incident`'s root raised no alert (a silent root). Scans the alerts; use
+    /// [`Storm::silent_roots`] for all incidents at once.
     pub fn is_silent_root(&self, incident: usize) -> bool {
         let Some(inc) = self.incidents.get(incident) else {
             return false;
@@ -617,6 +644,21 @@ mod tests {
             }
         }
         assert!(late > 0, "no incident spans more than 300 s");
+    }
+
+    #[test]
+    fn one_pass_helpers_agree_with_the_per_incident_ones() {
+        let s = storm(&topology(60, 8), &StormSpec::small(), 8);
+        let by = s.alerts_by_incident();
+        let silent = s.silent_roots();
+        for k in 0..s.incidents.len() {
+            assert_eq!(by[k], s.alerts_of(k));
+            assert_eq!(silent[k], s.is_silent_root(k));
+        }
+        assert_eq!(
+            by.iter().map(Vec::len).sum::<usize>() + s.noise_count(),
+            s.alerts.len()
+        );
     }
 
     #[test]

@@ -55,6 +55,14 @@ proptest! {
     }
 
     #[test]
+    fn same_seed_same_storm(n in 10usize..120, seed in any::<u64>()) {
+        let t = topology(n, seed);
+        prop_assert_eq!(&t, &topology(n, seed));
+        let spec = StormSpec { incidents: 4, noise_alerts: 50, ..StormSpec::small() };
+        prop_assert_eq!(storm(&t, &spec, seed), storm(&t, &spec, seed));
+    }
+
+    #[test]
     fn series_never_panics_and_stays_finite(len in 0usize..3000, step in -10i64..4000,
                                              anomalies in 0usize..40, warmup in 0usize..4000,
                                              seed in any::<u64>()) {
