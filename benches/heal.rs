@@ -104,6 +104,7 @@ fn print_policy_figures() {
         approved: u32,
         approved_failed: u32,
         approvals: u32,
+        circuit_open: u32,
     }
     let truth = [("api", 0.95), ("db", 0.60), ("cache", 0.20)];
     let make = |policy: Policy, threshold: f64| {
@@ -134,8 +135,10 @@ fn print_policy_figures() {
         ("default model, approval below 0.8", learned()),
     ];
     println!("policy figures (3,000 incidents; true success 0.95 / 0.60 / 0.20):");
-    println!("| engine | auto executions | auto failures | approvals asked | approved failures |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| engine | auto executions | auto failures | approvals asked | approved failures | circuit-open skips |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (name, mut e) in engines {
         let mut g = Gen(2024);
         let mut t = Tally::default();
@@ -152,12 +155,17 @@ fn print_policy_figures() {
             let ok = (g.next() % 10_000) as f64 / 10_000.0 < p_ok;
             let mut rec = e.handle(&inc, now);
             let mut approved = false;
-            if let aiops_heal::AuditEvent::Decision(d) = &rec.event {
-                if matches!(d.verdict, aiops_heal::Verdict::ApprovalRequired(_)) {
-                    t.approvals += 1;
-                    approved = true;
-                    rec = e.handle_approved(&inc, now);
-                }
+            if let aiops_heal::AuditEvent::Decision(d) = &rec.event
+                && d.skip_reason().is_some_and(|r| r.code() == "circuit_open")
+            {
+                t.circuit_open += 1;
+            }
+            if let aiops_heal::AuditEvent::Decision(d) = &rec.event
+                && matches!(d.verdict, aiops_heal::Verdict::ApprovalRequired(_))
+            {
+                t.approvals += 1;
+                approved = true;
+                rec = e.handle_approved(&inc, now);
             }
             if let Some(id) = rec.execution_id {
                 if approved {
@@ -172,8 +180,8 @@ fn print_policy_figures() {
             }
         }
         println!(
-            "| {name} | {} | {} | {} | {} |",
-            t.auto, t.auto_failed, t.approvals, t.approved_failed
+            "| {name} | {} | {} | {} | {} | {} |",
+            t.auto, t.auto_failed, t.approvals, t.approved_failed, t.circuit_open
         );
     }
 }
