@@ -12,6 +12,8 @@ pub use aiops_heal as heal;
 pub use aiops_rca as rca;
 
 mod error;
+#[cfg(all(feature = "anomaly", feature = "forecast"))]
+pub mod failure;
 #[cfg(all(feature = "rca", feature = "heal"))]
 pub mod pipeline;
 
