@@ -16,8 +16,11 @@ use crate::error::{AnomalyError, Result, invalid};
 /// Euler–Mascheroni constant, as numpy's `np.euler_gamma`.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
-/// Points scored together per tree.
+/// Points scored together per tree (a power of two).
 const BLOCK: usize = 64;
+
+/// Widest input handled by the bounds-check-free kernel (a power of two).
+const MAX_FAST_FEATURES: usize = 16;
 
 /// The average path length of an unsuccessful search in a binary search tree of `n` points,
 /// `c(n)`, exactly as scikit-learn's `_average_path_length`: 0 for `n <= 1`, 1 for `n = 2`,
@@ -177,6 +180,7 @@ impl IsolationForest {
         let depth = (psi as f64).log2().ceil() as u32;
         let n_cols =
             ((self.max_features * n_features as f64).floor() as usize).clamp(1, n_features);
+        let data32: Vec<f32> = data.iter().map(|&v| v as f32).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut trees = Vec::with_capacity(self.n_trees);
         for _ in 0..self.n_trees {
@@ -188,7 +192,9 @@ impl IsolationForest {
                 c.sort_unstable();
                 c
             };
-            trees.push(Tree::grow(data, n_features, rows, &cols, depth, &mut rng));
+            trees.push(Tree::grow(
+                &data32, n_features, rows, &cols, depth, &mut rng,
+            ));
         }
         let mut model = FittedIsolationForest {
             trees,
@@ -250,19 +256,25 @@ fn check_matrix(data: &[f64], n_features: usize) -> Result<usize> {
 
 /// One isolation tree in implicit complete-tree layout.
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tree {
-    /// Split column per internal node (`2^D - 1` entries).
-    feature: Vec<u32>,
-    /// Split threshold per internal node: go right when `x > threshold`.
-    threshold: Vec<f64>,
+    /// Split per internal node (`2^D - 1` entries).
+    nodes: Vec<Node>,
     /// Path length per leaf slot (`2^D` entries): depth + c(samples in leaf).
     leaf: Vec<f64>,
 }
 
+/// One split: go right when `x > threshold`. Thresholds are `f32` and inputs are compared at
+/// `f32` precision, as scikit-learn does (it converts X to `float32`); each threshold is the
+/// largest `f32` not above the drawn split value, so routing `f32` data is exact.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    threshold: f32,
+    feature: u32,
+}
+
 impl Tree {
     fn grow(
-        data: &[f64],
+        data: &[f32],
         d: usize,
         mut rows: Vec<usize>,
         cols: &[usize],
@@ -271,8 +283,14 @@ impl Tree {
     ) -> Tree {
         let internal = (1usize << depth) - 1;
         let mut tree = Tree {
-            feature: vec![0; internal],
-            threshold: vec![f64::INFINITY; internal],
+            nodes: vec![
+                Node {
+                    threshold: f32::INFINITY,
+                    feature: 0
+                };
+                // One spare slot so the length is a power of two (lets scoring mask indices).
+                internal + 1
+            ],
             leaf: vec![0.0; internal + 1],
         };
         let mut stack = vec![(0usize, 0u32, 0usize, rows.len())];
@@ -290,7 +308,7 @@ impl Tree {
                     let (mn, mx) =
                         idx.iter()
                             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
-                                let v = data[r * d + f];
+                                let v = f64::from(data[r * d + f]);
                                 (a.min(v), b.max(v))
                             });
                     if mx - mn > 1e-7 {
@@ -298,7 +316,12 @@ impl Tree {
                         if t >= mx {
                             t = mn;
                         }
-                        found = Some((f, t));
+                        // Largest f32 <= t: for f32 data, `x <= t` iff `x <= t32`.
+                        let mut t32 = t as f32;
+                        if f64::from(t32) > t {
+                            t32 = t32.next_down();
+                        }
+                        found = Some((f, t32));
                         break;
                     }
                 }
@@ -307,8 +330,10 @@ impl Tree {
                 None
             };
             if let Some((f, t)) = split {
-                tree.feature[node] = f as u32;
-                tree.threshold[node] = t;
+                tree.nodes[node] = Node {
+                    threshold: t,
+                    feature: f as u32,
+                };
                 // Partition: values <= t to the left.
                 let mut i = 0;
                 let mut j = idx.len();
@@ -353,7 +378,6 @@ impl Tree {
 /// # Ok::<(), aiops_anomaly::AnomalyError>(())
 /// ```
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FittedIsolationForest {
     trees: Vec<Tree>,
     n_features: usize,
@@ -446,30 +470,128 @@ impl FittedIsolationForest {
     }
 
     fn score_serial(&self, data: &[f64], out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), which is all
+            // `score_serial_avx2` requires beyond the portable code it compiles.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.score_serial_avx2(data, out);
+            }
+            return;
+        }
+        self.score_serial_portable(data, out);
+    }
+
+    /// The same kernel compiled with AVX2 enabled, so the per-level loop can use vector gathers.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn score_serial_avx2(&self, data: &[f64], out: &mut [f64]) {
+        self.score_blocks(data, out);
+    }
+
+    fn score_serial_portable(&self, data: &[f64], out: &mut [f64]) {
+        self.score_blocks(data, out);
+    }
+
+    // Inlined into both the AVX2 and the portable wrapper, so each gets its own code generation.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn score_blocks(&self, data: &[f64], out: &mut [f64]) {
+        if self.n_features <= MAX_FAST_FEATURES {
+            match self.depth {
+                1 => return self.score_blocks_fixed::<2>(data, out),
+                2 => return self.score_blocks_fixed::<4>(data, out),
+                3 => return self.score_blocks_fixed::<8>(data, out),
+                4 => return self.score_blocks_fixed::<16>(data, out),
+                5 => return self.score_blocks_fixed::<32>(data, out),
+                6 => return self.score_blocks_fixed::<64>(data, out),
+                7 => return self.score_blocks_fixed::<128>(data, out),
+                8 => return self.score_blocks_fixed::<256>(data, out),
+                _ => {}
+            }
+        }
+        self.score_blocks_dyn(data, out);
+    }
+
+    /// The kernel for trees of `N = 2^depth` node slots and at most [`MAX_FAST_FEATURES`]
+    /// columns: every index is masked by a compile-time power of two, so no bounds checks remain
+    /// in the inner loop (the masks never change a valid index).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn score_blocks_fixed<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
+        const XT: usize = MAX_FAST_FEATURES * BLOCK;
+        let d = self.n_features;
+        let internal = N - 1;
+        let denom = self.norm * self.trees.len() as f64;
+        let mut xt = [0.0f32; XT];
+        let mut idx = [0u32; BLOCK];
+        let mut acc = [0.0f64; BLOCK];
+        for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
+            for (p, row) in x.chunks_exact(d).enumerate() {
+                for (f, &v) in row.iter().enumerate() {
+                    xt[(f * BLOCK + p) & (XT - 1)] = v as f32;
+                }
+            }
+            acc.fill(0.0);
+            for tree in &self.trees {
+                let (Ok(nodes), Ok(leaf)) = (
+                    <&[Node; N]>::try_from(&tree.nodes[..]),
+                    <&[f64; N]>::try_from(&tree.leaf[..]),
+                ) else {
+                    continue;
+                };
+                idx.fill(0);
+                for _ in 0..self.depth {
+                    for (p, i) in idx.iter_mut().enumerate() {
+                        let n = nodes[*i as usize & (N - 1)];
+                        let v = xt[(n.feature as usize * BLOCK + p) & (XT - 1)];
+                        *i = 2 * *i + 1 + u32::from(v > n.threshold);
+                    }
+                }
+                for (a, &i) in acc.iter_mut().zip(&idx) {
+                    *a += leaf[(i as usize).wrapping_sub(internal) & (N - 1)];
+                }
+            }
+            for (dst, &a) in o.iter_mut().zip(&acc) {
+                *dst = (-a / denom).exp2();
+            }
+        }
+    }
+
+    fn score_blocks_dyn(&self, data: &[f64], out: &mut [f64]) {
         let d = self.n_features;
         let internal = (1usize << self.depth) - 1;
         let denom = self.norm * self.trees.len() as f64;
-        let mut idx = [0usize; BLOCK];
+        let mut xt = vec![0.0f32; d * BLOCK];
+        let mut idx = [0u32; BLOCK];
         let mut acc = [0.0f64; BLOCK];
         for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
             let m = o.len();
-            acc[..m].fill(0.0);
-            for tree in &self.trees {
-                idx[..m].fill(0);
-                for _ in 0..self.depth {
-                    for p in 0..m {
-                        let node = idx[p];
-                        let f = tree.feature[node] as usize;
-                        let right = usize::from(x[p * d + f] > tree.threshold[node]);
-                        idx[p] = 2 * node + 1 + right;
-                    }
-                }
-                for p in 0..m {
-                    acc[p] += tree.leaf[idx[p] - internal];
+            // Column-major copy of the block at f32 precision: x of point p, column f at f*BLOCK+p.
+            for p in 0..m {
+                for f in 0..d {
+                    xt[f * BLOCK + p] = x[p * d + f] as f32;
                 }
             }
-            for p in 0..m {
-                o[p] = (-acc[p] / denom).exp2();
+            acc.fill(0.0);
+            for tree in &self.trees {
+                let nodes = &tree.nodes[..];
+                idx.fill(0);
+                for _ in 0..self.depth {
+                    for (p, i) in idx.iter_mut().enumerate() {
+                        let n = nodes[*i as usize];
+                        let v = xt[n.feature as usize * BLOCK + p];
+                        *i = 2 * *i + 1 + u32::from(v > n.threshold);
+                    }
+                }
+                for (a, &i) in acc.iter_mut().zip(&idx) {
+                    *a += tree.leaf[i as usize - internal];
+                }
+            }
+            for (dst, &a) in o.iter_mut().zip(&acc) {
+                *dst = (-a / denom).exp2();
             }
         }
     }
