@@ -224,7 +224,6 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
         rule: String,
         service: String,
         id: u64,
-        seq: u64,
     }
     let mut execs: Vec<Exec> = Vec::new();
     let mut completed: HashMap<u64, u64> = HashMap::new(); // id -> seq of completion
@@ -242,50 +241,47 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                 if let Some(id) = rec.execution_id {
                     rule_of.insert(id.0, d.rule_id.clone().unwrap());
                 }
-                if d.verdict != Verdict::Execute {
+                // Only decisions with a matched rule carry conditions to judge.
+                let (Some(rule), Some(plan), Some(c)) =
+                    (d.rule_id.clone(), d.plan.as_ref(), d.confidence.as_ref())
+                else {
+                    if d.verdict == Verdict::Execute {
+                        return Err(format!("seq {}: execute without rule or plan", rec.seq));
+                    }
                     continue;
-                }
-                n_exec += 1;
-                let rule = d.rule_id.clone().ok_or("execute without a rule")?;
+                };
                 let service = d.service.clone().unwrap_or_default();
-                let plan = d.plan.as_ref().ok_or("execute without a plan")?;
                 if plan.dry_run != p.dry_run {
                     return Err(format!("seq {}: plan dry-run flag", rec.seq));
                 }
+                // Every condition that forbids running now, by brute force over the log so far.
+                let mut blocked: Vec<&'static str> = Vec::new();
                 let earlier = |w: u64| {
                     execs
                         .iter()
                         .filter(move |e| e.at > now - (w as i64) * 1000 && e.at <= now)
                 };
-                // cooldown per (rule, service)
-                if let Some(e) = execs.iter().find(|e| {
+                if execs.iter().any(|e| {
                     e.rule == rule && e.service == service && now - e.at < p.cooldown as i64 * 1000
                 }) {
-                    return Err(format!(
-                        "seq {}: cooldown, last start seq {}",
-                        rec.seq, e.seq
-                    ));
+                    blocked.push("cooldown");
                 }
-                if let Some((max, w)) = p.global {
-                    let n = earlier(w).count() as u32;
-                    if n >= max {
-                        return Err(format!("seq {}: global rate {n} >= {max}", rec.seq));
-                    }
+                if p.global
+                    .is_some_and(|(max, w)| earlier(w).count() as u32 >= max)
+                {
+                    blocked.push("rate_limited");
                 }
-                if let Some((max, w)) = p.per_service {
-                    let n = earlier(w).filter(|e| e.service == service).count() as u32;
-                    if n >= max {
-                        return Err(format!("seq {}: service rate {n} >= {max}", rec.seq));
-                    }
+                if p.per_service.is_some_and(|(max, w)| {
+                    earlier(w).filter(|e| e.service == service).count() as u32 >= max
+                }) {
+                    blocked.push("rate_limited");
                 }
-                if let Some(max) = p.concurrent {
-                    let n = execs
-                        .iter()
-                        .filter(|e| completed.get(&e.id).is_none_or(|&s| s > rec.seq))
-                        .count() as u32;
-                    if n >= max {
-                        return Err(format!("seq {}: {n} in flight >= {max}", rec.seq));
-                    }
+                let in_flight = execs
+                    .iter()
+                    .filter(|e| completed.get(&e.id).is_none_or(|&s| s > rec.seq))
+                    .count() as u32;
+                if p.concurrent.is_some_and(|max| in_flight >= max) {
+                    blocked.push("concurrency");
                 }
                 if let Some((share, w)) = p.blast {
                     let mut touched: HashSet<&str> =
@@ -293,11 +289,7 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                     touched.insert(&service);
                     let allowed = (share * f64::from(TOTAL_SERVICES) + 1e-9).floor() as usize;
                     if touched.len() > allowed {
-                        return Err(format!(
-                            "seq {}: blast radius {} > {allowed}",
-                            rec.seq,
-                            touched.len()
-                        ));
+                        blocked.push("blast_radius");
                     }
                 }
                 let mut streak = 0;
@@ -306,10 +298,8 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                         streak = if *ok { 0 } else { streak + 1 };
                     }
                 }
-                if let Some(k) = p.circuit
-                    && streak >= k
-                {
-                    return Err(format!("seq {}: circuit, {streak} failures", rec.seq));
+                if p.circuit.is_some_and(|k| streak >= k) {
+                    blocked.push("circuit_open");
                 }
                 let succ = counted.values().filter(|(r, ok)| *r == rule && *ok).count() as u64;
                 let fail = counted
@@ -317,35 +307,60 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                     .filter(|(r, ok)| *r == rule && !*ok)
                     .count() as u64;
                 if succ < u64::from(p.shadow) {
-                    return Err(format!("seq {}: shadow, {succ} successes", rec.seq));
+                    blocked.push("shadow");
                 }
-                let c = d.confidence.as_ref().ok_or("no confidence")?;
                 let conf = confidence(p.article, succ, fail, c.severity);
                 if (conf - c.value).abs() > 1e-9 {
                     return Err(format!("seq {}: confidence {} vs {conf}", rec.seq, c.value));
                 }
                 if conf < c.threshold {
-                    return Err(format!("seq {}: confidence {conf} < threshold", rec.seq));
+                    blocked.push("low_confidence");
                 }
-                if !d.approved {
-                    let gated = plan
+                let gated = p.approval_rollback
+                    && plan
                         .actions
                         .iter()
                         .chain(plan.compensation.iter())
-                        .any(|a| p.approval_rollback && *a == ActionType::Rollback);
-                    if gated {
-                        return Err(format!("seq {}: rollback without approval", rec.seq));
+                        .any(|a| *a == ActionType::Rollback);
+                let needs_approval =
+                    !d.approved && (gated || p.approval_below.is_some_and(|b| conf < b));
+                match &d.verdict {
+                    Verdict::Execute => {
+                        if !blocked.is_empty() {
+                            return Err(format!("seq {}: executed despite {blocked:?}", rec.seq));
+                        }
+                        if needs_approval {
+                            return Err(format!("seq {}: executed without approval", rec.seq));
+                        }
                     }
-                    if p.approval_below.is_some_and(|b| conf < b) {
-                        return Err(format!("seq {}: low confidence without approval", rec.seq));
+                    Verdict::ApprovalRequired(_) => {
+                        if !blocked.is_empty() || !needs_approval {
+                            return Err(format!(
+                                "seq {}: approval asked, blocked {blocked:?}, needs {needs_approval}",
+                                rec.seq
+                            ));
+                        }
+                        continue;
                     }
+                    Verdict::Skip(r) => {
+                        // No spurious refusals: the reason given really holds.
+                        if !blocked.contains(&r.code()) {
+                            return Err(format!(
+                                "seq {}: skipped for {} but only {blocked:?} hold",
+                                rec.seq,
+                                r.code()
+                            ));
+                        }
+                        continue;
+                    }
+                    v => return Err(format!("unexpected verdict {v:?}")),
                 }
+                n_exec += 1;
                 execs.push(Exec {
                     at: now,
                     rule,
                     service,
                     id: rec.execution_id.ok_or("execute without id")?.0,
-                    seq: rec.seq,
                 });
             }
             AuditEvent::Completed {
@@ -502,7 +517,7 @@ fn checker_catches_violations() {
         concurrent: Some(2),
         ..p.clone()
     };
-    assert!(check(&strict, &log).unwrap_err().contains("in flight"));
+    assert!(check(&strict, &log).unwrap_err().contains("concurrency"));
     let strict = Params {
         cooldown: 60,
         ..p.clone()
@@ -512,12 +527,28 @@ fn checker_catches_violations() {
         global: Some((3, 60)),
         ..p.clone()
     };
-    assert!(check(&strict, &log).unwrap_err().contains("global rate"));
+    assert!(check(&strict, &log).unwrap_err().contains("rate_limited"));
     let strict = Params {
         shadow: 1,
         ..p.clone()
     };
     assert!(check(&strict, &log).unwrap_err().contains("shadow"));
-    let strict = Params { dry_run: true, ..p };
+    let strict = Params {
+        dry_run: true,
+        ..p.clone()
+    };
     assert!(check(&strict, &log).unwrap_err().contains("dry-run"));
+    // A refusal whose reason does not hold is caught too.
+    let mut spurious = log.clone();
+    if let AuditEvent::Decision(d) = &mut spurious[1].event {
+        d.verdict = Verdict::Skip(aiops_heal::SkipReason::Cooldown {
+            last_started: Timestamp::EPOCH,
+            until: Timestamp::EPOCH,
+        });
+    }
+    assert!(
+        check(&p, &spurious)
+            .unwrap_err()
+            .contains("skipped for cooldown")
+    );
 }
