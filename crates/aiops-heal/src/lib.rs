@@ -21,7 +21,9 @@ pub use error::{HealError, Result};
 pub use execute::{
     ActionHandler, ActionResult, ActionStatus, HandlerFuture, Handlers, Outcome, Sleeper, execute,
 };
-pub use policy::{BlastRadius, Policy, PolicyBuilder, RateLimit, UnknownActionPolicy};
+pub use policy::{
+    BlastRadius, MAX_WINDOW_SECS, Policy, PolicyBuilder, RateLimit, UnknownActionPolicy,
+};
 pub use rule::{
     ANY_OF_SCORE, DEFAULT_CONFIDENCE_THRESHOLD, EXACT_SCORE, MIN_MATCH_SCORE, Matcher, Pattern,
     Rule,

@@ -4,6 +4,19 @@ use crate::action::ActionType;
 use crate::confidence::ConfidenceModel;
 use crate::error::{HealError, Result};
 
+/// The longest window or cooldown accepted, in seconds (about 317 years).
+pub const MAX_WINDOW_SECS: u64 = 10_000_000_000;
+
+fn check_window(field: &'static str, secs: u64) -> Result<()> {
+    if secs == 0 || secs > MAX_WINDOW_SECS {
+        return Err(HealError::InvalidSetting {
+            field,
+            reason: format!("must be in 1..={MAX_WINDOW_SECS} seconds, got {secs}"),
+        });
+    }
+    Ok(())
+}
+
 /// A limit on executions started within a rolling window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -13,14 +26,10 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// At most `max` executions started in any window of `window_secs` seconds (both > 0).
+    /// At most `max` executions started in any window of `window_secs` seconds
+    /// (`1..=MAX_WINDOW_SECS`; `max` 0 forbids every execution).
     pub fn new(max: u32, window_secs: u64) -> Result<Self> {
-        if window_secs == 0 {
-            return Err(HealError::InvalidSetting {
-                field: "rate limit window_secs",
-                reason: "must be > 0, got 0".into(),
-            });
-        }
+        check_window("rate limit window_secs", window_secs)?;
         Ok(RateLimit { max, window_secs })
     }
     /// Executions allowed per window (0 forbids every execution).
@@ -52,12 +61,11 @@ impl BlastRadius {
                 value: max_share,
             });
         }
-        if window_secs == 0 || total_services == 0 {
+        check_window("blast radius window_secs", window_secs)?;
+        if total_services == 0 {
             return Err(HealError::InvalidSetting {
-                field: "blast radius",
-                reason: format!(
-                    "window_secs and total_services must be > 0, got {window_secs} and {total_services}"
-                ),
+                field: "blast radius total_services",
+                reason: "must be > 0, got 0".into(),
             });
         }
         Ok(BlastRadius {
@@ -342,6 +350,12 @@ impl PolicyBuilder {
     /// Validates and returns the policy.
     pub fn build(self) -> Result<Policy> {
         let p = self.policy;
+        if p.cooldown_secs > MAX_WINDOW_SECS {
+            return Err(HealError::InvalidSetting {
+                field: "cooldown_secs",
+                reason: format!("must be at most {MAX_WINDOW_SECS}, got {}", p.cooldown_secs),
+            });
+        }
         if let Some(c) = p.approval_below
             && !(0.0..=1.0).contains(&c)
         {
@@ -373,6 +387,14 @@ mod tests {
     #[test]
     fn validation_names_values() {
         assert!(RateLimit::new(3, 0).is_err());
+        assert!(
+            RateLimit::new(3, u64::MAX)
+                .unwrap_err()
+                .to_string()
+                .contains(&u64::MAX.to_string())
+        );
+        assert!(BlastRadius::new(0.5, 1 << 63, 4).is_err());
+        assert!(Policy::builder().cooldown_secs(u64::MAX).build().is_err());
         assert!(
             BlastRadius::new(1.2, 60, 10)
                 .unwrap_err()
