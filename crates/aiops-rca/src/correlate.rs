@@ -1,5 +1,6 @@
 //! Alert de-duplication and correlation into incidents.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -31,6 +32,9 @@ pub struct CorrelatorConfig {
     /// The article's rule: relate when the earlier alert's service reaches the later one's
     /// along dependency -> dependent edges (a service reaches itself).
     pub dependency_path: bool,
+    /// Limit the dependency path to at most this many edges (`Some(1)`: direct dependencies
+    /// only); `None` allows any length, as the article does.
+    pub max_hops: Option<usize>,
     /// Relate alerts naming the same service, also when the service is not in the graph.
     pub same_service: bool,
     /// The article's rule: relate alerts with the same `metric_type` label. On large storms
@@ -62,6 +66,23 @@ pub struct CorrelatorConfig {
     pub quiet_period_secs: i64,
     /// Groups with fewer distinct alerts than this are reported as noise, not incidents.
     pub min_incident_alerts: usize,
+    /// How related alerts form incidents.
+    pub grouping: Grouping,
+}
+
+/// How related alerts form incidents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Grouping {
+    /// Connected components of the relation: any two related alerts share an incident (the
+    /// article's alert graph, taken as groups). On dense storms one alert related to two
+    /// incidents chains them together.
+    Connected,
+    /// Each new alert joins the incident of one related earlier alert: the one whose
+    /// incident is largest (ties: the latest alert). Incidents never merge, so noise cannot
+    /// chain them; the result is a forest of why-records.
+    #[default]
+    BestParent,
 }
 
 impl Default for CorrelatorConfig {
@@ -71,6 +92,7 @@ impl Default for CorrelatorConfig {
         CorrelatorConfig {
             window_secs: 300,
             dependency_path: true,
+            max_hops: None,
             same_service: true,
             same_metric_type: false,
             missing_metric_type_matches: false,
@@ -79,9 +101,10 @@ impl Default for CorrelatorConfig {
             label_sets: Vec::new(),
             dedup_labels: None,
             service_labels: SERVICE_LABELS.iter().map(|s| (*s).to_owned()).collect(),
-            refire_window_secs: 3_600,
+            refire_window_secs: 600,
             quiet_period_secs: 600,
             min_incident_alerts: 2,
+            grouping: Grouping::BestParent,
         }
     }
 }
@@ -95,6 +118,7 @@ impl CorrelatorConfig {
             same_metric_type: true,
             missing_metric_type_matches: true,
             min_incident_alerts: 1,
+            grouping: Grouping::Connected,
             ..CorrelatorConfig::default()
         }
     }
@@ -395,13 +419,39 @@ pub enum IncidentEvent {
 pub struct Correlator<'g> {
     graph: &'g ServiceGraph,
     config: CorrelatorConfig,
+    /// With `max_hops`: per service, the services within that many hops upstream (bitsets).
+    hop_ancestors: Option<Vec<u64>>,
 }
 
 impl<'g> Correlator<'g> {
     /// A correlator over `graph`; the configuration is checked.
     pub fn new(graph: &'g ServiceGraph, config: CorrelatorConfig) -> Result<Self> {
         config.check()?;
-        Ok(Correlator { graph, config })
+        let hop_ancestors = config.max_hops.map(|k| hop_ancestors(graph, k));
+        Ok(Correlator {
+            graph,
+            config,
+            hop_ancestors,
+        })
+    }
+
+    /// The services from which `s` is reachable within the configured hops, as a bitset.
+    fn ancestors(&self, s: usize) -> &[u64] {
+        match &self.hop_ancestors {
+            Some(h) => {
+                let w = self.graph.node_words();
+                &h[s * w..(s + 1) * w]
+            }
+            None => self.graph.ancestor_bits(s),
+        }
+    }
+
+    /// Whether the dependency-path rule relates service `from` to service `to`.
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        match (self.graph.index_of(from), self.graph.index_of(to)) {
+            (Some(a), Some(b)) => bitset::get(self.ancestors(b), a),
+            _ => false,
+        }
     }
 
     /// The configuration.
@@ -417,7 +467,7 @@ impl<'g> Correlator<'g> {
     /// Correlates a batch of records (record `i` is `alerts[i]`), in any order. Equal to
     /// streaming the records sorted by start through [`Correlator::stream`].
     pub fn correlate(&self, alerts: &[Alert]) -> Correlation {
-        let mut engine = Engine::new(self, false);
+        let mut engine = Engine::new(self, false, Cow::Borrowed(alerts));
         let keys: Vec<u64> = alerts.iter().map(|a| engine.dedup_key(a)).collect();
         let mut order: Vec<usize> = (0..alerts.len()).collect();
         order.sort_by(|&i, &j| {
@@ -433,7 +483,6 @@ impl<'g> Correlator<'g> {
             let group: Vec<Pending> = order[s..e]
                 .iter()
                 .map(|&i| Pending {
-                    alert: alerts[i].clone(),
                     key: keys[i],
                     record: i,
                 })
@@ -448,7 +497,7 @@ impl<'g> Correlator<'g> {
     /// A streaming correlation: push records in start order (equal starts in any order).
     pub fn stream(&self) -> CorrelationStream<'_, 'g> {
         CorrelationStream {
-            engine: Engine::new(self, true),
+            engine: Engine::new(self, true, Cow::Owned(Vec::new())),
             pending: Vec::new(),
             pending_ms: i64::MIN,
             processed_ms: i64::MIN,
@@ -485,7 +534,7 @@ impl<'g> Correlator<'g> {
                 }
                 if self.config.dependency_path {
                     let equal_time = gap == 0.0;
-                    if self.graph.has_path(x, y) || (equal_time && self.graph.has_path(y, x)) {
+                    if self.reaches(x, y) || (equal_time && self.reaches(y, x)) {
                         return Ok(MergeRule::DependencyPath {
                             from: x.to_owned(),
                             to: y.to_owned(),
@@ -565,6 +614,28 @@ impl<'g> Correlator<'g> {
     }
 }
 
+/// Per service, the services at most `k` edges upstream (itself included), as bitsets.
+fn hop_ancestors(graph: &ServiceGraph, k: usize) -> Vec<u64> {
+    let (n, w) = (graph.len(), graph.node_words());
+    let mut cur = vec![0u64; n * w];
+    for v in 0..n {
+        bitset::set(&mut cur[v * w..(v + 1) * w], v);
+    }
+    for _ in 0..k.min(n) {
+        let mut next = cur.clone();
+        for v in 0..n {
+            for d in graph.dependency_indices(v) {
+                bitset::or_into(&mut next[v * w..(v + 1) * w], &cur[d * w..(d + 1) * w]);
+            }
+        }
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
 fn service_of<'a>(config: &CorrelatorConfig, a: &'a Alert) -> Option<&'a str> {
     config
         .service_labels
@@ -596,15 +667,14 @@ fn sort_key(
 /// A streaming correlation (see [`Correlator::stream`]).
 #[derive(Debug)]
 pub struct CorrelationStream<'c, 'g> {
-    engine: Engine<'c, 'g>,
+    engine: Engine<'c, 'g, 'static>,
     pending: Vec<Pending>,
     pending_ms: i64,
     processed_ms: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Pending {
-    alert: Alert,
     key: u64,
     record: usize,
 }
@@ -624,7 +694,8 @@ impl CorrelationStream<'_, '_> {
             if let Some(node) = self.engine.refire_target(key, ms) {
                 let record = self.engine.records;
                 self.engine.records += 1;
-                self.engine.attach(node, alert, record);
+                self.engine.store.to_mut().push(alert);
+                self.engine.attach(node, record);
                 return Ok(std::mem::take(&mut self.engine.events));
             }
             return Err(RcaError::OutOfOrder {
@@ -638,8 +709,9 @@ impl CorrelationStream<'_, '_> {
         }
         let record = self.engine.records;
         self.engine.records += 1;
+        self.engine.store.to_mut().push(alert);
         self.pending_ms = ms;
-        self.pending.push(Pending { alert, key, record });
+        self.pending.push(Pending { key, record });
         Ok(std::mem::take(&mut self.engine.events))
     }
 
@@ -658,8 +730,13 @@ impl CorrelationStream<'_, '_> {
             return;
         }
         let mut group = std::mem::take(&mut self.pending);
+        let store = &self.engine.store;
         group.sort_by(|x, y| {
-            sort_key(&x.alert, x.key, x.record).cmp(&sort_key(&y.alert, y.key, y.record))
+            sort_key(&store[x.record], x.key, x.record).cmp(&sort_key(
+                &store[y.record],
+                y.key,
+                y.record,
+            ))
         });
         self.engine.process_group(self.pending_ms, group);
         self.processed_ms = self.pending_ms;
@@ -700,7 +777,8 @@ struct Node {
     start_ms: i64,
     last_seen_ms: i64,
     service: u32,
-    alert: Alert,
+    /// The record holding the alert's latest state.
+    latest_rec: usize,
     first_rec: usize,
     rec_head: u32,
     rec_tail: u32,
@@ -708,8 +786,9 @@ struct Node {
 }
 
 #[derive(Debug)]
-struct Engine<'c, 'g> {
+struct Engine<'c, 'g, 'a> {
     c: &'c Correlator<'g>,
+    store: Cow<'a, [Alert]>,
     events_on: bool,
     events: Vec<IncidentEvent>,
     records: usize,
@@ -735,12 +814,15 @@ struct Engine<'c, 'g> {
     keys: FastMap<u64, u32>,
     quiet_heap: BinaryHeap<Reverse<(i64, u32)>>,
     scratch: Vec<u32>,
+    /// Related earlier alerts found for the current group: (node, earlier node, rule, aux).
+    cands: Vec<(u32, u32, Kind, u32)>,
 }
 
-impl<'c, 'g> Engine<'c, 'g> {
-    fn new(c: &'c Correlator<'g>, events_on: bool) -> Self {
+impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
+    fn new(c: &'c Correlator<'g>, events_on: bool, store: Cow<'a, [Alert]>) -> Self {
         Engine {
             c,
+            store,
             events_on,
             events: Vec::new(),
             records: 0,
@@ -764,7 +846,12 @@ impl<'c, 'g> Engine<'c, 'g> {
             keys: FastMap::default(),
             quiet_heap: BinaryHeap::new(),
             scratch: Vec::new(),
+            cands: Vec::new(),
         }
+    }
+
+    fn alert(&self, node: u32) -> &Alert {
+        &self.store[self.nodes[node as usize].latest_rec]
     }
 
     fn cfg(&self) -> &'c CorrelatorConfig {
@@ -822,8 +909,10 @@ impl<'c, 'g> Engine<'c, 'g> {
     }
 
     /// A re-fire or resolution of a known alert.
-    fn attach(&mut self, node: u32, alert: Alert, record: usize) {
+    fn attach(&mut self, node: u32, record: usize) {
         self.push_record(node, record);
+        let alert = &self.store[record];
+        let latest_start = self.store[self.nodes[node as usize].latest_rec].starts_at();
         let n = &mut self.nodes[node as usize];
         let seen = alert
             .ends_at()
@@ -833,8 +922,8 @@ impl<'c, 'g> Engine<'c, 'g> {
         let gap_ms = alert.starts_at().as_millis() - n.start_ms;
         let a_rec = n.first_rec;
         // The latest state wins, except that a stale copy never re-opens a newer resolution.
-        if alert.starts_at() >= n.alert.starts_at() {
-            n.alert = alert;
+        if alert.starts_at() >= latest_start {
+            n.latest_rec = record;
         }
         self.add_merge(node, node, a_rec, record, gap_ms, Kind::Fingerprint, 0);
         if self.events_on {
@@ -879,15 +968,16 @@ impl<'c, 'g> Engine<'c, 'g> {
 
     fn new_node(&mut self, p: Pending, ms: i64) -> u32 {
         let id = self.nodes.len() as u32;
-        let service = service_of(self.cfg(), &p.alert)
+        let alert = &self.store[p.record];
+        let service = service_of(self.cfg(), alert)
             .and_then(|s| self.c.graph.index_of(s))
             .map_or(NONE, |i| i as u32);
-        let seen = p.alert.ends_at().map_or(ms, |e| e.as_millis().max(ms));
+        let seen = alert.ends_at().map_or(ms, |e| e.as_millis().max(ms));
         self.nodes.push(Node {
             start_ms: ms,
             last_seen_ms: seen,
             service,
-            alert: p.alert,
+            latest_rec: p.record,
             first_rec: p.record,
             rec_head: NONE,
             rec_tail: NONE,
@@ -1001,8 +1091,8 @@ impl<'c, 'g> Engine<'c, 'g> {
         let ms = self.nodes[node as usize].start_ms;
         if let Some(&prev) = self.keys.get(&key) {
             let p = &self.nodes[prev as usize];
-            if ms - p.start_ms <= w && same(&p.alert, &self.nodes[node as usize].alert) {
-                self.union(prev, node, kind, aux);
+            if ms - p.start_ms <= w && same(self.alert(prev), self.alert(node)) {
+                self.cands.push((node, prev, kind, aux));
             }
         }
         self.keys.insert(key, node);
@@ -1013,7 +1103,7 @@ impl<'c, 'g> Engine<'c, 'g> {
         let mut fresh: Vec<u32> = Vec::new();
         for p in group {
             if let Some(node) = self.refire_target(p.key, ms) {
-                self.attach(node, p.alert, p.record);
+                self.attach(node, p.record);
             } else {
                 fresh.push(self.new_node(p, ms));
             }
@@ -1025,20 +1115,20 @@ impl<'c, 'g> Engine<'c, 'g> {
             if s != NONE {
                 let prev = self.latest[s as usize];
                 if prev != NONE && (cfg.same_service || cfg.dependency_path) {
-                    self.union(prev, node, Kind::Service, 0);
+                    self.cands.push((node, prev, Kind::Service, 0));
                 }
                 self.latest[s as usize] = node;
                 bitset::set(&mut self.active, s as usize);
-            } else if let Some(name) = service_of(cfg, &self.nodes[node as usize].alert)
-                && cfg.same_service
+            } else if let Some(key) = service_of(cfg, self.alert(node))
+                .filter(|_| cfg.same_service)
+                .map(|name| hash_str(SALT_SERVICE, name))
             {
-                let key = hash_str(SALT_SERVICE, name);
                 self.key_rule(node, key, Kind::Service, 0, |x, y| {
                     service_of(cfg, x) == service_of(cfg, y)
                 });
             }
             if cfg.same_metric_type {
-                let m = self.nodes[node as usize].alert.metric_type();
+                let m = self.alert(node).metric_type();
                 let key = match m {
                     Some(m) => Some(hash_str(SALT_METRIC, m)),
                     None if cfg.missing_metric_type_matches => Some(MISSING_METRIC),
@@ -1051,19 +1141,18 @@ impl<'c, 'g> Engine<'c, 'g> {
                 }
             }
             for (gi, g) in cfg.shared_labels.iter().enumerate() {
-                if let Some((_, v)) = first_label(&self.nodes[node as usize].alert, g) {
-                    let key = hash_str(SALT_LABEL + ((gi as u64) << 8), v);
+                if let Some(key) = first_label(self.alert(node), g)
+                    .map(|(_, v)| hash_str(SALT_LABEL + ((gi as u64) << 8), v))
+                {
                     self.key_rule(node, key, Kind::Label, gi as u32, |x, y| {
                         first_label(x, g).map(|p| p.1) == first_label(y, g).map(|p| p.1)
                     });
                 }
             }
             for (si, set) in cfg.label_sets.iter().enumerate() {
-                if let Some(vals) = set_values(&self.nodes[node as usize].alert, set) {
-                    let mut key = SALT_SET + si as u64;
-                    for v in vals {
-                        key = hash_str(key, v);
-                    }
+                if let Some(key) = set_values(self.alert(node), set)
+                    .map(|vals| vals.into_iter().fold(SALT_SET + si as u64, hash_str))
+                {
                     self.key_rule(node, key, Kind::Set, si as u32, |x, y| {
                         set_values(x, set) == set_values(y, set)
                     });
@@ -1083,7 +1172,7 @@ impl<'c, 'g> Engine<'c, 'g> {
                 if s == NONE {
                     continue;
                 }
-                let anc = self.c.graph.ancestor_bits(s as usize);
+                let anc = self.c.ancestors(s as usize);
                 let mut hits = std::mem::take(&mut self.scratch);
                 hits.clear();
                 for (w, (a, b)) in anc.iter().zip(&self.active).enumerate() {
@@ -1098,11 +1187,46 @@ impl<'c, 'g> Engine<'c, 'g> {
                 }
                 for &t in &hits {
                     let prev = self.latest[t as usize];
-                    self.union(prev, node, Kind::Path, 0);
+                    self.cands.push((node, prev, Kind::Path, 0));
                 }
                 self.scratch = hits;
             }
         }
+        let mut cands = std::mem::take(&mut self.cands);
+        match cfg.grouping {
+            Grouping::Connected => {
+                for &(node, prev, kind, aux) in &cands {
+                    self.union(prev, node, kind, aux);
+                }
+            }
+            Grouping::BestParent => {
+                // Stable: per node, same-service and key candidates first, then paths.
+                cands.sort_by_key(|c| c.0);
+                let mut i = 0;
+                while i < cands.len() {
+                    let node = cands[i].0;
+                    let mut best = cands[i];
+                    let mut best_key = (0u32, i64::MIN, 0u32);
+                    while i < cands.len() && cands[i].0 == node {
+                        let c = cands[i];
+                        let root = self.find(c.1);
+                        let key = (
+                            self.size[root as usize],
+                            self.nodes[c.1 as usize].start_ms,
+                            c.1,
+                        );
+                        if key > best_key {
+                            best_key = key;
+                            best = c;
+                        }
+                        i += 1;
+                    }
+                    self.union(best.1, node, best.2, best.3);
+                }
+            }
+        }
+        cands.clear();
+        self.cands = cands;
         for &node in &fresh {
             let root = self.find(node);
             let r = root as usize;
@@ -1138,7 +1262,8 @@ impl<'c, 'g> Engine<'c, 'g> {
         let a = &self.nodes[m.a_node as usize];
         let b = &self.nodes[m.b_node as usize];
         let cfg = self.cfg();
-        let svc = |n: &Node| service_of(cfg, &n.alert).unwrap_or("").to_owned();
+        let (a, b) = (&self.store[a.latest_rec], &self.store[b.latest_rec]);
+        let svc = |x: &Alert| service_of(cfg, x).unwrap_or("").to_owned();
         match m.kind {
             Kind::Fingerprint => MergeRule::SameFingerprint,
             Kind::Path => MergeRule::DependencyPath {
@@ -1147,11 +1272,11 @@ impl<'c, 'g> Engine<'c, 'g> {
             },
             Kind::Service => self.c.same_service_rule(&svc(b)),
             Kind::Metric => MergeRule::SameMetricType {
-                metric_type: b.alert.metric_type().unwrap_or("").to_owned(),
+                metric_type: b.metric_type().unwrap_or("").to_owned(),
             },
             Kind::Label => {
                 let g = &cfg.shared_labels[m.aux as usize];
-                let (l, v) = first_label(&b.alert, g).unwrap_or(("", ""));
+                let (l, v) = first_label(b, g).unwrap_or(("", ""));
                 MergeRule::SharedLabel {
                     label: l.to_owned(),
                     value: v.to_owned(),
@@ -1162,7 +1287,7 @@ impl<'c, 'g> Engine<'c, 'g> {
                 MergeRule::LabelSet {
                     labels: set
                         .iter()
-                        .map(|l| (l.clone(), b.alert.labels().get(l).unwrap_or("").to_owned()))
+                        .map(|l| (l.clone(), b.labels().get(l).unwrap_or("").to_owned()))
                         .collect(),
                 }
             }
@@ -1178,7 +1303,7 @@ impl<'c, 'g> Engine<'c, 'g> {
         let mut x = root;
         while x != NONE {
             let n = &self.nodes[x as usize];
-            alerts.push((n.start_ms, x, n.alert.clone()));
+            alerts.push((n.start_ms, x, self.store[n.latest_rec].clone()));
             let mut r = n.rec_head;
             while r != NONE {
                 records.push(self.rec_index[r as usize]);

@@ -12,7 +12,7 @@ mod rank;
 mod recommend;
 
 pub use correlate::{
-    CorrelatedIncident, Correlation, CorrelationStream, Correlator, CorrelatorConfig,
+    CorrelatedIncident, Correlation, CorrelationStream, Correlator, CorrelatorConfig, Grouping,
     IncidentEvent, Merge, MergeRule,
 };
 pub use error::{RcaError, Result};

@@ -218,6 +218,33 @@ fn unknown_services_correlate_by_labels() {
 }
 
 #[test]
+fn max_hops_limits_the_path() {
+    let g = graph();
+    let cfg = CorrelatorConfig {
+        max_hops: Some(1),
+        ..CorrelatorConfig::default()
+    };
+    let c = Correlator::new(&g, cfg).unwrap();
+    // lb -> api -> web is two hops: not related; lb -> api is one.
+    assert_eq!(
+        c.correlate(&[alert("lb", "A", "x", 0), alert("web", "B", "y", 10)])
+            .incidents()
+            .len(),
+        0
+    );
+    assert_eq!(
+        c.correlate(&[alert("lb", "A", "x", 0), alert("api", "B", "y", 10)])
+            .incidents()
+            .len(),
+        1
+    );
+    assert!(
+        c.relate(&alert("lb", "A", "x", 0), &alert("web", "B", "y", 10))
+            .is_err()
+    );
+}
+
+#[test]
 fn shared_dependency_rule_joins_siblings() {
     let g = graph();
     let cfg = CorrelatorConfig {
@@ -337,7 +364,11 @@ fn streaming_events_and_out_of_order() {
 #[test]
 fn merged_event_when_two_incidents_join() {
     let g = graph();
-    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let cfg = CorrelatorConfig {
+        grouping: Grouping::Connected,
+        ..CorrelatorConfig::default()
+    };
+    let c = Correlator::new(&g, cfg).unwrap();
     let mut s = c.stream();
     let mut ev = Vec::new();
     for a in [
@@ -395,6 +426,10 @@ fn arb_alerts() -> impl Strategy<Value = Vec<Alert>> {
 fn configs() -> Vec<CorrelatorConfig> {
     vec![
         CorrelatorConfig::default(),
+        CorrelatorConfig {
+            grouping: Grouping::Connected,
+            ..CorrelatorConfig::default()
+        },
         CorrelatorConfig::article(),
         CorrelatorConfig {
             shared_dependency: true,

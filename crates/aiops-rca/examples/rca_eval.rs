@@ -1,0 +1,259 @@
+//! Accuracy of aiops-rca on aiops-sim storms: correlation (compression, pairwise precision and
+//! recall) per configuration, and root-cause ranking (AC@1, AC@3, Avg@5) per ranker.
+//!
+//! `cargo run --release -p aiops-rca --example rca_eval [-- SEEDS]` (default 5 seeds).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use aiops_core::{Alert, RootCause};
+use aiops_rca::{
+    AlertGraphRanker, CombinedRanker, Correlator, CorrelatorConfig, Grouping, MetricRanker,
+    MetricSeries, RankInput, Ranker, ServiceGraph, TopologyRanker,
+};
+use aiops_sim::{StormSpec, incident_metrics, storm, topology};
+
+/// Pairwise precision and recall of a clustering (noise = singletons) against the truth.
+fn pairwise(pred: &[Option<usize>], truth: &[Option<usize>]) -> (f64, f64) {
+    let n = pred.len();
+    let key = |c: Option<usize>, i: usize| c.map_or(usize::MAX - i, |x| x);
+    let mut joint: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut a: HashMap<usize, u64> = HashMap::new();
+    let mut b: HashMap<usize, u64> = HashMap::new();
+    for i in 0..n {
+        let (p, t) = (key(pred[i], i), key(truth[i], i));
+        *joint.entry((p, t)).or_default() += 1;
+        *a.entry(p).or_default() += 1;
+        *b.entry(t).or_default() += 1;
+    }
+    let pairs = |m: &mut dyn Iterator<Item = u64>| {
+        m.map(|c| c * c.saturating_sub(1) / 2).sum::<u64>() as f64
+    };
+    let tp = pairs(&mut joint.values().copied());
+    let pp = pairs(&mut a.values().copied());
+    let tt = pairs(&mut b.values().copied());
+    (
+        if pp > 0.0 { tp / pp } else { 1.0 },
+        if tt > 0.0 { tp / tt } else { 1.0 },
+    )
+}
+
+struct Acc {
+    hits: [usize; 5],
+    n: usize,
+}
+
+impl Acc {
+    fn add(&mut self, ranking: &[String], root: &str) {
+        self.n += 1;
+        if let Some(pos) = ranking.iter().position(|s| s == root) {
+            for k in pos..5 {
+                self.hits[k] += 1;
+            }
+        }
+    }
+    fn ac(&self, k: usize) -> f64 {
+        self.hits[k - 1] as f64 / self.n.max(1) as f64
+    }
+    fn avg5(&self) -> f64 {
+        (1..=5).map(|k| self.ac(k)).sum::<f64>() / 5.0
+    }
+}
+
+fn names(r: &[RootCause]) -> Vec<String> {
+    r.iter().map(|c| c.service().to_owned()).collect()
+}
+
+fn with(mut c: CorrelatorConfig, f: impl FnOnce(&mut CorrelatorConfig)) -> CorrelatorConfig {
+    f(&mut c);
+    c
+}
+
+fn main() {
+    let seeds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let mut configs: Vec<(&str, CorrelatorConfig)> = vec![
+        ("default", CorrelatorConfig::default()),
+        (
+            "default connected",
+            with(CorrelatorConfig::default(), |c| {
+                c.grouping = Grouping::Connected;
+            }),
+        ),
+        (
+            "best-parent hops=1",
+            with(CorrelatorConfig::default(), |c| c.max_hops = Some(1)),
+        ),
+        (
+            "best-parent hops=2",
+            with(CorrelatorConfig::default(), |c| c.max_hops = Some(2)),
+        ),
+        (
+            "best-parent +instance",
+            CorrelatorConfig::default().with_shared_instance(),
+        ),
+        ("article", CorrelatorConfig::article()),
+        (
+            "article+noise",
+            with(CorrelatorConfig::article(), |c| c.min_incident_alerts = 2),
+        ),
+        (
+            "default+shared_dep",
+            with(CorrelatorConfig::default(), |c| c.shared_dependency = true),
+        ),
+        (
+            "default+metric_type",
+            with(CorrelatorConfig::default(), |c| c.same_metric_type = true),
+        ),
+        (
+            "default w=600",
+            with(CorrelatorConfig::default(), |c| {
+                c.window_secs = 600;
+                c.quiet_period_secs = 900;
+            }),
+        ),
+        (
+            "default w=180",
+            with(CorrelatorConfig::default(), |c| c.window_secs = 180),
+        ),
+    ];
+    if std::env::var("ONLY_DEFAULT").is_ok() {
+        configs.truncate(2);
+    }
+    let mut calm = StormSpec::medium();
+    calm.overlap = false;
+    calm.noise_alerts = 500;
+    for (size, spec, label) in [
+        (200usize, StormSpec::medium(), "medium"),
+        (1000, StormSpec::large(), "large"),
+        (200, calm, "medium, no overlap, 500 noise"),
+    ] {
+        println!(
+            "\n## Correlation, topology({size}), {label}: {} incidents, {} noise alerts, seeds 1..={seeds}",
+            spec.incidents, spec.noise_alerts
+        );
+        println!(
+            "| config | records | compression | raw compression | precision | recall | worst precision | worst recall | incidents | alerts/s |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for (name, cfg) in &configs {
+            let mut sums = [0.0; 5];
+            let mut worst = [1.0f64; 2];
+            let mut recs = 0;
+            let mut secs = 0.0;
+            for seed in 1..=seeds {
+                let topo = topology(size, seed);
+                let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
+                let s = storm(&topo, &spec, seed);
+                let c = Correlator::new(&g, cfg.clone()).expect("valid config");
+                let t = Instant::now();
+                let r = c.correlate(&s.alerts);
+                secs += t.elapsed().as_secs_f64();
+                let (p, rc) = pairwise(&r.assignment(), &s.incident_of);
+                recs += s.alerts.len();
+                sums[0] += r.compression();
+                sums[1] += r.raw_compression();
+                sums[2] += p;
+                sums[3] += rc;
+                sums[4] += r.incidents().len() as f64;
+                worst[0] = worst[0].min(p);
+                worst[1] = worst[1].min(rc);
+            }
+            let k = seeds as f64;
+            println!(
+                "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.2e} |",
+                recs / seeds as usize,
+                sums[0] / k,
+                sums[1] / k,
+                sums[2] / k,
+                sums[3] / k,
+                worst[0],
+                worst[1],
+                sums[4] / k,
+                recs as f64 / secs
+            );
+        }
+    }
+
+    println!(
+        "\n## Root cause on aiops-sim incidents (true alert groups), topology(200) medium storms, seeds 1..={seeds}"
+    );
+    let rankers: Vec<&str> = vec![
+        "random",
+        "article (AlertGraphRanker)",
+        "topology",
+        "metric",
+        "combined (alerts)",
+        "combined (alerts+metrics)",
+    ];
+    let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
+    let mut silent = 0;
+    for seed in 1..=seeds {
+        let topo = topology(200, seed);
+        let g = ServiceGraph::from_specs(&topo.services).expect("valid");
+        let s = storm(&topo, &StormSpec::medium(), seed);
+        let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for (k, inc) in s.incidents.iter().enumerate() {
+            let alerts: Vec<Alert> = s
+                .alerts_of(k)
+                .into_iter()
+                .map(|i| s.alerts[i].clone())
+                .collect();
+            if alerts.is_empty() {
+                continue;
+            }
+            if s.is_silent_root(k) {
+                silent += 1;
+            }
+            // Random: a shuffle of the alerting services.
+            let mut cands: Vec<String> = alerts
+                .iter()
+                .filter_map(|a| a.service().map(str::to_owned))
+                .collect();
+            cands.sort();
+            cands.dedup();
+            for i in (1..cands.len()).rev() {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                cands.swap(i, (rng % (i as u64 + 1)) as usize);
+            }
+            acc[0].add(&cands, &inc.root);
+            let m = incident_metrics(&topo, &inc.root, inc.start, seed * 1000 + k as u64);
+            let metrics: Vec<MetricSeries> = m
+                .metrics
+                .iter()
+                .map(|x| {
+                    MetricSeries::try_new(x.service.clone(), x.metric.clone(), x.series.clone())
+                        .expect("named")
+                })
+                .collect();
+            let input = RankInput::new().graph(&g).alerts(&alerts);
+            let with_m = input.metrics(&metrics, inc.start);
+            let only_m = RankInput::new().metrics(&metrics, inc.start);
+            let outs = [
+                AlertGraphRanker::default().rank(&input),
+                TopologyRanker::default().rank(&input),
+                MetricRanker::default().rank(&only_m),
+                CombinedRanker::default().rank(&input),
+                CombinedRanker::default().rank(&with_m),
+            ];
+            for (j, o) in outs.into_iter().enumerate() {
+                acc[j + 1].add(&names(&o.expect("rankable")), &inc.root);
+            }
+        }
+    }
+    println!("({} incidents, {silent} with a silent root)", acc[0].n);
+    println!("| ranker | AC@1 | AC@3 | Avg@5 |");
+    println!("|---|---|---|---|");
+    for (name, a) in rankers.iter().zip(&acc) {
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} |",
+            a.ac(1),
+            a.ac(3),
+            a.avg5()
+        );
+    }
+}
