@@ -57,6 +57,13 @@ pub enum AuditEvent {
         /// It was a dry run.
         dry_run: bool,
     },
+    /// A human closed a rule's circuit breaker.
+    CircuitReset {
+        /// The rule.
+        rule_id: String,
+        /// Its consecutive failures before the reset.
+        consecutive_failures: u32,
+    },
     /// Feedback corrected the counts.
     Feedback {
         /// The rule.

@@ -221,14 +221,33 @@ impl HealingEngine {
         self.rule_ids.get(rule_id).map(|&i| self.rules[i].stats)
     }
 
-    /// Closes a rule's circuit breaker (consecutive failures back to 0).
-    pub fn reset_circuit(&mut self, rule_id: &str) -> Result<()> {
+    /// Closes a rule's circuit breaker (consecutive failures back to 0), as a human does after
+    /// fixing what made the rule fail; the reset is part of the audit trail.
+    pub fn reset_circuit(&mut self, rule_id: &str, at: Timestamp) -> Result<AuditRecord> {
         let &i = self
             .rule_ids
             .get(rule_id)
             .ok_or_else(|| HealError::UnknownRule(rule_id.to_owned()))?;
+        let previous = self.rules[i].stats.consecutive_failures;
         self.rules[i].stats.consecutive_failures = 0;
-        Ok(())
+        Ok(self.push(
+            at,
+            None,
+            AuditEvent::CircuitReset {
+                rule_id: rule_id.to_owned(),
+                consecutive_failures: previous,
+            },
+        ))
+    }
+
+    /// Forgets completed executions and shadow decisions started before `before` (so a
+    /// long-running engine does not grow without bound); feedback on them is then
+    /// [`HealError::UnknownExecution`]. Statistics are kept. Returns how many were forgotten.
+    pub fn forget_before(&mut self, before: Timestamp) -> usize {
+        let n = self.executions.len();
+        self.executions
+            .retain(|_, e| e.in_flight || e.started >= before);
+        n - self.executions.len()
     }
 
     /// Executions started and not yet completed.
@@ -913,10 +932,17 @@ mod tests {
             })
         );
         assert_eq!(
-            e.reset_circuit("nope"),
+            e.reset_circuit("nope", t(5)),
             Err(HealError::UnknownRule("nope".into()))
         );
-        e.reset_circuit("api-restart").unwrap();
+        let rec = e.reset_circuit("api-restart", t(5)).unwrap();
+        assert!(matches!(
+            rec.event,
+            AuditEvent::CircuitReset {
+                consecutive_failures: 2,
+                ..
+            }
+        ));
         assert_eq!(e.decide(&i, t(5)).verdict, Verdict::Execute);
         // a success in between resets the streak
         let mut e = engine(
@@ -1177,6 +1203,29 @@ mod tests {
         let s = e.rule_stats("api-restart").unwrap();
         assert_eq!((s.successes, s.failures, s.consecutive_failures), (1, 1, 1));
         assert_eq!(r.seq + 2, 5 + 1);
+    }
+
+    #[test]
+    fn forgetting_old_executions_keeps_stats_and_in_flight_ones() {
+        let mut e = engine(open_policy().build().unwrap());
+        let i = inc("i", "api", Severity::High);
+        let old = e.handle(&i, t(0));
+        e.complete_simulated(exec_id(&old), true, t(1)).unwrap();
+        let running = e.handle(&i, t(2));
+        let recent = e.handle(&i, t(100));
+        e.complete_simulated(exec_id(&recent), true, t(101))
+            .unwrap();
+        assert_eq!(e.forget_before(t(50)), 1);
+        assert_eq!(
+            e.record_feedback(exec_id(&old), Feedback::Failure, t(200)),
+            Err(HealError::UnknownExecution(exec_id(&old).0))
+        );
+        e.complete_simulated(exec_id(&running), true, t(201))
+            .unwrap();
+        e.record_feedback(exec_id(&recent), Feedback::Failure, t(202))
+            .unwrap();
+        let s = e.rule_stats("api-restart").unwrap();
+        assert_eq!((s.successes, s.failures), (2, 1));
     }
 
     #[test]
