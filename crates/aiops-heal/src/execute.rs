@@ -470,6 +470,21 @@ mod tests {
     }
 
     #[test]
+    fn engine_handlers_and_the_execute_future_are_send() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>(_: &T) {}
+        send_sync::<crate::HealingEngine>();
+        send_sync::<Handlers>();
+        let clock = FakeClock::default();
+        let h = Handlers::new();
+        let p = plan(vec![ActionType::ScaleOut]);
+        let fut = execute(&p, &h, &clock);
+        send(&fut); // so it can be spawned on a multi-threaded runtime
+        let out = block_on(fut);
+        assert_eq!(out.refused, Some(ActionType::ScaleOut));
+    }
+
+    #[test]
     fn dry_run_calls_no_handler() {
         let clock = Arc::new(FakeClock::default());
         let calls = Arc::new(AtomicUsize::new(0));
