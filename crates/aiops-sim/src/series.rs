@@ -13,6 +13,8 @@ use crate::error::{Result, SimError};
 
 /// The kind of an injected anomaly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum AnomalyKind {
     /// A short upward burst: +4..8 noise sigmas for 1..=3 points.
@@ -73,6 +75,7 @@ impl fmt::Display for AnomalyKind {
 
 /// One injected anomaly: its kind and the indices `start..end` (end exclusive) it covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AnomalyWindow {
     /// What was injected.
     pub kind: AnomalyKind,
@@ -112,6 +115,8 @@ impl AnomalyWindow {
 /// and a `warmup` that leaves no room is reduced to `len / 4`. [`SeriesSpec::check`] reports such
 /// settings as errors instead.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct SeriesSpec {
     /// Number of points.
     pub len: usize,

@@ -26,6 +26,8 @@ const PROPAGATION_PROB: f64 = 0.8;
 /// [`MAX_INCIDENTS`] / [`MAX_NOISE_ALERTS`] are clamped. [`StormSpec::check`] reports such
 /// settings as errors instead.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct StormSpec {
     /// Number of injected incidents (faults at a root service).
     pub incidents: usize,
@@ -139,6 +141,7 @@ impl Default for StormSpec {
 /// One injected incident: the faulty root service, when it failed, and every service the fault
 /// reached (the root first, then its dependents in order of onset).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InjectedIncident {
     /// The service where the fault was injected.
     pub root: String,
@@ -150,6 +153,7 @@ pub struct InjectedIncident {
 
 /// A generated storm and its ground truth.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Storm {
     /// The alerts, sorted by `starts_at`. Labels: `alertname`, `service`, `severity`,
     /// `metric_type`, `instance`. Re-fires of one condition share a fingerprint; all fires but

@@ -16,8 +16,11 @@ pub const MIN_SERVICES: usize = 10;
 pub const MAX_SERVICES: usize = 10_000;
 
 /// A set of services and their dependencies (`ServiceSpec::dependencies` = the services each one
-/// calls or uses, as in aiops-core).
+/// calls or uses, as in aiops-core). With the `serde` feature it reads and writes the article's
+/// services config (a JSON array of services).
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Topology {
     /// The services: frontends, then applications, caches, queues, databases and hosts.
     pub services: Vec<ServiceSpec>,
