@@ -14,9 +14,12 @@ pub enum ModelKind {
     /// the default of [`crate::CapacityPredictor`].
     Prophet,
     /// Picks by the length of the history, in whole seasonal cycles `m` (the daily cycle for
-    /// sub-daily steps, the weekly cycle for daily steps): at least 3 cycles and 2m+24 points:
-    /// [`ModelKind::LagRegression`] combined with seasonal naive; at least 2 cycles:
-    /// [`ModelKind::SeasonalNaive`]; otherwise [`ModelKind::Linear`].
+    /// sub-daily steps, the weekly cycle for daily steps): with at least 3 cycles and 2m+24
+    /// points, a robust combination (per step, the median of [`ModelKind::LagRegression`],
+    /// [`ModelKind::SeasonalNaive`] and, for sub-daily steps with two weeks of history, the
+    /// weekly seasonal naive; the mean of the first two otherwise); with at least 2 cycles,
+    /// [`ModelKind::SeasonalNaive`]; otherwise [`ModelKind::Linear`]. Measured best on the M4
+    /// hourly set (docs/bench-aiops-forecast.md).
     Auto,
     /// Robust linear trend (Theil–Sen-style slope, median intercept), like Prometheus'
     /// `predict_linear` but not pulled by outliers.

@@ -273,8 +273,9 @@ pub(crate) fn lag_regression(y: &[f64], m: usize, horizon: usize, z: f64) -> Vec
     rows_with_sd(&yhat, &sd, z)
 }
 
-/// Forecast with a fast model; `ModelKind::Auto` here is the lag-regression / seasonal-naive
-/// combination (the mean of their values and bounds).
+/// Forecast with a fast model; `ModelKind::Auto` here is the combination: the median of lag
+/// regression, seasonal naive and (sub-daily steps with two weeks of history) weekly seasonal
+/// naive, the mean of the first two otherwise.
 pub(crate) fn forecast(
     kind: ModelKind,
     y: &[f64],
@@ -286,19 +287,37 @@ pub(crate) fn forecast(
         ModelKind::SeasonalNaive => seasonal_naive(y, m, horizon, z),
         ModelKind::LagRegression => lag_regression(y, m, horizon, z),
         ModelKind::Auto => {
-            let a = lag_regression(y, m, horizon, z);
-            let b = seasonal_naive(y, m, horizon, z);
-            a.iter()
-                .zip(&b)
-                .map(|(a, b)| RawRow {
-                    yhat: 0.5 * (a.yhat + b.yhat),
-                    lower: 0.5 * (a.lower + b.lower),
-                    upper: 0.5 * (a.upper + b.upper),
-                })
-                .collect()
+            let mut members = vec![
+                lag_regression(y, m, horizon, z),
+                seasonal_naive(y, m, horizon, z),
+            ];
+            // Sub-daily steps with two whole weeks: the weekly cycle as a third member.
+            if m >= 2 && y.len() >= 14 * m {
+                members.push(seasonal_naive(y, 7 * m, horizon, z));
+            }
+            combine(&members)
         }
         _ => linear(y, horizon, z),
     }
+}
+
+/// Robust combination: the median of the members' values and of their bounds (the mean
+/// for two members).
+fn combine(members: &[Vec<RawRow>]) -> Vec<RawRow> {
+    let h = members[0].len();
+    let mut buf = Vec::with_capacity(members.len());
+    let mut pick = |f: &dyn Fn(&RawRow) -> f64, i: usize| {
+        buf.clear();
+        buf.extend(members.iter().map(|m| f(&m[i])));
+        median(&mut buf).unwrap_or(0.0)
+    };
+    (0..h)
+        .map(|i| RawRow {
+            yhat: pick(&|r| r.yhat, i),
+            lower: pick(&|r| r.lower, i),
+            upper: pick(&|r| r.upper, i),
+        })
+        .collect()
 }
 
 #[cfg(test)]
