@@ -70,19 +70,17 @@ impl<'a> SeriesSlice<'a> {
 }
 
 fn check_order(index: usize, previous: Timestamp, current: Timestamp) -> Result<()> {
-    if current == previous {
-        Err(CoreError::DuplicateTimestamp {
+    match current.cmp(&previous) {
+        std::cmp::Ordering::Greater => Ok(()),
+        std::cmp::Ordering::Equal => Err(CoreError::DuplicateTimestamp {
             index,
             timestamp: current,
-        })
-    } else if current < previous {
-        Err(CoreError::Unsorted {
+        }),
+        std::cmp::Ordering::Less => Err(CoreError::Unsorted {
             index,
             previous,
             current,
-        })
-    } else {
-        Ok(())
+        }),
     }
 }
 

@@ -18,7 +18,7 @@ pub enum ServiceKind {
     Network,
     /// A cache (Redis, memcached).
     Cache,
-    /// A queue or log (Kafka, RabbitMQ).
+    /// A queue or log (`Kafka`, `RabbitMQ`).
     Queue,
     /// A host, VM or node.
     Host,
