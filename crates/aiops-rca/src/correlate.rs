@@ -1195,8 +1195,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let mut cands = std::mem::take(&mut self.cands);
         match cfg.grouping {
             Grouping::Connected => {
-                for &(node, prev, kind, aux) in &cands {
-                    self.union(prev, node, kind, aux);
+                // Dependency paths first, as the article tests them first.
+                for pass in [true, false] {
+                    for &(node, prev, kind, aux) in &cands {
+                        if matches!(kind, Kind::Path | Kind::Service) == pass {
+                            self.union(prev, node, kind, aux);
+                        }
+                    }
                 }
             }
             Grouping::BestParent => {
