@@ -97,6 +97,19 @@ impl MapOptimizer {
         data: &Data,
         opts: &OptimizeOpts,
     ) -> Result<(OptimizedParams, FitStats), OptError> {
+        // augurs-prophet orders the feature columns by HashMap iteration, which changes from
+        // run to run; optimise in a canonical order (by column content) so the fit is
+        // bit-for-bit reproducible, and map beta back at the end.
+        let (canonical, order) = canonical_columns(data)?;
+        let init = InitialParams {
+            beta: order
+                .iter()
+                .map(|&j| init.beta.get(j).copied().unwrap_or(0.0))
+                .collect(),
+            ..init.clone()
+        };
+        let init = &init;
+        let data = &canonical;
         let objective = Objective::new(data, opts.jacobian.unwrap_or(false))?;
         let x0 = objective.pack(init);
         let max_iter = opts
@@ -129,7 +142,13 @@ impl MapOptimizer {
             x
         };
         stats.evaluations = budget.used;
-        Ok((objective.unpack(&x), stats))
+        let mut params = objective.unpack(&x);
+        let mut beta = vec![0.0; params.beta.len()];
+        for (c, &j) in order.iter().enumerate() {
+            beta[j] = params.beta[c];
+        }
+        params.beta = beta;
+        Ok((params, stats))
     }
 }
 
@@ -142,6 +161,46 @@ impl Optimizer for MapOptimizer {
     ) -> Result<OptimizedParams, OptError> {
         self.optimize_with_stats(init, data, opts).map(|(p, _)| p)
     }
+}
+
+/// A copy of `data` with its feature columns sorted by content, and `order[c]` = the original
+/// index of canonical column `c`.
+fn canonical_columns(data: &Data) -> Result<(Data, Vec<usize>), OptError> {
+    let k = data.sigmas.len();
+    let n = data.y.len();
+    if data.X.len() != n * k || data.s_a.len() != k || data.s_m.len() != k {
+        return Err(OptError::string(format!(
+            "design has {} cells for {n} rows and {k} features",
+            data.X.len()
+        )));
+    }
+    let key = |j: usize| {
+        // FNV-1a over the column's bits, the mode and the prior scale.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |v: u64| {
+            h ^= v;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        };
+        for i in 0..n {
+            eat(data.X[i * k + j].to_bits());
+        }
+        (data.s_a[j], data.s_m[j], data.sigmas[j].to_bits(), h)
+    };
+    let keys: Vec<_> = (0..k).map(key).collect();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by_key(|&j| keys[j]);
+    let mut out = data.clone();
+    for i in 0..n {
+        for (c, &j) in order.iter().enumerate() {
+            out.X[i * k + c] = data.X[i * k + j];
+        }
+    }
+    for (c, &j) in order.iter().enumerate() {
+        out.s_a[c] = data.s_a[j];
+        out.s_m[c] = data.s_m[j];
+        out.sigmas[c] = data.sigmas[j];
+    }
+    Ok((out, order))
 }
 
 struct Budget {
@@ -973,6 +1032,25 @@ mod tests {
             "{:?}",
             a.sigma_obs
         );
+    }
+
+    #[test]
+    fn column_order_does_not_change_the_fit() {
+        let data = toy_data(TrendIndicator::Linear, false);
+        let mut swapped = data.clone();
+        for i in 0..data.y.len() {
+            swapped.X.swap(2 * i, 2 * i + 1);
+        }
+        let opt = MapOptimizer::new();
+        let a = opt
+            .optimize(&init(), &data, &OptimizeOpts::default())
+            .unwrap();
+        let b = opt
+            .optimize(&init(), &swapped, &OptimizeOpts::default())
+            .unwrap();
+        assert_eq!(a.beta[0].to_bits(), b.beta[1].to_bits());
+        assert_eq!(a.beta[1].to_bits(), b.beta[0].to_bits());
+        assert_eq!(a.k.to_bits(), b.k.to_bits());
     }
 
     #[test]

@@ -207,7 +207,27 @@ impl ProphetFit {
                 .map_err(perr)?;
         }
         let pred = self.prophet.predict(pd).map_err(perr)?;
-        let yhat = &pred.yhat.point;
+        // augurs sums the components in HashMap order; add them in name order instead so the
+        // last bits are reproducible (the model is additive: yhat = trend + components).
+        let mut parts: Vec<(&String, &Vec<f64>)> = pred
+            .seasonalities
+            .iter()
+            .chain(&pred.holidays)
+            .map(|(k, v)| (k, &v.point))
+            .collect();
+        parts.sort_by(|a, b| a.0.cmp(b.0));
+        let yhat: Vec<f64> = (0..future.len())
+            .map(|i| {
+                let seasonal: f64 = parts.iter().map(|(_, v)| v[i]).sum();
+                pred.trend.point[i] * (1.0 + pred.multiplicative.point[i]) + seasonal
+            })
+            .collect();
+        debug_assert!(
+            yhat.iter()
+                .zip(&pred.yhat.point)
+                .all(|(a, b)| (a - b).abs() <= 1e-9 * (1.0 + b.abs()))
+        );
+        let yhat = &yhat;
         let trend = &pred.trend.point;
         let mult = &pred.multiplicative.point;
         let t: Vec<f64> = future
