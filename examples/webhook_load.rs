@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 
 /// Load check for the webhook receiver (loopback only).
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The receiver's base URL (`http://127.0.0.1:PORT`); only loopback addresses are accepted.
     #[arg(long, default_value = "http://127.0.0.1:9095")]

@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 /// Receives Alertmanager webhooks and serves correlated incidents with ranked root causes and
 /// dry-run healing decisions.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Address to listen on (loopback by default; put a reverse proxy in front to expose it).
     #[arg(long, default_value = "127.0.0.1:9095")]
@@ -73,6 +73,12 @@ struct Args {
     /// Injected incidents, one after another with distinct roots (with --emit-storm).
     #[arg(long, default_value_t = 3)]
     storm_incidents: usize,
+    /// Probability that an alert resolves and fires again (with --emit-storm).
+    #[arg(long, default_value_t = 0.3)]
+    storm_refire_prob: f64,
+    /// Longest delay of one cascade hop in seconds (with --emit-storm).
+    #[arg(long, default_value_t = 60)]
+    storm_max_hop_secs: i64,
     /// Number of time-ordered slices the storm is replayed in (with --emit-storm).
     #[arg(long, default_value_t = 6)]
     batches: usize,
@@ -448,6 +454,16 @@ async fn not_found() -> Response {
     )
 }
 
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "method {method} not allowed on {}: use POST /webhook, GET /incidents or GET /healthz",
+            uri.path()
+        ),
+    )
+}
+
 fn router(state: Shared) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
@@ -455,6 +471,7 @@ fn router(state: Shared) -> Router {
         .route("/incidents", get(incidents))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -505,13 +522,14 @@ fn postable(alert: &Alert, shift_millis: i64, resolved: bool) -> Value {
 /// Alertmanager API batches plus its topology and ground truth.
 fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
     let topo = aiops_sim::topology(args.storm_services, args.seed);
-    // Incidents one after another with distinct, alerting roots and short cascade hops, no noise:
-    // the ground truth then says exactly how many incidents a correct correlator finds.
+    // Incidents one after another with distinct, alerting roots and short cascade hops (the whole
+    // cascade fits in the correlation window), no noise: the ground truth then says exactly how
+    // many incidents a correct correlator finds.
     let spec = aiops_sim::StormSpec {
         incidents: args.storm_incidents,
         noise_alerts: 0,
-        refire_prob: 0.4,
-        max_cascade_delay_secs: 120,
+        refire_prob: args.storm_refire_prob,
+        max_cascade_delay_secs: args.storm_max_hop_secs,
         silent_root_prob: 0.0,
         overlap: false,
         duration_secs: 3_600 * i64::try_from(args.storm_incidents.max(1)).unwrap_or(1),
@@ -575,11 +593,19 @@ fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
             steps += 1;
         }
     }
+    let analysis = Analysis::new(&topo.services, args.window_secs, args.top_k)?;
+    let library = Correlator::new(&analysis.graph, analysis.config.clone())
+        .map_err(|e| format!("correlator: {e}"))?
+        .correlate(&storm.alerts);
     let mut fingerprints: Vec<Fingerprint> = storm.alerts.iter().map(Alert::fingerprint).collect();
     fingerprints.sort_unstable();
     fingerprints.dedup();
     let truth = json!({
         "seed": args.seed,
+        // What the library finds on the storm itself, before Alertmanager: the receiver must
+        // find the same through Alertmanager.
+        "library_incidents": library.incidents().len(),
+        "library_noise_records": library.noise().len(),
         "records": storm.alerts.len(),
         "distinct_fingerprints": fingerprints.len(),
         "steps": steps,
@@ -592,12 +618,15 @@ fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
     });
     write("truth.json", &truth)?;
     eprintln!(
-        "webhook_receiver: wrote a storm of {} alerts ({} distinct, {} incidents, {} services) to {}",
+        "webhook_receiver: wrote a storm of {} alerts ({} distinct, {} incidents, {} services) to {}; \
+         the library finds {} incidents and {} noise records in it",
         storm.alerts.len(),
         fingerprints.len(),
         storm.incidents.len(),
         topo.services.len(),
-        dir.display()
+        dir.display(),
+        library.incidents().len(),
+        library.noise().len()
     );
     Ok(())
 }
