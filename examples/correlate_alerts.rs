@@ -4,9 +4,9 @@
 //! cargo run --release --example correlate_alerts -- [--article] SERVICES_JSON ALERTS_JSON
 //! ```
 //!
-//! SERVICES_JSON is the article's services config: `[{"name", "type", "criticality",
+//! `SERVICES_JSON` is the article's services config: `[{"name", "type", "criticality",
 //! "dependencies": [name or {"name", "weight"}]}]`, dependencies being the services this one
-//! calls or uses. ALERTS_JSON is an Alertmanager webhook payload, a JSON array of them, or a
+//! calls or uses. `ALERTS_JSON` is an Alertmanager webhook payload, a JSON array of them, or a
 //! JSON array of alerts in the webhook's alert shape; records are numbered 0.. in input order
 //! after flattening; unknown fields are ignored. The service of an alert is its label
 //! `service`, else `app`, `job`, `service_name`; alerts naming no known service are still
@@ -21,7 +21,7 @@
 //! 300 s, same service, each alert joining one incident: see docs/aiops-rca.md) with the
 //! combined ranker; `--article` runs the article's rules and ranker exactly (300 s window,
 //! dependency path from the earlier alert's service to the later one's, same metric type,
-//! connected groups, PageRank 0.85 over the alert graph, top 3).
+//! connected groups, `PageRank` 0.85 over the alert graph, top 3).
 
 use std::process::ExitCode;
 
@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 #[command(name = "correlate_alerts")]
 struct Args {
     /// Run the article's rules and ranker exactly (300 s window, dependency path or same metric
-    /// type, connected groups, alert-graph PageRank 0.85, top 3) instead of the default.
+    /// type, connected groups, alert-graph `PageRank` 0.85, top 3) instead of the default.
     #[arg(long)]
     article: bool,
     /// The services config (JSON array of services).

@@ -4,7 +4,7 @@
 //! cargo run --release --example rca_case -- CASE_DIR
 //! ```
 //!
-//! CASE_DIR holds `data.csv` (column `time`, then one column per metric named
+//! `CASE_DIR` holds `data.csv` (column `time`, then one column per metric named
 //! `<service>_<metric>`, split at the first `_`; columns without `_` are ignored; empty or
 //! `NaN` cells are missing values), `inject_time.txt` (when the fault began) and optionally
 //! `services.json` (the services config: `[{"name", "type", "criticality", "dependencies":
@@ -28,8 +28,8 @@ use aiops::rca::{CombinedRanker, GraphOptions, MetricSeries, RankInput, Ranker, 
 use clap::Parser;
 use serde_json::json;
 
-/// Rank every service of a fault-injection case (data.csv, inject_time.txt, optional
-/// services.json) by how likely it is the root cause.
+/// Rank every service of a fault-injection case (`data.csv`, `inject_time.txt`, optional
+/// `services.json`) by how likely it is the root cause.
 #[derive(Parser, Debug)]
 #[command(name = "rca_case")]
 struct Args {
@@ -64,11 +64,12 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
         if i == time_col {
             continue;
         }
-        if let Some((svc, metric)) = h.trim().split_once('_') {
-            if !svc.is_empty() && !metric.is_empty() {
-                index.push((i, cols.len()));
-                cols.push((svc.to_owned(), metric.to_owned(), Vec::new()));
-            }
+        if let Some((svc, metric)) = h.trim().split_once('_')
+            && !svc.is_empty()
+            && !metric.is_empty()
+        {
+            index.push((i, cols.len()));
+            cols.push((svc.to_owned(), metric.to_owned(), Vec::new()));
         }
     }
     for (row, rec) in rdr.records().enumerate() {

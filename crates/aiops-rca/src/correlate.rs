@@ -474,20 +474,19 @@ impl<'g> Correlator<'g> {
             sort_key(&alerts[i], keys[i], i).cmp(&sort_key(&alerts[j], keys[j], j))
         });
         let mut s = 0;
+        let mut group: Vec<Pending> = Vec::new();
         while s < order.len() {
             let t = alerts[order[s]].starts_at();
             let mut e = s;
             while e < order.len() && alerts[order[e]].starts_at() == t {
                 e += 1;
             }
-            let group: Vec<Pending> = order[s..e]
-                .iter()
-                .map(|&i| Pending {
-                    key: keys[i],
-                    record: i,
-                })
-                .collect();
-            engine.process_group(t.as_millis(), group);
+            group.clear();
+            group.extend(order[s..e].iter().map(|&i| Pending {
+                key: keys[i],
+                record: i,
+            }));
+            engine.process_group(t.as_millis(), &group);
             s = e;
         }
         engine.records = alerts.len();
@@ -738,7 +737,9 @@ impl CorrelationStream<'_, '_> {
                 y.record,
             ))
         });
-        self.engine.process_group(self.pending_ms, group);
+        self.engine.process_group(self.pending_ms, &group);
+        group.clear();
+        self.pending = group;
         self.processed_ms = self.pending_ms;
     }
 
@@ -816,6 +817,7 @@ struct Engine<'c, 'g, 'a> {
     scratch: Vec<u32>,
     /// Related earlier alerts found for the current group: (node, earlier node, rule, aux).
     cands: Vec<(u32, u32, Kind, u32)>,
+    fresh: Vec<u32>,
 }
 
 impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
@@ -847,6 +849,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             quiet_heap: BinaryHeap::new(),
             scratch: Vec::new(),
             cands: Vec::new(),
+            fresh: Vec::new(),
         }
     }
 
@@ -1098,10 +1101,11 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         self.keys.insert(key, node);
     }
 
-    fn process_group(&mut self, ms: i64, group: Vec<Pending>) {
+    fn process_group(&mut self, ms: i64, group: &[Pending]) {
         self.evict(ms);
-        let mut fresh: Vec<u32> = Vec::new();
-        for p in group {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.clear();
+        for &p in group {
             if let Some(node) = self.refire_target(p.key, ms) {
                 self.attach(node, p.record);
             } else {
@@ -1240,6 +1244,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 self.quiet_heap.push(Reverse((ms, root)));
             }
         }
+        self.fresh = fresh;
     }
 
     fn close_quiet(&mut self, now_ms: i64) {

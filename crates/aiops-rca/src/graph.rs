@@ -1,6 +1,6 @@
 //! The service dependency graph, with precomputed reachability.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use aiops_core::{Criticality, ServiceKind, ServiceSpec};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -8,6 +8,7 @@ use petgraph::visit::EdgeRef;
 
 use crate::bitset;
 use crate::error::{RcaError, Result};
+use crate::fnv::FastMap;
 
 /// How [`ServiceGraph::with_options`] treats questionable input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl GraphOptions {
 #[derive(Debug, Clone)]
 pub struct ServiceGraph {
     names: Vec<String>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     kinds: Vec<ServiceKind>,
     criticality: Vec<Criticality>,
     graph: DiGraph<(), f64, u32>,
@@ -74,7 +75,10 @@ impl ServiceGraph {
     /// Builds the graph with explicit options.
     pub fn with_options(specs: &[ServiceSpec], options: GraphOptions) -> Result<Self> {
         let mut names = Vec::with_capacity(specs.len());
-        let mut index = HashMap::with_capacity(specs.len());
+        let mut index = FastMap::with_capacity_and_hasher(
+            specs.len(),
+            std::hash::BuildHasherDefault::default(),
+        );
         let mut kinds = Vec::with_capacity(specs.len());
         let mut criticality = Vec::with_capacity(specs.len());
         for s in specs {
