@@ -53,6 +53,9 @@ struct Args {
     /// Correlation window in seconds: alerts further apart than this are not related.
     #[arg(long, default_value_t = 300)]
     window_secs: i64,
+    /// Records resolved longer ago than this are forgotten (checked on each GET /incidents).
+    #[arg(long, default_value_t = 86_400)]
+    retention_secs: i64,
     /// Root causes listed per incident in GET /incidents (best first).
     #[arg(long, default_value_t = 5)]
     top_k: usize,
@@ -101,9 +104,30 @@ struct Store {
     received: u64,
     payloads: u64,
     rejected: u64,
+    /// Records forgotten because they were resolved longer ago than the retention.
+    evicted: u64,
 }
 
 impl Store {
+    /// Forgets records resolved before `cutoff` (and rebuilds the indexes); returns how many.
+    fn evict_resolved_before(&mut self, cutoff: Timestamp) -> usize {
+        let before = self.records.len();
+        self.records
+            .retain(|a| a.is_firing() || a.ends_at().is_none_or(|end| end >= cutoff));
+        let evicted = before - self.records.len();
+        if evicted > 0 {
+            self.index = self
+                .records
+                .iter()
+                .enumerate()
+                .map(|(i, a)| ((a.fingerprint(), a.starts_at()), i))
+                .collect();
+            self.fingerprints = self.records.iter().map(Alert::fingerprint).collect();
+            self.evicted += evicted as u64;
+        }
+        evicted
+    }
+
     /// Adds one payload's alerts; returns how many records were new and how many changed.
     fn ingest(&mut self, alerts: Vec<Alert>) -> (usize, usize) {
         let (mut new, mut updated) = (0, 0);
@@ -131,6 +155,7 @@ struct AppState {
     store: Mutex<Store>,
     analysis: Analysis,
     max_body_bytes: usize,
+    retention_secs: i64,
 }
 
 /// What turns the stored alerts into incidents: the service graph, the correlator settings and
@@ -407,14 +432,16 @@ fn parse_webhook(
 
 async fn incidents(State(state): State<Shared>) -> Response {
     // Copy under the lock, analyse outside it: webhooks are never blocked by a slow analysis.
-    let (alerts, distinct, received, payloads, rejected) = {
-        let store = state.store();
+    let (alerts, distinct, received, payloads, rejected, evicted) = {
+        let mut store = state.store();
+        store.evict_resolved_before(now().add_secs(-state.retention_secs));
         (
             store.records.clone(),
             store.fingerprints.len(),
             store.received,
             store.payloads,
             store.rejected,
+            store.evicted,
         )
     };
     let worker = state.clone();
@@ -431,6 +458,7 @@ async fn incidents(State(state): State<Shared>) -> Response {
             "firing_records": alerts.iter().filter(|a| a.status() == AlertStatus::Firing).count(),
             "noise_alerts": noise,
             "rejected_requests": rejected,
+            "evicted_records": evicted,
             "incidents": incidents,
         }))
         .into_response(),
@@ -642,6 +670,13 @@ fn main() -> ExitCode {
             }
         };
     }
+    if args.retention_secs <= 0 {
+        eprintln!(
+            "webhook_receiver: --retention-secs must be positive, got {}",
+            args.retention_secs
+        );
+        return ExitCode::from(2);
+    }
     if args.window_secs <= 0 {
         eprintln!(
             "webhook_receiver: --window-secs must be positive, got {}",
@@ -666,6 +701,7 @@ fn main() -> ExitCode {
         store: Mutex::new(Store::default()),
         analysis,
         max_body_bytes: args.max_body_bytes,
+        retention_secs: args.retention_secs,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -259,6 +259,20 @@ jq -e '[.incidents[] | select(.services == ["billing-external"]) | .alerts] == [
 (($(jq '.incidents | length' "$TMP/extra.json") == incidents + 1)) || fail "unknown-service alerts changed other incidents"
 log "unknown service and unknown fields: kept and correlated into one incident"
 
+# A record resolved longer ago than the retention (default 24 h) is forgotten.
+records_before=$(jq .records "$TMP/extra.json")
+old_start=$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)
+old_end=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+old=$(jq -nc --arg s "$old_start" --arg e "$old_end" '{status: "resolved", alerts: [{status: "resolved",
+  labels: {alertname: "Old", service: "billing-external"}, startsAt: $s, endsAt: $e}]}')
+code=$(curl -sS --max-time 5 -o "$TMP/old.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary "$old" "$RECV_URL/webhook")
+[[ $code == 200 ]] || fail "old resolved alert: HTTP $code $(cat "$TMP/old.out")"
+curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/old.json"
+jq -e --argjson n "$records_before" '.records == $n and .evicted_records == 1' "$TMP/old.json" >/dev/null ||
+  fail "a record resolved 2 days ago was not evicted: $(jq -c '{records, evicted_records}' "$TMP/old.json")"
+log "retention: a record resolved 2 days ago was evicted"
+
 # Graceful shutdown on SIGTERM.
 kill -TERM "$RECV_PID"
 rc=0
