@@ -1,18 +1,22 @@
-//! Change detector: two-sided CUSUM on clipped, standardised residuals from a slow baseline.
+//! Change detector: two-sided CUSUM on clipped, standardised one-step forecast residuals.
 
 use aiops_core::Timestamp;
 
 use super::robust::{CoreParams, LevelSpread, RobustDetector};
-use super::{DetectorState, StreamingDetector, alpha, check_half_life, check_time, z_to_score};
+use super::{DetectorState, StreamingDetector, check_time, z_to_score};
 use crate::error::{AnomalyError, Result, invalid};
 
-/// Detects level shifts and drift: Page's two-sided CUSUM on `e = (x - baseline) / sigma`,
-/// where `baseline` is a slow EWMA (half-life 200 points) and `sigma` the robust core's spread.
+/// Detects level shifts and the onset of trends (drift): Page's two-sided CUSUM on `e = (x - forecast) / sigma`, the
+/// standardised one-step residual of the robust core (a Huber-clipped local linear trend, so
+/// smooth seasonal swings leave no run of same-signed residuals, while a shift does: the clipped
+/// level follows it only slowly).
 /// Each `e` is clipped to `[-4, 4]` so one spike cannot trigger it alone, and `k = 1` is the
 /// allowance (shifts of about 2 sigma and more accumulate). The score is
 /// `z_to_score(3 * S / h)` with `S = max(S+, S-)` and `h = 12`, so reaching `S = h` scores 0.5.
-/// When `S` exceeds `2h` the detector has certainly seen a change: it re-baselines on the fast
-/// level and restarts the sums, so a shift alarms once instead of for ever.
+/// When `S` exceeds `2h` the detector has certainly seen a change: it jumps its level to the
+/// new value and restarts the sums, so a shift alarms once instead of for ever. A drift that sets
+/// in very gradually is absorbed by the trend before it accumulates; it is caught only while the
+/// slope is still catching up.
 ///
 /// State: [`ChangeState`], 64 bytes. Warm-up as the robust detector.
 ///
@@ -36,7 +40,6 @@ use crate::error::{AnomalyError, Result, invalid};
 pub struct ChangeDetector {
     core: CoreParams,
     warmup: u32,
-    a_base: f64,
     k: f64,
     h: f64,
 }
@@ -46,22 +49,20 @@ pub struct ChangeDetector {
 pub struct ChangeState {
     last: i64,
     core: LevelSpread,
-    base: f64,
     pos: f64,
     neg: f64,
 }
 
 impl Default for ChangeDetector {
     fn default() -> Self {
-        Self::try_new(200.0, 1.0, 12.0).expect("valid defaults")
+        Self::try_new(1.0, 12.0).expect("valid defaults")
     }
 }
 
 impl ChangeDetector {
-    /// A detector with the baseline half-life (points), allowance `k` and decision level `h`
-    /// (both in sigmas). Errors unless the half-life is >= 1, `k >= 0` and `h > 0`, all finite.
-    pub fn try_new(baseline_half_life: f64, k: f64, h: f64) -> Result<Self> {
-        check_half_life("baseline_half_life", baseline_half_life)?;
+    /// A detector with allowance `k` and decision level `h` (both in sigmas). Errors unless
+    /// `k >= 0` and `h > 0`, both finite.
+    pub fn try_new(k: f64, h: f64) -> Result<Self> {
         if !(k.is_finite() && k >= 0.0) {
             return Err(invalid("k", k, "must be finite and >= 0"));
         }
@@ -72,7 +73,6 @@ impl ChangeDetector {
         Ok(Self {
             core: r.core(),
             warmup: r.warmup(),
-            a_base: alpha(baseline_half_life),
             k,
             h,
         })
@@ -83,7 +83,6 @@ impl ChangeDetector {
         ChangeState {
             last: i64::MIN,
             core: LevelSpread::new(),
-            base: 0.0,
             pos: 0.0,
             neg: 0.0,
         }
@@ -97,24 +96,18 @@ impl ChangeDetector {
         }
         check_time(s.last, at)?;
         s.last = at.as_millis();
-        let sigma = s.core.sigma(&self.core);
-        s.core.update(v, &self.core);
-        if s.core.n == 1 {
-            s.base = v;
-        }
-        let e = ((v - s.base) / sigma).clamp(-4.0, 4.0);
+        let e = s.core.update(v, &self.core).clamp(-4.0, 4.0);
         if s.core.n <= self.warmup {
-            // Learn the baseline quickly during warm-up; no evidence accumulates yet.
-            s.base = s.core.level;
             return Ok(0.0);
         }
         s.pos = (s.pos + e - self.k).max(0.0);
         s.neg = (s.neg - e - self.k).max(0.0);
-        s.base += self.a_base * (e * sigma);
         let stat = s.pos.max(s.neg);
         let score = z_to_score(3.0 * stat / self.h);
         if stat > 2.0 * self.h {
-            s.base = s.core.level;
+            // Certainly a change: jump to the new regime and restart the sums.
+            s.core.level = v;
+            s.core.slope = 0.0;
             s.pos = 0.0;
             s.neg = 0.0;
         }
@@ -142,7 +135,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn single_spike_does_not_trigger_but_drift_does() {
+    fn single_spike_does_not_trigger_but_trend_onset_does() {
         let d = ChangeDetector::default();
         let mut s = d.state();
         let mut max_spike = 0.0f64;
@@ -154,16 +147,17 @@ mod tests {
             );
         }
         assert!(max_spike < 0.5, "{max_spike}");
+        // A trend that starts abruptly: residuals run one way until the slope catches up.
         let mut max_drift = 0.0f64;
         for i in 300..600 {
-            let v = 10.0 + f64::from(i % 3) * 0.1 + f64::from(i - 300) * 0.02;
+            let v = 10.0 + f64::from(i % 3) * 0.1 + f64::from(i - 300) * 0.1;
             max_drift = max_drift.max(
                 d.update_state(&mut s, Timestamp::from_secs(i64::from(i)), v)
                     .unwrap(),
             );
         }
         assert!(max_drift > 0.5, "{max_drift}");
-        assert!(ChangeDetector::try_new(200.0, -1.0, 5.0).is_err());
+        assert!(ChangeDetector::try_new(-1.0, 5.0).is_err());
         assert!(std::mem::size_of::<ChangeState>() <= 64);
     }
 }

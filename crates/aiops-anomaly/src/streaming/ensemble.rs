@@ -7,6 +7,16 @@ use super::{
     SeasonalState, StreamingDetector, check_time,
 };
 use crate::error::{AnomalyError, Result};
+use aiops_core::stats::P2Quantile;
+
+/// Inverse of [`super::z_to_score`] on `[0, 1)`.
+fn score_to_z(s: f64) -> f64 {
+    if s >= 1.0 {
+        f64::INFINITY
+    } else {
+        3.0 * (s / (1.0 - s)).sqrt()
+    }
+}
 
 /// The default streaming detector. Rule:
 /// `score = max(min(robust, seasonal), change)`.
@@ -32,6 +42,8 @@ pub struct EnsembleState {
     robust: RobustState,
     seasonal: SeasonalState,
     change: ChangeState,
+    /// Streaming 99th percentile of this series' own combined `z`.
+    q99: Option<P2Quantile>,
 }
 
 impl EnsembleState {
@@ -59,6 +71,7 @@ impl EnsembleDetector {
             robust: self.robust.state(),
             seasonal: self.seasonal.state(),
             change: self.change.state(),
+            q99: P2Quantile::new(0.99),
         }
     }
 
@@ -77,7 +90,26 @@ impl EnsembleDetector {
         let r = self.robust.update_state(&mut s.robust, at, v)?;
         let se = self.seasonal.update_state(&mut s.seasonal, at, v)?;
         let c = self.change.update_state(&mut s.change, at, v)?;
-        Ok(([r, se, c], r.min(se).max(c)))
+        let combined = r.min(se).max(c);
+        if combined == 0.0 {
+            // Warm-up (or an exact repeat of the level): nothing to calibrate.
+            return Ok(([r, se, c], 0.0));
+        }
+        // Calibrate to the series' own history: a series whose ordinary 99th percentile of z is
+        // above 3 (heavy tails, bursts) has its z shrunk by 3 / q99, so one threshold means the
+        // same surprise on every series. Gaussian-like series (q99 <= 3) are left as they are.
+        let z = score_to_z(combined);
+        let q = s
+            .q99
+            .as_ref()
+            .filter(|q| q.count() >= 100)
+            .and_then(P2Quantile::estimate)
+            .unwrap_or(3.0)
+            .max(3.0);
+        if let Some(q) = s.q99.as_mut() {
+            q.update(z.min(1e6));
+        }
+        Ok(([r, se, c], super::z_to_score(z * 3.0 / q)))
     }
 
     /// Typed update; same contract as [`StreamingDetector::update`].
@@ -116,7 +148,8 @@ mod tests {
             let (p, c) = d
                 .update_parts(&mut s, Timestamp::from_secs(300 * i), v)
                 .unwrap();
-            assert_eq!(c, p[0].min(p[1]).max(p[2]));
+            // Calibration only shrinks the combined score.
+            assert!(c <= p[0].min(p[1]).max(p[2]) + 1e-12);
             assert!((0.0..=1.0).contains(&c));
         }
         assert!(d.state().size_bytes() < 4096);

@@ -14,6 +14,7 @@ const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 pub(crate) struct LevelSpread {
     pub(crate) n: u32,
     pub(crate) level: f64,
+    pub(crate) slope: f64,
     pub(crate) spread: f64,
 }
 
@@ -24,6 +25,8 @@ pub(crate) struct CoreParams {
     pub(crate) a_spread: f64,
     pub(crate) clip: f64,
     pub(crate) rel_floor: f64,
+    /// Weight of the slope update relative to the level's (Holt's beta); 0 disables the trend.
+    pub(crate) beta: f64,
 }
 
 impl LevelSpread {
@@ -31,6 +34,7 @@ impl LevelSpread {
         Self {
             n: 0,
             level: 0.0,
+            slope: 0.0,
             spread: 0.0,
         }
     }
@@ -44,7 +48,7 @@ impl LevelSpread {
             .max(1e-12)
     }
 
-    /// Standardised residual of `v` before updating, then the update. Returns `z >= 0`.
+    /// Signed standardised residual of `v` against the one-step forecast, then the update.
     #[inline]
     pub(crate) fn update(&mut self, v: f64, p: &CoreParams) -> f64 {
         self.n = self.n.saturating_add(1);
@@ -53,9 +57,12 @@ impl LevelSpread {
             self.spread = 0.0;
             return 0.0;
         }
-        let r = v - self.level;
+        // One-step forecast from the local linear trend (Holt), so smooth daily swings and ramps
+        // do not show up as residuals.
+        let pred = self.level + self.slope;
+        let r = v - pred;
         let sigma = self.sigma(p);
-        let z = r.abs() / sigma;
+        let z = r / sigma;
         // Early on, plain running averages (weight 1/n) so the estimates settle fast; later,
         // Huber-clipped steps so one outlier moves the level by at most `clip` sigmas times alpha.
         let inv = 1.0 / f64::from(self.n);
@@ -65,17 +72,19 @@ impl LevelSpread {
             let cap = p.clip * sigma;
             (p.a_level, p.a_spread, r.clamp(-cap, cap))
         };
-        self.level += a * rc;
+        self.level = pred + a * rc;
+        self.slope += p.beta * a * rc;
         self.spread += b * (rc.abs() - self.spread);
         z
     }
 }
 
-/// Robust level/spread detector, the simplest and fastest: `z = |x - level| / sigma` where the
-/// level is an EWMA with Huber-clipped steps (so outliers barely move it) and sigma is the EWMA of
-/// absolute deviations scaled to a standard deviation, floored at `rel_floor * |level|`.
+/// Robust level/spread detector, the simplest and fastest: `z = |x - forecast| / sigma` where the
+/// forecast is a local linear trend (Holt: level + slope, EWMA updates with Huber-clipped steps,
+/// so outliers barely move it and smooth daily swings are followed) and sigma is the EWMA of
+/// absolute clipped residuals scaled to a standard deviation, floored at `rel_floor * |level|`.
 ///
-/// State: [`RobustState`], 32 bytes. Warm-up: the first `warmup` points score 0.
+/// State: [`RobustState`], 40 bytes. Warm-up: the first `warmup` points score 0.
 ///
 /// ```
 /// use aiops_anomaly::RobustDetector;
@@ -106,8 +115,9 @@ pub struct RobustState {
 
 impl Default for RobustDetector {
     fn default() -> Self {
-        // Level half-life 20 points, spread half-life 60 points, clip at 3 sigma, 0.1% floor.
-        Self::try_new(20.0, 60.0, 30).expect("valid defaults")
+        // Level half-life 5 points with a Holt slope (beta 0.3), spread half-life 60 points, clip at
+        // 3 sigma, 0.1% floor: chosen among a few candidates by the accuracy measurements.
+        Self::try_new(5.0, 60.0, 30).expect("valid defaults")
     }
 }
 
@@ -123,6 +133,7 @@ impl RobustDetector {
                 a_spread: alpha(spread_half_life),
                 clip: 3.0,
                 rel_floor: 1e-3,
+                beta: 0.3,
             },
             warmup,
         })
@@ -157,7 +168,7 @@ impl RobustDetector {
         }
         check_time(s.last, at)?;
         s.last = at.as_millis();
-        let z = s.core.update(v, &self.core);
+        let z = s.core.update(v, &self.core).abs();
         Ok(if s.core.n <= self.warmup {
             0.0
         } else {
@@ -272,7 +283,7 @@ mod tests {
             Err(AnomalyError::StateMismatch { detector: "robust" })
         );
         assert!(RobustDetector::try_new(0.5, 10.0, 5).is_err());
-        assert!(std::mem::size_of::<RobustState>() <= 32);
+        assert!(std::mem::size_of::<RobustState>() <= 40);
     }
 
     proptest::proptest! {

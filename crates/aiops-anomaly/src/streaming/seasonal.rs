@@ -9,13 +9,13 @@ use crate::error::{AnomalyError, Result, invalid};
 /// Learns a seasonal profile (daily by default) and scores the deseasonalised residual.
 ///
 /// The period is cut into `bins` equal bins by timestamp (so gaps and irregular steps are fine).
-/// Each bin holds the offset of the data from the robust level, learned with clipped EWMA steps
-/// (weight `season_alpha`, default 0.25 per visit) after being set by its first visit. The value
-/// minus its bin's offset feeds the robust core of [`RobustDetector`]; unseen bins offset 0, so
-/// the first period behaves like the robust detector.
+/// Each bin holds the offset of the data from the robust level: the plain average of its first
+/// four visits, then clipped EWMA steps (weight 0.25 per visit by default). The value minus its
+/// bin's offset feeds the robust core of [`RobustDetector`]; unseen bins offset 0, so the first
+/// period behaves like the robust detector.
 ///
-/// State: [`SeasonalState`], `40 + 8 * bins` bytes (2.3 KiB for the daily default of 288 bins
-/// of 5 minutes; 16 KiB for [`SeasonalDetector::weekly`] at 2016 bins).
+/// State: [`SeasonalState`], about `100 + 9 * bins` bytes (2.7 KiB for the daily default of 288
+/// bins of 5 minutes; 18 KiB for [`SeasonalDetector::weekly`] at 2016 bins).
 ///
 /// ```
 /// use aiops_anomaly::SeasonalDetector;
@@ -25,14 +25,13 @@ use crate::error::{AnomalyError, Result, invalid};
 /// let day = 288; // 5-minute steps
 /// let mut scores = Vec::new();
 /// for i in 0..(4 * day) {
-///     let hour_of_day = (i % day) as f64 / 12.0;
-///     let busy = if (9.0..17.0).contains(&hour_of_day) { 50.0 } else { 0.0 };
+///     let daily = 30.0 * (std::f64::consts::TAU * (i % day) as f64 / day as f64).sin();
 ///     let noise = (i * 7919 % 13) as f64 / 13.0;
-///     let v = 100.0 + busy + noise + if i == 3 * day + 24 { 50.0 } else { 0.0 };
+///     let v = 100.0 + daily + noise + if i == 3 * day + 24 { 15.0 } else { 0.0 };
 ///     scores.push(d.update_state(&mut s, Timestamp::from_secs(300 * i as i64), v)?);
 /// }
-/// // On day 4 the 9:00 rise is expected; the same rise at 2:00 is not.
-/// assert!(scores[3 * day + 108] < 0.5);
+/// // On day 4 the daily peak is expected; a +15 jump at 2:00 is not.
+/// assert!(scores[3 * day + 72] < 0.5);
 /// assert!(scores[3 * day + 24] > 0.9);
 /// # Ok::<(), aiops_anomaly::AnomalyError>(())
 /// ```
@@ -50,14 +49,16 @@ pub struct SeasonalDetector {
 pub struct SeasonalState {
     last: i64,
     core: LevelSpread,
-    /// Offset per bin; NaN until the bin is first visited.
+    /// Offset per bin.
     profile: Vec<f64>,
+    /// Visits per bin, saturating at 255.
+    visits: Vec<u8>,
 }
 
 impl SeasonalState {
     /// Size in bytes, heap included.
     pub fn size_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + 8 * self.profile.len()
+        std::mem::size_of::<Self>() + 9 * self.profile.len()
     }
 }
 
@@ -113,7 +114,8 @@ impl SeasonalDetector {
         SeasonalState {
             last: i64::MIN,
             core: LevelSpread::new(),
-            profile: vec![f64::NAN; self.bins as usize],
+            profile: vec![0.0; self.bins as usize],
+            visits: vec![0; self.bins as usize],
         }
     }
 
@@ -128,7 +130,7 @@ impl SeasonalDetector {
         if !v.is_finite() {
             return Ok(0.0);
         }
-        if s.profile.len() != self.bins as usize {
+        if s.profile.len() != self.bins as usize || s.visits.len() != self.bins as usize {
             return Err(AnomalyError::StateMismatch {
                 detector: "seasonal",
             });
@@ -137,22 +139,22 @@ impl SeasonalDetector {
         s.last = at.as_millis();
         let b = self.bin(at);
         let off = s.profile[b];
-        let seen = !off.is_nan();
-        let off = if seen { off } else { 0.0 };
+        let visits = s.visits[b];
         let level_before = s.core.level;
         let started = s.core.n > 0;
         let sigma = s.core.sigma(&self.core);
-        let z = s.core.update(v - off, &self.core);
+        let z = s.core.update(v - off, &self.core).abs();
         if started {
             let target = v - level_before;
-            s.profile[b] = if seen {
+            s.profile[b] = if visits < 4 {
+                // First visits: a plain average, so early errors (the level still catching up)
+                // wash out quickly.
+                off + (target - off) / (f64::from(visits) + 1.0)
+            } else {
                 let cap = self.core.clip * sigma;
                 off + self.season_alpha * (target - off).clamp(-cap, cap)
-            } else {
-                target
             };
-        } else {
-            s.profile[b] = 0.0;
+            s.visits[b] = visits.saturating_add(1);
         }
         Ok(if s.core.n <= self.warmup {
             0.0
@@ -193,7 +195,7 @@ mod tests {
         assert!(SeasonalDetector::try_new(60, 0).is_err());
         assert_eq!(
             d.state().size_bytes(),
-            std::mem::size_of::<SeasonalState>() + 288 * 8
+            std::mem::size_of::<SeasonalState>() + 288 * 9
         );
     }
 
