@@ -239,14 +239,12 @@ impl ProphetFit {
         let n_samples = cfg.uncertainty_samples as usize;
         let lo_q = (1.0 - cfg.interval_width) / 2.0;
         let hi_q = 1.0 - lo_q;
-        let mut col = vec![0.0; n_samples];
+        let mut samples = samples;
         let mut rows = Vec::with_capacity(h);
         for i in 0..h {
-            for s in 0..n_samples {
-                col[s] = samples[s * h + i];
-            }
-            let lower = aiops_core::stats::quantile(&mut col, lo_q).unwrap_or(yhat[i]);
-            let upper = aiops_core::stats::quantile(&mut col, hi_q).unwrap_or(yhat[i]);
+            let col = &mut samples[i * n_samples..(i + 1) * n_samples];
+            let lower = aiops_core::stats::quantile(col, lo_q).unwrap_or(yhat[i]);
+            let upper = aiops_core::stats::quantile(col, hi_q).unwrap_or(yhat[i]);
             rows.push(RawRow {
                 yhat: yhat[i],
                 lower,
@@ -256,7 +254,7 @@ impl ProphetFit {
         Ok(rows)
     }
 
-    /// `samples[s * h + i]`: simulated value of path `s` at row `i`.
+    /// `samples[i * n_samples + s]`: simulated value of path `s` at row `i`.
     fn sample(
         &self,
         t: &[f64],
@@ -344,7 +342,8 @@ impl ProphetFit {
                         }
                     }
                 };
-                out[s * h + i] = yhat[i] + delta_trend * (1.0 + mult[i]) + noise.sample(&mut rng);
+                out[i * n_samples + s] =
+                    yhat[i] + delta_trend * (1.0 + mult[i]) + noise.sample(&mut rng);
             }
         }
         Ok(out)
