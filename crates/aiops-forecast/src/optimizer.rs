@@ -328,9 +328,8 @@ impl<'a> Objective<'a> {
     }
 
     /// Design row `i` of the linear case: `[t, 1, (t - c_j)_+ ..., X_sa ...]` (flat: zeros for
-    /// The reference the suffix-sum Gram build is tested against.
+    /// the trend-slope columns); the reference the suffix-sum Gram build is tested against.
     #[cfg(test)]
-    /// the trend-slope columns).
     fn gram_row(&self, i: usize, row: &mut [f64]) {
         let d = self.data;
         let linear = d.trend_indicator == TrendIndicator::Linear;
