@@ -366,6 +366,31 @@ mod tests {
     }
 
     #[test]
+    fn logistic_growth_saturates_below_its_cap() {
+        // Usage approaching a cap of 100 along a logistic curve, 40 days hourly.
+        let s = hourly(24 * 40, |i| {
+            let d = i as f64 / 24.0;
+            100.0 / (1.0 + (-(d - 20.0) / 4.0).exp()) + (i % 24) as f64 * 0.05
+        });
+        let cfg = ForecastConfig::default()
+            .with_seasonalities(false, false, true)
+            .with_countries(vec![])
+            .with_growth(crate::Growth::Logistic { cap: 100.0 })
+            .unwrap();
+        let m = FittedModel::fit(&s, &cfg).unwrap();
+        let rows = m.forecast(24 * 30, 3_600_000).unwrap();
+        let last = rows.last().unwrap();
+        // The trend saturates: the last forecast is near, not far beyond, the cap.
+        assert!(last.yhat > 95.0 && last.yhat < 102.0, "{last:?}");
+        // A linear trend on the same data runs far past it.
+        let lin = FittedModel::fit(&s, &cfg.clone().with_growth(crate::Growth::Linear).unwrap())
+            .unwrap()
+            .forecast(24 * 30, 3_600_000)
+            .unwrap();
+        assert!(lin.last().unwrap().yhat > last.yhat + 10.0);
+    }
+
+    #[test]
     fn same_seed_same_intervals_other_seed_differs() {
         let s = hourly(24 * 15, |i| {
             10.0 + (i % 24) as f64 + ((i * 7919) % 13) as f64 * 0.3
