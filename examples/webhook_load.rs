@@ -220,16 +220,20 @@ async fn run(args: Args) -> Result<(), String> {
         failures.extend(f);
     }
     let elapsed = started.elapsed();
+    // GET /incidents correlates, ranks and decides over everything stored: time it too. This
+    // first call analyses; the receiver caches the result until the records change, so the
+    // next calls measure the cached answer.
+    let t0 = Instant::now();
     let after = get_json(addr, "/incidents").await?;
+    let first_get = t0.elapsed();
     let received = after["alerts_received"]
         .as_u64()
         .unwrap_or(0)
         .saturating_sub(received_before);
     let expected = (args.requests * args.alerts) as u64;
-    // GET /incidents correlates, ranks and decides over everything stored: time it too.
     let mut gets = Vec::new();
-    let mut incidents = 0;
-    for _ in 0..5 {
+    let mut incidents = after["incidents"].as_array().map_or(0, Vec::len);
+    for _ in 0..4 {
         let t0 = Instant::now();
         let v = get_json(addr, "/incidents").await?;
         gets.push(t0.elapsed());
@@ -250,7 +254,8 @@ async fn run(args: Args) -> Result<(), String> {
         "seconds": elapsed.as_secs_f64(),
         "requests_per_sec": latencies.len() as f64 / elapsed.as_secs_f64(),
         "alerts_per_sec": expected as f64 / elapsed.as_secs_f64(),
-        "incidents_get_ms_median_of_5": ms(gets[2]),
+        "incidents_get_ms_first": ms(first_get),
+        "incidents_get_ms_cached_median_of_4": ms(gets[1]),
         "incidents": incidents,
         "distinct_alerts_stored": after["distinct_alerts"],
         "latency_ms": {

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aiops_core::{
@@ -106,6 +106,8 @@ struct Store {
     rejected: u64,
     /// Records forgotten because they were resolved longer ago than the retention.
     evicted: u64,
+    /// Changes whenever the records change (the analysis cache key).
+    generation: u64,
 }
 
 impl Store {
@@ -124,6 +126,7 @@ impl Store {
                 .collect();
             self.fingerprints = self.records.iter().map(Alert::fingerprint).collect();
             self.evicted += evicted as u64;
+            self.generation += 1;
         }
         evicted
     }
@@ -147,12 +150,17 @@ impl Store {
                 new += 1;
             }
         }
+        if new + updated > 0 {
+            self.generation += 1;
+        }
         (new, updated)
     }
 }
 
 struct AppState {
     store: Mutex<Store>,
+    /// The last analysis and the store generation it was made from.
+    cache: Mutex<Option<(u64, Analysed)>>,
     analysis: Analysis,
     max_body_bytes: usize,
     retention_secs: i64,
@@ -338,9 +346,15 @@ impl AppState {
     /// The store, even if a handler panicked while holding the lock (the data stays valid:
     /// every mutation is a whole-alert replace or push).
     fn store(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached analysis if it was made from this generation of the store.
+    fn cached(&self, generation: u64) -> Option<Analysed> {
+        match &*self.cache.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some((g, a)) if *g == generation => Some(a.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -430,44 +444,59 @@ fn parse_webhook(
     })
 }
 
+/// The analysis of one state of the store: incidents as JSON and the number of noise alerts.
+type Analysed = Arc<(Vec<Value>, usize)>;
+
 async fn incidents(State(state): State<Shared>) -> Response {
-    // Copy under the lock, analyse outside it: webhooks are never blocked by a slow analysis.
-    let (alerts, distinct, received, payloads, rejected, evicted) = {
+    // Counters and, unless the cached analysis is current, a copy of the records are taken
+    // under the lock; the analysis runs outside it, so webhooks never wait for it.
+    let (generation, records, counters) = {
         let mut store = state.store();
         store.evict_resolved_before(now().add_secs(-state.retention_secs));
-        (
-            store.records.clone(),
-            store.fingerprints.len(),
-            store.received,
-            store.payloads,
-            store.rejected,
-            store.evicted,
-        )
+        let cached = state.cached(store.generation);
+        let records = match cached {
+            Some(hit) => Err(hit),
+            None => Ok(store.records.clone()),
+        };
+        let counters = json!({
+            "payloads": store.payloads,
+            "alerts_received": store.received,
+            "records": store.records.len(),
+            "distinct_alerts": store.fingerprints.len(),
+            "firing_records": store.records.iter().filter(|a| a.status() == AlertStatus::Firing).count(),
+            "rejected_requests": store.rejected,
+            "evicted_records": store.evicted,
+        });
+        (store.generation, records, counters)
     };
-    let worker = state.clone();
-    let analysed = tokio::task::spawn_blocking(move || {
-        worker.analysis.run(&alerts, now()).map(|r| (r, alerts))
-    })
-    .await;
-    match analysed {
-        Ok(Ok(((incidents, noise), alerts))) => Json(json!({
-            "payloads": payloads,
-            "alerts_received": received,
-            "records": alerts.len(),
-            "distinct_alerts": distinct,
-            "firing_records": alerts.iter().filter(|a| a.status() == AlertStatus::Firing).count(),
-            "noise_alerts": noise,
-            "rejected_requests": rejected,
-            "evicted_records": evicted,
-            "incidents": incidents,
-        }))
-        .into_response(),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("analysis failed: {e}"),
-        ),
-    }
+    let analysed: Analysed = match records {
+        Err(hit) => hit,
+        Ok(records) => {
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.analysis.run(&records, now())).await {
+                Ok(Ok(result)) => {
+                    let result = Arc::new(result);
+                    let mut cache = state.cache.lock().unwrap_or_else(PoisonError::into_inner);
+                    // A slower, older analysis never replaces a newer one.
+                    if cache.as_ref().is_none_or(|(g, _)| *g <= generation) {
+                        *cache = Some((generation, result.clone()));
+                    }
+                    result
+                }
+                Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+                Err(e) => {
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("analysis failed: {e}"),
+                    );
+                }
+            }
+        }
+    };
+    let mut body = counters;
+    body["noise_alerts"] = json!(analysed.1);
+    body["incidents"] = json!(analysed.0);
+    Json(body).into_response()
 }
 
 async fn healthz(State(state): State<Shared>) -> Json<Value> {
@@ -699,6 +728,7 @@ fn main() -> ExitCode {
     };
     let state = Arc::new(AppState {
         store: Mutex::new(Store::default()),
+        cache: Mutex::new(None),
         analysis,
         max_body_bytes: args.max_body_bytes,
         retention_secs: args.retention_secs,
