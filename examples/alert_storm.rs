@@ -679,11 +679,11 @@ fn check(r: &Value) {
         f(r, "compression")
     );
     // Every fault's alerts land in some incident, and its true root is in the top 3 for at
-    // least three faults in four (top-1 is reported, not checked: see docs/guide.md).
+    // least 60 % of the faults (top-1 is reported, not checked: see docs/guide.md).
     let found = u(acc, "faults_found");
     assert_eq!(found, u(r, "faults"), "a fault left no incident");
     assert!(
-        u(acc, "top3") * 4 >= found * 3,
+        u(acc, "top3") * 5 >= found * 3,
         "true root in the top 3 for {} of {found}",
         u(acc, "top3")
     );
