@@ -11,14 +11,17 @@
 # 4. Replays the storm step by step to POST /api/v2/alerts, waits (bounded) until every alert has
 #    been delivered, and checks GET /incidents: every distinct alert arrived, the re-sends were
 #    de-duplicated, the number of incidents equals the injected one, and each true root cause is
-#    in its incident's top 3. Also checks that bad input is refused without losing anything.
+#    in its incident's top 3. Also checks that bad input is refused without losing anything,
+#    unknown services and fields, retention, concurrent posts (examples/webhook_load.rs) and
+#    a clean exit on SIGTERM.
 #
 # Fails (non-zero) when anything is missing or wrong, including when Alertmanager cannot be
 # installed or started; it never skips. Both processes are stopped by PID on exit.
 #
 # Usage: bash tests/alertmanager/run.sh        (as root when Alertmanager must be installed)
 # Env:   AM_PORT (first port tried, default 19193), SEED (storm seed, default 7),
-#        WAIT_SECS (delivery timeout, default 60), RECV_BIN (a prebuilt receiver: skips the build)
+#        WAIT_SECS (delivery timeout, default 60), RECV_BIN (a prebuilt receiver, with
+#        webhook_load beside it: skips the build)
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -68,9 +71,10 @@ log "using $AM_BIN: $("$AM_BIN" --version 2>&1 | head -n1)"
 
 # --- 2. build the receiver and the storm -----------------------------------------------------
 if [[ -z ${RECV_BIN:-} ]]; then
-  cargo build --release --quiet --example webhook_receiver
+  cargo build --release --quiet --example webhook_receiver --example webhook_load
   RECV_BIN=$REPO_ROOT/target/release/examples/webhook_receiver
 fi
+LOAD_BIN=$(dirname "$RECV_BIN")/webhook_load
 [[ -x $RECV_BIN ]] || fail "$RECV_BIN not built"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/am-webhook.XXXXXX")
@@ -272,6 +276,15 @@ curl -fsS --max-time 5 "$RECV_URL/incidents" >"$TMP/old.json"
 jq -e --argjson n "$records_before" '.records == $n and .evicted_records == 1' "$TMP/old.json" >/dev/null ||
   fail "a record resolved 2 days ago was not evicted: $(jq -c '{records, evicted_records}' "$TMP/old.json")"
 log "retention: a record resolved 2 days ago was evicted"
+
+# Concurrent posts: 8 connections, 400 payloads of 100 alerts; every one answered 200 and counted.
+if [[ -x $LOAD_BIN ]]; then
+  "$LOAD_BIN" --url "$RECV_URL" --requests 400 --connections 8 --alerts 100 --timeout-secs 60 \
+    >"$TMP/load.json" || fail "concurrent posts lost requests: $(cat "$TMP/load.json")"
+  log "concurrent posts: $(jq -c '{requests, ok, alerts_counted_by_receiver, requests_per_sec: (.requests_per_sec | floor)}' "$TMP/load.json")"
+else
+  fail "$LOAD_BIN not built"
+fi
 
 # Graceful shutdown on SIGTERM.
 kill -TERM "$RECV_PID"
