@@ -209,7 +209,8 @@ jq -c '.incidents[] | {id, alerts, services: (.services | length), top3: [.root_
 ((in_incidents + noise == distinct)) || fail "incidents hold $in_incidents alerts and noise $noise, expected every distinct alert once ($distinct)"
 ((incidents == LIB_INCIDENTS)) ||
   fail "$incidents incidents through Alertmanager, but aiops-rca finds $LIB_INCIDENTS in the storm itself"
-((incidents == N_INCIDENTS)) || fail "$incidents incidents, expected the $N_INCIDENTS injected"
+((incidents == N_INCIDENTS)) ||
+  fail "$incidents incidents, expected the $N_INCIDENTS injected (aiops-rca finds $LIB_INCIDENTS in the storm itself: the correlator splits or joins them, not Alertmanager)"
 jq -e '[.incidents[] | .healing.dry_run == true] | all' "$R" >/dev/null || fail "a healing decision is not a dry run"
 for ((k = 0; k < N_INCIDENTS; k++)); do
   root=$(jq -r ".incidents[$k].root" "$TRUTH")
