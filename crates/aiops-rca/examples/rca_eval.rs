@@ -69,6 +69,13 @@ fn with(mut c: CorrelatorConfig, f: impl FnOnce(&mut CorrelatorConfig)) -> Corre
     c
 }
 
+fn metric(half_life: Option<f64>, z: f64) -> MetricRanker {
+    let mut m = MetricRanker::default();
+    m.onset_half_life_secs = half_life;
+    m.onset_z = z;
+    m
+}
+
 fn main() {
     let seeds: u64 = std::env::args()
         .nth(1)
@@ -121,6 +128,9 @@ fn main() {
     ];
     if std::env::var("ONLY_DEFAULT").is_ok() {
         configs.truncate(2);
+    }
+    if std::env::var("RANK_ONLY").is_ok() {
+        configs.clear();
     }
     let mut calm = StormSpec::medium();
     calm.overlap = false;
@@ -187,6 +197,7 @@ fn main() {
         "metric",
         "combined (alerts)",
         "combined (alerts+metrics)",
+        "metric (onset z 3, half-life 180 s)",
     ];
     let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
     let mut silent = 0;
@@ -239,6 +250,7 @@ fn main() {
                 MetricRanker::default().rank(&only_m),
                 CombinedRanker::default().rank(&input),
                 CombinedRanker::default().rank(&with_m),
+                metric(Some(180.0), 3.0).rank(&only_m),
             ];
             for (j, o) in outs.into_iter().enumerate() {
                 acc[j + 1].add(&names(&o.expect("rankable")), &inc.root);

@@ -405,8 +405,8 @@ impl Default for MetricRanker {
         MetricRanker {
             baseline_secs: 3_600,
             after_secs: 1_800,
-            onset_z: 3.0,
-            onset_half_life_secs: Some(180.0),
+            onset_z: 5.0,
+            onset_half_life_secs: Some(60.0),
         }
     }
 }
@@ -512,20 +512,38 @@ impl Ranker for MetricRanker {
 /// The default ranker: a topology walk whose symptoms are the alerting services and the
 /// services with changed metrics, blended with the metric-evidence scores. Uses whatever the
 /// input has: graph, alerts, metrics (at least alerts + graph, or metrics).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CombinedRanker {
     /// The walk.
     pub topology: TopologyRanker,
     /// The metric scores.
     pub metric: MetricRanker,
-    /// Weight of the metric score in the blend (the walk gets `1 - metric_weight`).
-    pub metric_weight: Option<f64>,
+    /// Weight of the metric score in the final blend (the walk gets `1 - metric_weight`).
+    pub metric_weight: f64,
+    /// Total teleport weight given to metric-anomalous services in the walk, relative to the
+    /// total weight of the alerting services.
+    pub metric_walk_weight: f64,
+}
+
+impl Default for CombinedRanker {
+    fn default() -> Self {
+        CombinedRanker {
+            topology: TopologyRanker::default(),
+            metric: MetricRanker::default(),
+            metric_weight: 0.2,
+            metric_walk_weight: 0.3,
+        }
+    }
 }
 
 impl Ranker for CombinedRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
-        let mw = self.metric_weight.unwrap_or(0.5).clamp(0.0, 1.0);
+        let mw = if self.metric_weight.is_finite() {
+            self.metric_weight.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         let metric = match (input.metrics.is_empty(), input.start) {
             (false, Some(start)) => Some(self.metric.service_scores(input.metrics, start)),
             _ => None,
@@ -539,12 +557,13 @@ impl Ranker for CombinedRanker {
         let mut w = self.topology.alert_weights(graph, input.alerts);
         let wsum: f64 = w.iter().sum();
         if let Some(per) = &metric {
-            let top = per.values().map(|v| v.0).fold(0.0f64, f64::max);
-            if top > 0.0 {
-                let scale = if wsum > 0.0 { wsum } else { 1.0 };
+            let msum: f64 = per.values().map(|v| v.0).sum();
+            let walk = self.metric_walk_weight.max(0.0);
+            if msum > 0.0 && walk.is_finite() {
+                let scale = if wsum > 0.0 { wsum * walk } else { 1.0 };
                 for (name, v) in per {
                     if let Some(i) = graph.index_of(name) {
-                        w[i] += scale * v.0 / top;
+                        w[i] += scale * v.0 / msum;
                     }
                 }
             }
