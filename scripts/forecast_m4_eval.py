@@ -7,13 +7,14 @@ pass their directory.
 
 cargo build --release --example forecast_csv
 python3 scripts/forecast_m4_eval.py M4_DIR [--models auto,seasonal_naive,lag_regression,prophet]
-        [--python-prophet N]
+        [--python-prophet N] [--mstl]
 
 Metrics as the M4 competition defines them: sMAPE (%), MASE (seasonal period 24), and OWA =
 (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 over the whole set, where Naive2 is the naive
 forecast of the classically (multiplicatively) deseasonalised series when the 90% lag-24
 autocorrelation test finds seasonality. `--python-prophet N` also scores Python Prophet (default
-settings plus daily and weekly seasonality) on the first N series.
+settings plus daily and weekly seasonality) on the first N series; `--mstl` scores
+statsforecast's MSTL (seasons 24 and 168, pip install statsforecast) on all of them.
 """
 import argparse
 import csv
@@ -110,6 +111,23 @@ def python_prophet(train, n):
     return out
 
 
+def mstl(train):
+    """statsforecast's MSTL (daily and weekly seasons, its default AutoETS trend), 95% level."""
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL
+    rows = []
+    for sid, x in train.items():
+        rows.append(pd.DataFrame({"unique_id": sid, "ds": np.arange(len(x)), "y": x}))
+    df = pd.concat(rows)
+    sf = StatsForecast(models=[MSTL(season_length=[24, 168])], freq=1, n_jobs=1)
+    fc = sf.forecast(df=df, h=H, level=[95])
+    out = {}
+    for sid, g in fc.groupby("unique_id"):
+        out[sid] = np.c_[g["MSTL"], g["MSTL-lo-95"], g["MSTL-hi-95"]]
+    return out
+
+
 def score(name, fc, train, test, ids):
     s = np.mean([smape(test[i], fc[i][:, 0]) for i in ids])
     m = np.mean([mase(train[i], test[i], fc[i][:, 0]) for i in ids])
@@ -128,6 +146,7 @@ def main():
     ap.add_argument("m4_dir")
     ap.add_argument("--models", default="auto,seasonal_naive,lag_regression,linear,prophet")
     ap.add_argument("--python-prophet", type=int, default=0)
+    ap.add_argument("--mstl", action="store_true", help="also score statsforecast's MSTL")
     a = ap.parse_args()
     train = load(f"{a.m4_dir}/Hourly-train.csv")
     test = load(f"{a.m4_dir}/Hourly-test.csv")
@@ -138,6 +157,8 @@ def main():
     for model in a.models.split(","):
         results[model] = run_tool(train, model)
         score(model, results[model], train, test, ids)
+    if a.mstl:
+        score("mstl", mstl(train), train, test, ids)
     if a.python_prophet:
         py = python_prophet(train, a.python_prophet)
         sub = list(py)
