@@ -40,7 +40,19 @@ pub struct FitStats {
     pub used_newton: bool,
 }
 
-/// Prophet's MAP objective minimised in pure Rust (see the [module docs](self)).
+/// Prophet's MAP objective minimised in pure Rust: an implementation of augurs-prophet's
+/// `Optimizer` trait that needs no cmdstan and no wasm runtime.
+///
+/// It minimises the negative log posterior of Prophet's Stan program divided by the number of
+/// points (`k, m ~ N(0, 5)`, `delta ~ Laplace(0, tau)`, `sigma_obs ~ N+(0, 0.5)`,
+/// `beta ~ N(0, sigmas)`, Gaussian likelihood around a linear, logistic or flat trend with
+/// additive and multiplicative features) over `(k, m, delta, log sigma_obs, beta)` with
+/// analytic gradients. For a linear or flat trend with additive features the design's Gram
+/// matrix is computed once, so an evaluation costs O(p²) instead of O(n p). L-BFGS with a
+/// bounded backtracking line search and caps on iterations and evaluations; damped Newton when
+/// L-BFGS cannot step, or when asked (`Algorithm::Newton`, which Prophet uses below 100
+/// points). Feature columns are optimised in a canonical order, so the result does not depend
+/// on the (`HashMap`) order augurs-prophet builds them in.
 ///
 /// ```
 /// use aiops_forecast::MapOptimizer;
