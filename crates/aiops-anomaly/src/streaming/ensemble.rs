@@ -7,7 +7,6 @@ use super::{
     SeasonalState, StreamingDetector, check_time,
 };
 use crate::error::{AnomalyError, Result};
-use aiops_core::stats::P2Quantile;
 
 /// Inverse of [`super::z_to_score`] on `[0, 1)`.
 fn score_to_z(s: f64) -> f64 {
@@ -42,8 +41,10 @@ pub struct EnsembleState {
     robust: RobustState,
     seasonal: SeasonalState,
     change: ChangeState,
-    /// Streaming 99th percentile of this series' own combined `z`.
-    q99: Option<P2Quantile>,
+    /// Streaming estimate of the 99th percentile of this series' own combined `z`.
+    q99: f64,
+    /// Points seen after warm-up.
+    calibrated: u32,
 }
 
 impl EnsembleState {
@@ -71,7 +72,8 @@ impl EnsembleDetector {
             robust: self.robust.state(),
             seasonal: self.seasonal.state(),
             change: self.change.state(),
-            q99: P2Quantile::new(0.99),
+            q99: 3.0,
+            calibrated: 0,
         }
     }
 
@@ -97,18 +99,22 @@ impl EnsembleDetector {
         }
         // Calibrate to the series' own history: a series whose ordinary 99th percentile of z is
         // above 3 (heavy tails, bursts) has its z shrunk by 3 / q99, so one threshold means the
-        // same surprise on every series. Gaussian-like series (q99 <= 3) are left as they are.
+        // same surprise on every series; Gaussian-like series (q99 <= 3) are left as they are.
+        // q99 is a stochastic-approximation quantile (up 0.99 step when exceeded, down 0.01
+        // step otherwise, so it settles where 1% of z exceed it): two flops per point.
         let z = score_to_z(combined);
-        let q = s
-            .q99
-            .as_ref()
-            .filter(|q| q.count() >= 100)
-            .and_then(P2Quantile::estimate)
-            .unwrap_or(3.0)
-            .max(3.0);
-        if let Some(q) = s.q99.as_mut() {
-            q.update(z.min(1e6));
-        }
+        let q = if s.calibrated >= 100 {
+            s.q99.max(3.0)
+        } else {
+            3.0
+        };
+        let step = 0.05 * s.q99.max(1.0);
+        s.q99 = if z > s.q99 {
+            s.q99 + 0.99 * step
+        } else {
+            s.q99 - 0.01 * step
+        };
+        s.calibrated = s.calibrated.saturating_add(1);
         Ok(([r, se, c], super::z_to_score(z * 3.0 / q)))
     }
 

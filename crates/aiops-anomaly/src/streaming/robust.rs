@@ -51,22 +51,29 @@ impl LevelSpread {
     /// Signed standardised residual of `v` against the one-step forecast, then the update.
     #[inline]
     pub(crate) fn update(&mut self, v: f64, p: &CoreParams) -> f64 {
+        let (r, sigma) = self.update_residual(v, p);
+        r / sigma
+    }
+
+    /// The residual of `v` against the one-step forecast and the sigma it is judged by (before
+    /// updating), then the update.
+    #[inline]
+    pub(crate) fn update_residual(&mut self, v: f64, p: &CoreParams) -> (f64, f64) {
         self.n = self.n.saturating_add(1);
         if self.n == 1 {
             self.level = v;
             self.spread = 0.0;
-            return 0.0;
+            return (0.0, 1.0);
         }
         // One-step forecast from the local linear trend (Holt), so smooth daily swings and ramps
         // do not show up as residuals.
         let pred = self.level + self.slope;
         let r = v - pred;
         let sigma = self.sigma(p);
-        let z = r / sigma;
         // Early on, plain running averages (weight 1/n) so the estimates settle fast; later,
         // Huber-clipped steps so one outlier moves the level by at most `clip` sigmas times alpha.
-        let inv = 1.0 / f64::from(self.n);
         let (a, b, rc) = if self.n < 32 {
+            let inv = 1.0 / f64::from(self.n);
             (p.a_level.max(inv), p.a_spread.max(inv), r)
         } else {
             let cap = p.clip * sigma;
@@ -75,7 +82,7 @@ impl LevelSpread {
         self.level = pred + a * rc;
         self.slope += p.beta * a * rc;
         self.spread += b * (rc.abs() - self.spread);
-        z
+        (r, sigma)
     }
 }
 
@@ -168,11 +175,17 @@ impl RobustDetector {
         }
         check_time(s.last, at)?;
         s.last = at.as_millis();
-        let z = s.core.update(v, &self.core).abs();
-        Ok(if s.core.n <= self.warmup {
-            0.0
+        let (r, sigma) = s.core.update_residual(v, &self.core);
+        if s.core.n <= self.warmup {
+            return Ok(0.0);
+        }
+        // z_to_score(|r| / sigma) with a single division: r^2 / (r^2 + 9 sigma^2).
+        let r2 = r * r;
+        let score = r2 / (r2 + 9.0 * sigma * sigma);
+        Ok(if score.is_nan() {
+            z_to_score(r.abs() / sigma)
         } else {
-            z_to_score(z)
+            score
         })
     }
 

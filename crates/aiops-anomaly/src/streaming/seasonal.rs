@@ -78,10 +78,14 @@ impl SeasonalDetector {
         Self::try_new(7 * 86_400, 2016).expect("valid defaults")
     }
     /// A profile over `period_secs` cut into `bins` bins, with the robust detector's defaults.
-    /// Errors unless `period_secs >= 1` and `1 <= bins <= 100_000`.
+    /// Errors unless `1 <= period_secs <= 10 * 366 * 86400` and `1 <= bins <= 100_000`.
     pub fn try_new(period_secs: i64, bins: u32) -> Result<Self> {
-        if period_secs < 1 {
-            return Err(invalid("period_secs", period_secs, "must be at least 1"));
+        if !(1..=10 * 366 * 86_400).contains(&period_secs) {
+            return Err(invalid(
+                "period_secs",
+                period_secs,
+                "must be in 1 s ..= 10 years",
+            ));
         }
         if !(1..=100_000).contains(&bins) {
             return Err(invalid("bins", bins, "must be in 1..=100000"));
@@ -121,8 +125,9 @@ impl SeasonalDetector {
 
     #[inline]
     fn bin(&self, at: Timestamp) -> usize {
+        // phase < period_ms <= 10 years in ms and bins <= 1e5: the product fits in i64.
         let phase = at.as_millis().rem_euclid(self.period_ms);
-        ((i128::from(phase) * i128::from(self.bins)) / i128::from(self.period_ms)) as usize
+        (phase * i64::from(self.bins) / self.period_ms) as usize
     }
 
     /// Typed update; same contract as [`StreamingDetector::update`].
