@@ -36,5 +36,5 @@ pub enum Error {
     Heal(#[from] aiops_heal::HealError),
 }
 
-/// `Result` with the facade's [`Error`].
+/// `Result` with the facade's [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
