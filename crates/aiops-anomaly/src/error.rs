@@ -57,6 +57,9 @@ pub enum AnomalyError {
         /// The detector's name.
         detector: &'static str,
     },
+    /// linfa reported an error (feature `linfa`).
+    #[error("linfa: {0}")]
+    Linfa(String),
     /// A clustering step failed.
     #[error("clustering failed: {0}")]
     Clustering(String),

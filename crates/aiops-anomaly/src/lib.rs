@@ -4,6 +4,8 @@ mod detector;
 mod error;
 mod features;
 mod iforest;
+#[cfg(feature = "linfa")]
+pub mod linfa_adapter;
 mod multivariate;
 mod ranges;
 pub mod streaming;
