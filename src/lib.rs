@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Prose names algorithms and projects (PageRank, AIOps, networkx) without code formatting.
+#![allow(clippy::doc_markdown)]
 
 pub use aiops_core as core;
 
