@@ -667,12 +667,34 @@ mod tests {
         let p = FailurePredictor::new();
         let t = p.trend(&s).unwrap().expect("the climb raises the score");
         assert!(t.to_score > t.from_score + 0.1);
+        // The climb lasts 6 hours; the smoothed score may turn upwards a few hours earlier on
+        // the noise.
         assert!(
-            t.rising_secs >= HOUR_SECS && t.rising_secs <= 8 * HOUR_SECS,
+            t.rising_secs >= HOUR_SECS && t.rising_secs <= 12 * HOUR_SECS,
             "{t:?}"
         );
         // The flat part alone has no trend.
         let flat = hourly(s.values()[..n].to_vec());
         assert!(p.trend(&flat).unwrap().is_none());
+    }
+
+    proptest::proptest! {
+        /// A later breach is never more severe.
+        #[test]
+        fn severity_never_rises_with_lead_time(a in 0i64..100 * DAY_SECS, b in 0i64..100 * DAY_SECS) {
+            let (near, far) = (a.min(b), a.max(b));
+            proptest::prop_assert!(severity_for_lead_time(near) >= severity_for_lead_time(far));
+        }
+
+        /// Trends only report rises of at least `min_rise`, ending at the last point.
+        #[test]
+        fn trends_are_rises_to_the_last_point(scores in proptest::collection::vec(0.0f64..1.0, 1..60), rise in 0.0f64..0.5) {
+            let ts: Vec<Timestamp> = (0..scores.len() as i64).map(|i| Timestamp::from_secs(60 * i)).collect();
+            if let Some(t) = anomaly_trend(&ts, &scores, 2.0, 0.0, rise).unwrap() {
+                proptest::prop_assert!(t.to_score - t.from_score >= rise);
+                proptest::prop_assert!(t.rising_secs > 0);
+                proptest::prop_assert_eq!(t.since.as_secs() + t.rising_secs, ts[ts.len() - 1].as_secs());
+            }
+        }
     }
 }

@@ -575,4 +575,37 @@ mod tests {
         );
         assert_eq!(h.policy().blast_radius().map(|b| b.max_services()), Some(1));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// On any simulated storm: every record is in exactly one incident or in the noise,
+        /// each incident keeps at most `top_k` root causes, best first, and every decision is a
+        /// dry run.
+        #[test]
+        fn every_record_is_accounted_for_once(seed in 0u64..10_000, n in 10usize..60) {
+            let topo = aiops_sim::topology(n, seed);
+            let spec = aiops_sim::StormSpec { incidents: 3, noise_alerts: 40, ..aiops_sim::StormSpec::small() };
+            let st = aiops_sim::storm(&topo, &spec, seed);
+            let g = ServiceGraph::from_specs(&topo.services).unwrap();
+            let p = Pipeline::new(&g, PipelineConfig::default()).unwrap();
+            let healer = dry_run_healer(&g).unwrap();
+            let r = p.run(&st.alerts, &healer, Timestamp::from_secs(1_704_067_200 + 7_200));
+            let mut seen = vec![0u32; st.alerts.len()];
+            for inc in &r.incidents {
+                for &k in &inc.analysis.records {
+                    seen[k] += 1;
+                }
+                let causes = inc.analysis.incident.root_causes();
+                proptest::prop_assert!(causes.len() <= DEFAULT_TOP_K);
+                proptest::prop_assert!(causes.windows(2).all(|w| w[0].score() >= w[1].score()));
+                proptest::prop_assert!(inc.decision.dry_run);
+            }
+            for &k in &r.noise {
+                seen[k] += 1;
+            }
+            proptest::prop_assert!(seen.iter().all(|&c| c == 1));
+            proptest::prop_assert_eq!(r.records, st.alerts.len());
+        }
+    }
 }
