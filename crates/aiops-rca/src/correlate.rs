@@ -23,6 +23,8 @@ const MISSING_METRIC: u64 = 0x5eed_0000_0000_0001;
 /// How alerts are de-duplicated and related. Build from [`CorrelatorConfig::default`] (the
 /// best configuration measured on aiops-sim storms, see `docs/aiops-rca.md`) or
 /// [`CorrelatorConfig::article`] (the article's rules exactly), then adjust fields.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // each bool switches one documented rule
@@ -71,6 +73,8 @@ pub struct CorrelatorConfig {
 }
 
 /// How related alerts form incidents.
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Grouping {
@@ -186,6 +190,7 @@ impl CorrelatorConfig {
 }
 
 /// Why two alerts were joined.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MergeRule {
@@ -238,6 +243,7 @@ impl MergeRule {
 }
 
 /// One merge: which rule joined record `a` (earlier) and record `b`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merge {
     a: usize,
@@ -266,6 +272,7 @@ impl Merge {
 }
 
 /// An incident with the record indices of its alerts and the merges that built it.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrelatedIncident {
     incident: Incident,
@@ -300,6 +307,7 @@ impl CorrelatedIncident {
 }
 
 /// The result of correlating a set of alert records.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correlation {
     incidents: Vec<CorrelatedIncident>,
@@ -358,6 +366,7 @@ fn ratio(incidents: usize, n: usize) -> f64 {
 }
 
 /// What happened to incidents as a streaming record was processed.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum IncidentEvent {

@@ -142,6 +142,7 @@ fn alert_evidence(a: &Alert) -> Evidence {
 }
 
 /// One alert scored by the article's ranker.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertScore {
     /// Index of the alert in the input slice.

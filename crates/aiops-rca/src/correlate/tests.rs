@@ -513,3 +513,26 @@ proptest! {
         prop_assert_eq!((dedup(g2), n2), partition(&once, &ident));
     }
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_config_round_trip_and_result_serializes() {
+    let cfg = CorrelatorConfig::article();
+    let text = serde_json::to_string(&cfg).unwrap();
+    let back: CorrelatorConfig = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, cfg);
+    // Missing fields take the defaults.
+    let partial: CorrelatorConfig = serde_json::from_str(r#"{"window_secs": 120}"#).unwrap();
+    assert_eq!(partial.window_secs, 120);
+    assert_eq!(partial.grouping, Grouping::BestParent);
+    let g = graph();
+    let r = Correlator::new(&g, CorrelatorConfig::default())
+        .unwrap()
+        .correlate(&[alert("db", "A", "x", 0), alert("api", "B", "y", 10)]);
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["incidents"][0]["records"], serde_json::json!([0, 1]));
+    assert_eq!(
+        v["incidents"][0]["merges"][0]["rule"]["DependencyPath"]["from"],
+        "db"
+    );
+}
