@@ -24,7 +24,7 @@ def daily_holidays():
     t = np.arange(n)
     y = (100 + 0.05 * t
          + 8 * np.sin(2 * np.pi * t / 365.25) + 3 * np.cos(4 * np.pi * t / 365.25)
-         + 4 * (ds.dayofweek >= 5)
+         + 4 * (ds.day_of_week >= 5)
          + rng.normal(0, 1.5, n))
     # A holiday effect on China's National Day week.
     y = y - 10 * ((ds.month == 10) & (ds.day <= 7))
@@ -37,7 +37,7 @@ def hourly():
     ds = pd.date_range("2026-03-02", periods=n, freq="h")
     t = np.arange(n)
     y = (50 + 0.01 * t + 10 * np.sin(2 * np.pi * t / 24) + 5 * np.cos(2 * np.pi * t / 24 * 2)
-         - 6 * (ds.dayofweek >= 5) + rng.normal(0, 2, n))
+         - 6 * (ds.day_of_week >= 5) + rng.normal(0, 2, n))
     return ds, y, 24 * 30, dict(yearly_seasonality=False, weekly_seasonality=True,
                                 daily_seasonality=True), None
 
@@ -70,12 +70,23 @@ def noisy():
                            daily_seasonality=False), None
 
 
+def short():
+    # Fewer than 100 training points: Prophet uses Newton.
+    n = 60 + 30
+    ds = pd.date_range("2026-01-01", periods=n, freq="D")
+    t = np.arange(n)
+    y = 50 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, n)
+    return ds, y, 30, dict(yearly_seasonality=False, weekly_seasonality=True,
+                           daily_seasonality=False), None
+
+
 SERIES = {
     "daily_holidays": daily_holidays,
     "hourly": hourly,
     "trend_change": trend_change,
     "flat": flat,
     "noisy": noisy,
+    "short": short,
 }
 
 

@@ -87,7 +87,14 @@ fn yhat_within_two_percent_of_range_and_coverage_as_close_to_95() {
     let mut ours_total = 0.0;
     let mut theirs_total = 0.0;
     let mut n_total = 0.0;
-    for name in ["daily_holidays", "hourly", "trend_change", "flat", "noisy"] {
+    for name in [
+        "daily_holidays",
+        "hourly",
+        "trend_change",
+        "flat",
+        "noisy",
+        "short",
+    ] {
         let (worst, ours, theirs, held) = compare(name);
         eprintln!(
             "{name}: max |dyhat|/range {worst:.4}, coverage ours {ours:.3} prophet {theirs:.3}"
