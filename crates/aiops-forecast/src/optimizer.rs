@@ -480,9 +480,10 @@ impl<'a> Objective<'a> {
         Gram { g, b, yy, p }
     }
 
-    /// The scaled objective's Hessian on the Gram path (false elsewhere). With theta the
-    /// linear parameters and u = log sigma: H_tt = G e^-2u + prior, H_tu = -2 (G theta - b)
-    /// e^-2u, H_uu = 2 RSS e^-2u + 8 e^2u (the sigma prior), all divided by n.
+    /// The scaled objective's Hessian on the Gram path (false elsewhere). With `theta` the
+    /// linear parameters and `u = log sigma`: `H_tt = G e^-2u + prior`,
+    /// `H_tu = -2 (G theta - b) e^-2u`, `H_uu = 2 RSS e^-2u + 8 e^2u` (the last term from the
+    /// sigma prior), all divided by n.
     fn gram_hessian(&self, x: &[f64], h: &mut [f64]) -> bool {
         let Some(gram) = &self.gram else {
             return false;
