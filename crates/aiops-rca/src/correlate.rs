@@ -1278,18 +1278,24 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     fn merge_rule(&self, m: &RawMerge) -> MergeRule {
-        let a = &self.nodes[m.a_node as usize];
-        let b = &self.nodes[m.b_node as usize];
+        let (na, nb) = (
+            &self.nodes[m.a_node as usize],
+            &self.nodes[m.b_node as usize],
+        );
         let cfg = self.cfg();
-        let (a, b) = (&self.store[a.latest_rec], &self.store[b.latest_rec]);
-        let svc = |x: &Alert| service_of(cfg, x).unwrap_or("").to_owned();
+        let (a, b) = (&self.store[na.latest_rec], &self.store[nb.latest_rec]);
+        // Known services by graph index (no label lookup), others by label.
+        let svc = |n: &Node, x: &Alert| match self.c.graph.name(n.service as usize) {
+            Some(name) if n.service != NONE => name.to_owned(),
+            _ => service_of(cfg, x).unwrap_or("").to_owned(),
+        };
         match m.kind {
             Kind::Fingerprint => MergeRule::SameFingerprint,
             Kind::Path => MergeRule::DependencyPath {
-                from: svc(a),
-                to: svc(b),
+                from: svc(na, a),
+                to: svc(nb, b),
             },
-            Kind::Service => self.c.same_service_rule(&svc(b)),
+            Kind::Service => self.c.same_service_rule(&svc(nb, b)),
             Kind::Metric => MergeRule::SameMetricType {
                 metric_type: b.metric_type().unwrap_or("").to_owned(),
             },
