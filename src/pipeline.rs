@@ -437,6 +437,13 @@ mod tests {
     }
 
     #[test]
+    fn pipeline_and_reports_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Pipeline<'static>>();
+        send_sync::<PipelineReport>();
+    }
+
+    #[test]
     fn top_k_limits_the_root_causes() {
         let g = graph();
         let cfg = PipelineConfig {
