@@ -299,6 +299,13 @@ mod tests {
     }
 
     #[test]
+    fn fitted_models_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<FittedModel>();
+        check::<crate::CapacityPredictor>();
+    }
+
+    #[test]
     fn bad_input_is_named() {
         let cfg = ForecastConfig::default();
         let t = |s| Timestamp::from_secs(s);
