@@ -77,7 +77,7 @@ fn run(args: &Args) -> Result<usize, String> {
     let col = |field: &str| {
         headers
             .iter()
-            .position(|h| h.trim() == field)
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == field)
             .ok_or_else(|| {
                 format!(
                     "{name}: line 1: field `{field}`: missing column (header: {})",
