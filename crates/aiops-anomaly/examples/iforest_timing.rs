@@ -41,7 +41,11 @@ fn main() {
         params.fit(&x, 4).unwrap();
     });
     let trees_only = best(&mut || {
-        params.clone().contamination(Contamination::Auto).fit(&x, 4).unwrap();
+        params
+            .clone()
+            .contamination(Contamination::Auto)
+            .fit(&x, 4)
+            .unwrap();
     });
     let model = params.fit(&x, 4).unwrap();
     let score = best(&mut || {
