@@ -17,8 +17,22 @@ fn score_to_z(s: f64) -> f64 {
     }
 }
 
-/// The default streaming detector. Rule:
-/// `score = max(min(robust, seasonal), change)`.
+/// Quantile of the series' own combined `z` that the ensemble calibrates to.
+const CALIBRATION_QUANTILE: f64 = 0.999;
+/// Per-point decay of the suppression peak: `0.5^(1/200)`, a half-life of 200 points.
+const PEAK_DECAY: f64 = 0.996_540_262_827_867_8;
+
+/// The default streaming detector. Rule, in three steps:
+///
+/// 1. `combined = max(min(robust, seasonal), change)`, as a standardised deviation `z`;
+/// 2. self-calibration: `z` is divided by `q / 3`, where `q` is a streaming estimate of the
+///    99.9th percentile of this series' own combined `z` (only when `q > 3`), so one threshold
+///    means the same rarity on a bursty series as on a Gaussian one;
+/// 3. repeat suppression: the calibrated `z` scores only when it exceeds the decayed peak of the
+///    previous ones (the peak halves every 200 points), otherwise the score is 0. An anomaly
+///    therefore scores high at its onset and again only if it grows; a re-occurring deviation of
+///    the same size scores again once the peak has decayed (a few hundred points later).
+///    [`EnsembleDetector::update_parts`] still returns the unsuppressed member scores.
 ///
 /// A point must be unusual both against the recent level (robust) and against the same time of
 /// the period (seasonal) to count as a point anomaly, which removes the daily peaks the robust
@@ -41,8 +55,10 @@ pub struct EnsembleState {
     robust: RobustState,
     seasonal: SeasonalState,
     change: ChangeState,
-    /// Streaming estimate of the 99th percentile of this series' own combined `z`.
+    /// Streaming estimate of the 99.9th percentile of this series' own combined `z`.
     q99: f64,
+    /// Decayed peak of the calibrated `z` (repeat suppression).
+    peak: f64,
     /// Points seen after warm-up.
     calibrated: u32,
 }
@@ -73,11 +89,13 @@ impl EnsembleDetector {
             seasonal: self.seasonal.state(),
             change: self.change.state(),
             q99: 3.0,
+            peak: 0.0,
             calibrated: 0,
         }
     }
 
-    /// The three member scores `(robust, seasonal, change)` and the combined score.
+    /// The three member scores `(robust, seasonal, change)` and the final (calibrated,
+    /// suppressed) score.
     pub fn update_parts(
         &self,
         s: &mut EnsembleState,
@@ -95,13 +113,14 @@ impl EnsembleDetector {
         let combined = r.min(se).max(c);
         if combined == 0.0 {
             // Warm-up (or an exact repeat of the level): nothing to calibrate.
+            s.peak *= PEAK_DECAY;
             return Ok(([r, se, c], 0.0));
         }
-        // Calibrate to the series' own history: a series whose ordinary 99th percentile of z is
-        // above 3 (heavy tails, bursts) has its z shrunk by 3 / q99, so one threshold means the
-        // same surprise on every series; Gaussian-like series (q99 <= 3) are left as they are.
-        // q99 is a stochastic-approximation quantile (up 0.99 step when exceeded, down 0.01
-        // step otherwise, so it settles where 1% of z exceed it): two flops per point.
+        // Calibrate to the series' own history: a series whose ordinary 99.9th percentile of z
+        // is above 3 (heavy tails, bursts) has its z shrunk by 3 / q, so one threshold means the
+        // same surprise on every series; Gaussian-like series (q <= 3) are left as they are.
+        // q is a stochastic-approximation quantile (up 0.999 step when exceeded, down 0.001
+        // step otherwise, so it settles where 0.1% of z exceed it): two flops per point.
         let z = score_to_z(combined);
         let q = if s.calibrated >= 100 {
             s.q99.max(3.0)
@@ -110,12 +129,22 @@ impl EnsembleDetector {
         };
         let step = 0.05 * s.q99.max(1.0);
         s.q99 = if z > s.q99 {
-            s.q99 + 0.99 * step
+            s.q99 + CALIBRATION_QUANTILE * step
         } else {
-            s.q99 - 0.01 * step
+            s.q99 - (1.0 - CALIBRATION_QUANTILE) * step
         };
         s.calibrated = s.calibrated.saturating_add(1);
-        Ok(([r, se, c], super::z_to_score(z * 3.0 / q)))
+        let zc = z * 3.0 / q;
+        // Only the first alarm of an anomaly earns credit and every repeat costs: score only
+        // what exceeds the decayed peak of the recent calibrated z.
+        let floor = s.peak * PEAK_DECAY;
+        s.peak = floor.max(zc);
+        let out = if zc > floor {
+            super::z_to_score(zc)
+        } else {
+            0.0
+        };
+        Ok(([r, se, c], out))
     }
 
     /// Typed update; same contract as [`StreamingDetector::update`].
@@ -154,10 +183,37 @@ mod tests {
             let (p, c) = d
                 .update_parts(&mut s, Timestamp::from_secs(300 * i), v)
                 .unwrap();
-            // Calibration only shrinks the combined score.
+            // Calibration and suppression only shrink the combined score.
             assert!(c <= p[0].min(p[1]).max(p[2]) + 1e-12);
             assert!((0.0..=1.0).contains(&c));
         }
         assert!(d.state().size_bytes() < 4096);
+    }
+
+    #[test]
+    fn repeats_are_suppressed_until_the_peak_decays() {
+        let d = EnsembleDetector::default();
+        let mut s = d.state();
+        let spikes = [1000, 1030, 3000];
+        let mut at = Vec::new();
+        for i in 0..3100i64 {
+            let base = 50.0 + ((i * 31) % 17) as f64;
+            let v = match i {
+                1030 => base + 150.0,
+                1000 | 3000 => base + 300.0,
+                _ => base,
+            };
+            let x = d
+                .update_state(&mut s, Timestamp::from_secs(300 * i), v)
+                .unwrap();
+            if spikes.contains(&i) {
+                at.push(x);
+            }
+        }
+        // The first spike alarms; a smaller one 30 points later is a repeat and scores 0;
+        // 2000 points later (10 half-lives) the peak has decayed and a spike alarms again.
+        assert!(at[0] > 0.9, "{at:?}");
+        assert_eq!(at[1], 0.0, "{at:?}");
+        assert!(at[2] > 0.9, "{at:?}");
     }
 }
