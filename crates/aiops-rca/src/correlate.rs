@@ -70,6 +70,10 @@ pub struct CorrelatorConfig {
     pub min_incident_alerts: usize,
     /// How related alerts form incidents.
     pub grouping: Grouping,
+    /// With [`Grouping::BestParent`]: a new alert joins an incident
+    /// only if the incident's first alert started at most this long before it (seconds), so
+    /// a long-lived incident cannot keep absorbing later, unrelated alerts. `None`: no limit.
+    pub max_incident_span_secs: Option<i64>,
 }
 
 /// How related alerts form incidents.
@@ -90,13 +94,16 @@ pub enum Grouping {
 }
 
 impl Default for CorrelatorConfig {
-    /// The best configuration measured on aiops-sim storms: dependency path and same service,
-    /// no same-metric-type rule, no shared-instance rule, noise = lone alerts.
+    /// The best configuration measured on aiops-sim storms (`docs/bench-aiops-rca.md`): a
+    /// 240 s window, dependency paths of at most 2 edges and same service, each alert joining
+    /// one related earlier alert's incident ([`Grouping::BestParent`]) only while that
+    /// incident is at most 1,200 s old; no same-metric-type rule, no shared-instance rule,
+    /// noise = lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
-            window_secs: 300,
+            window_secs: 240,
             dependency_path: true,
-            max_hops: None,
+            max_hops: Some(2),
             same_service: true,
             same_metric_type: false,
             missing_metric_type_matches: false,
@@ -109,6 +116,7 @@ impl Default for CorrelatorConfig {
             quiet_period_secs: 600,
             min_incident_alerts: 2,
             grouping: Grouping::BestParent,
+            max_incident_span_secs: Some(1_200),
         }
     }
 }
@@ -119,11 +127,22 @@ impl CorrelatorConfig {
     /// matches missing, as in its Python), every group an incident (no noise).
     pub fn article() -> Self {
         CorrelatorConfig {
+            window_secs: 300,
+            dependency_path: true,
+            max_hops: None,
+            same_service: true,
             same_metric_type: true,
             missing_metric_type_matches: true,
+            shared_dependency: false,
+            shared_labels: Vec::new(),
+            label_sets: Vec::new(),
+            dedup_labels: None,
+            service_labels: SERVICE_LABELS.iter().map(|s| (*s).to_owned()).collect(),
+            refire_window_secs: 600,
+            quiet_period_secs: 600,
             min_incident_alerts: 1,
             grouping: Grouping::Connected,
-            ..CorrelatorConfig::default()
+            max_incident_span_secs: None,
         }
     }
 
@@ -157,6 +176,14 @@ impl CorrelatorConfig {
                     "must be in window_secs..=31536000, got {}",
                     self.quiet_period_secs
                 ),
+            );
+        }
+        if let Some(span) = self.max_incident_span_secs
+            && !(0..=86_400 * 365).contains(&span)
+        {
+            return bad(
+                "max_incident_span_secs",
+                format!("must be in 0..=31536000, got {span}"),
             );
         }
         if self.min_incident_alerts == 0 {
@@ -1218,28 +1245,37 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
             }
             Grouping::BestParent => {
+                let span = cfg.max_incident_span_secs.map(|x| x.saturating_mul(1000));
                 // Stable: per node, same-service and key candidates first, then paths.
                 cands.sort_by_key(|c| c.0);
                 let mut i = 0;
                 while i < cands.len() {
                     let node = cands[i].0;
-                    let mut best = cands[i];
+                    let mut best = None;
                     let mut best_key = (0u32, i64::MIN, 0u32);
                     while i < cands.len() && cands[i].0 == node {
                         let c = cands[i];
+                        i += 1;
                         let root = self.find(c.1);
+                        if let Some(span) = span {
+                            let first = self.nodes[self.comp_min[root as usize] as usize].start_ms;
+                            if ms - first > span {
+                                continue;
+                            }
+                        }
                         let key = (
                             self.size[root as usize],
                             self.nodes[c.1 as usize].start_ms,
                             c.1,
                         );
-                        if key > best_key {
+                        if best.is_none() || key > best_key {
                             best_key = key;
-                            best = c;
+                            best = Some(c);
                         }
-                        i += 1;
                     }
-                    self.union(best.1, node, best.2, best.3);
+                    if let Some(best) = best {
+                        self.union(best.1, node, best.2, best.3);
+                    }
                 }
             }
         }

@@ -245,6 +245,54 @@ fn max_hops_limits_the_path() {
 }
 
 #[test]
+fn incident_span_stops_an_old_incident_absorbing_alerts() {
+    let g = graph();
+    // db, then a new api alert every 200 s: each related to the previous one.
+    let storm: Vec<Alert> = std::iter::once(alert("db", "A", "x", 0))
+        .chain((1..=7).map(|k| alert("api", &format!("S{k}"), "y", 200 * k)))
+        .collect();
+    let unlimited = CorrelatorConfig {
+        max_incident_span_secs: None,
+        ..CorrelatorConfig::default()
+    };
+    let r = Correlator::new(&g, unlimited).unwrap().correlate(&storm);
+    assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
+    // The default: 1,200 s. The alert at 1,400 s would join an incident started at 0 s.
+    assert_eq!(
+        CorrelatorConfig::default().max_incident_span_secs,
+        Some(1_200)
+    );
+    let r = Correlator::new(&g, CorrelatorConfig::default())
+        .unwrap()
+        .correlate(&storm);
+    assert_eq!(groups(&r), vec![(0..7).collect::<Vec<_>>()]);
+    assert_eq!(r.noise(), &[7]);
+    // The article's connected groups ignore the span.
+    let r = Correlator::new(
+        &g,
+        CorrelatorConfig {
+            same_metric_type: false,
+            ..CorrelatorConfig::article()
+        },
+    )
+    .unwrap()
+    .correlate(&storm);
+    assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
+}
+
+#[test]
+fn article_config_is_the_articles_rules() {
+    let a = CorrelatorConfig::article();
+    assert_eq!(a.window_secs, 300);
+    assert!(a.dependency_path && a.same_metric_type && a.missing_metric_type_matches);
+    assert_eq!(a.max_hops, None);
+    assert_eq!(a.max_incident_span_secs, None);
+    assert_eq!(a.min_incident_alerts, 1);
+    assert_eq!(a.grouping, Grouping::Connected);
+    assert!(!a.shared_dependency && a.shared_labels.is_empty() && a.label_sets.is_empty());
+}
+
+#[test]
 fn shared_dependency_rule_joins_siblings() {
     let g = graph();
     let cfg = CorrelatorConfig {
@@ -310,6 +358,10 @@ fn bad_config_is_an_error() {
         },
         CorrelatorConfig {
             dedup_labels: Some(vec![]),
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            max_incident_span_secs: Some(-1),
             ..CorrelatorConfig::default()
         },
     ] {
@@ -431,6 +483,11 @@ fn configs() -> Vec<CorrelatorConfig> {
             ..CorrelatorConfig::default()
         },
         CorrelatorConfig::article(),
+        CorrelatorConfig {
+            max_incident_span_secs: Some(300),
+            max_hops: None,
+            ..CorrelatorConfig::default()
+        },
         CorrelatorConfig {
             shared_dependency: true,
             ..CorrelatorConfig::default().with_shared_instance()
