@@ -277,7 +277,9 @@ fn run(args: &Args) -> Result<(), String> {
         let used = predictor
             .train_points(&s.id, &s.timestamps, &s.values)
             .map_err(|e| at(&e))?;
-        let step = predictor.model(&s.id).map_or(1000, aiops::forecast::FittedModel::step_millis);
+        let step = predictor
+            .model(&s.id)
+            .map_or(1000, aiops::forecast::FittedModel::step_millis);
         let rows = predictor
             .predict_steps(&s.id, args.horizon, step)
             .map_err(|e| at(&e))?;
