@@ -19,12 +19,26 @@ fn score_to_z(s: f64) -> f64 {
 
 /// Quantile of the series' own combined `z` that the ensemble calibrates to.
 const CALIBRATION_QUANTILE: f64 = 0.999;
+/// Weight of the long-window mean and variance of the relative member: half-life 3000 points.
+const LONG_ALPHA: f64 = 2.310_223_704_081_737_5e-4;
+/// Weight of the short-window mean of the relative member: half-life 10 points.
+const SHORT_ALPHA: f64 = 0.066_967_008_463_192_59;
+/// Standard deviation of the short-window mean over that of one point, for white noise:
+/// `sqrt(SHORT_ALPHA / (2 - SHORT_ALPHA))`.
+const SHORT_SD_RATIO: f64 = 0.186_127_616_608_526_17;
+
+/// Cap on the combined `z` before calibration (`z = 100` scores 0.9991).
+const Z_CAP: f64 = 100.0;
 /// Per-point decay of the suppression peak: `0.5^(1/200)`, a half-life of 200 points.
 const PEAK_DECAY: f64 = 0.996_540_262_827_867_8;
 
 /// The default streaming detector. Rule, in three steps:
 ///
-/// 1. `combined = max(min(robust, seasonal), change)`, as a standardised deviation `z`;
+/// 1. `combined = max(min(robust, seasonal, relative), change)`, as a standardised deviation
+///    `z`, where `relative` compares the recent past with the longer past (as NAB's windowed
+///    Gaussian detector does): the short-window mean (EWMA, half-life 10 points) against the
+///    long-window mean and standard deviation (EWMA, half-life 3000 points), the latter scaled
+///    to the short mean's standard deviation and floored at 0.1% of the long mean's magnitude;
 /// 2. self-calibration: `z` is divided by `q / 3`, where `q` is a streaming estimate of the
 ///    99.9th percentile of this series' own combined `z` (only when `q > 3`), so one threshold
 ///    means the same rarity on a bursty series as on a Gaussian one;
@@ -59,8 +73,48 @@ pub struct EnsembleState {
     q99: f64,
     /// Decayed peak of the calibrated `z` (repeat suppression).
     peak: f64,
+    /// The relative member.
+    relative: Relative,
     /// Points seen after warm-up.
     calibrated: u32,
+}
+
+/// The relative member: short-window mean against the long-window distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Relative {
+    n: u32,
+    mean: f64,
+    var: f64,
+    short: f64,
+}
+
+impl Relative {
+    /// Score of the short mean (including `v`) against the long mean and spread before `v`,
+    /// then the update of the long estimates (exponentially weighted Welford steps; plain
+    /// running averages while `n` is small). 0 during the first `warmup` points.
+    #[inline]
+    fn update(&mut self, v: f64, warmup: u32) -> f64 {
+        self.n = self.n.saturating_add(1);
+        if self.n == 1 {
+            self.mean = v;
+            self.short = v;
+            return 0.0;
+        }
+        self.short += SHORT_ALPHA * (v - self.short);
+        let sd = (self.var.sqrt() * SHORT_SD_RATIO)
+            .max(1e-3 * self.mean.abs())
+            .max(1e-12);
+        let z = (self.short - self.mean).abs() / sd;
+        let d = v - self.mean;
+        let a = LONG_ALPHA.max(1.0 / f64::from(self.n));
+        self.mean += a * d;
+        self.var = (1.0 - a) * (self.var + a * d * d);
+        if self.n <= warmup {
+            0.0
+        } else {
+            super::z_to_score(z)
+        }
+    }
 }
 
 impl EnsembleState {
@@ -90,38 +144,42 @@ impl EnsembleDetector {
             change: self.change.state(),
             q99: 3.0,
             peak: 0.0,
+            relative: Relative::default(),
             calibrated: 0,
         }
     }
 
-    /// The three member scores `(robust, seasonal, change)` and the final (calibrated,
-    /// suppressed) score.
+    /// The four member scores `(robust, seasonal, change, relative)` and the final
+    /// (calibrated, suppressed) score.
     pub fn update_parts(
         &self,
         s: &mut EnsembleState,
         at: Timestamp,
         v: f64,
-    ) -> Result<([f64; 3], f64)> {
+    ) -> Result<([f64; 4], f64)> {
         if !v.is_finite() {
-            return Ok(([0.0; 3], 0.0));
+            return Ok(([0.0; 4], 0.0));
         }
         check_time(s.last, at)?;
         s.last = at.as_millis();
         let r = self.robust.update_state(&mut s.robust, at, v)?;
         let se = self.seasonal.update_state(&mut s.seasonal, at, v)?;
         let c = self.change.update_state(&mut s.change, at, v)?;
-        let combined = r.min(se).max(c);
+        let w = s.relative.update(v, self.robust.warmup());
+        let combined = r.min(se).min(w).max(c);
         if combined == 0.0 {
             // Warm-up (or an exact repeat of the level): nothing to calibrate.
             s.peak *= PEAK_DECAY;
-            return Ok(([r, se, c], 0.0));
+            return Ok(([r, se, c, w], 0.0));
         }
         // Calibrate to the series' own history: a series whose ordinary 99.9th percentile of z
         // is above 3 (heavy tails, bursts) has its z shrunk by 3 / q, so one threshold means the
         // same surprise on every series; Gaussian-like series (q <= 3) are left as they are.
         // q is a stochastic-approximation quantile (up 0.999 step when exceeded, down 0.001
         // step otherwise, so it settles where 0.1% of z exceed it): two flops per point.
-        let z = score_to_z(combined);
+        // Capped so a huge z (a jump off a perfectly flat stretch) does not hold the
+        // suppression peak up for thousands of points.
+        let z = score_to_z(combined).min(Z_CAP);
         let q = if s.calibrated >= 100 {
             s.q99.max(3.0)
         } else {
@@ -144,7 +202,7 @@ impl EnsembleDetector {
         } else {
             0.0
         };
-        Ok(([r, se, c], out))
+        Ok(([r, se, c, w], out))
     }
 
     /// Typed update; same contract as [`StreamingDetector::update`].
@@ -184,7 +242,7 @@ mod tests {
                 .update_parts(&mut s, Timestamp::from_secs(300 * i), v)
                 .unwrap();
             // Calibration and suppression only shrink the combined score.
-            assert!(c <= p[0].min(p[1]).max(p[2]) + 1e-12);
+            assert!(c <= p[0].min(p[1]).min(p[3]).max(p[2]) + 1e-12);
             assert!((0.0..=1.0).contains(&c));
         }
         assert!(d.state().size_bytes() < 4096);
