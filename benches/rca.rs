@@ -43,8 +43,14 @@ fn correlation(c: &mut Criterion) {
     let mut group = c.benchmark_group("correlate");
     group.throughput(Throughput::Elements(s.alerts.len() as u64));
     group.sample_size(10);
+    // The default before the incident span and the 2-hop limit (for a side-by-side figure).
+    let mut previous = CorrelatorConfig::default();
+    previous.window_secs = 300;
+    previous.max_hops = None;
+    previous.max_incident_span_secs = None;
     for (name, cfg) in [
         ("default", CorrelatorConfig::default()),
+        ("previous_default", previous),
         ("article", CorrelatorConfig::article()),
     ] {
         let correlator = Correlator::new(&graph, cfg).expect("valid config");
