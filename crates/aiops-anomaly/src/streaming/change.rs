@@ -94,6 +94,12 @@ impl ChangeDetector {
         if !v.is_finite() {
             return Ok(0.0);
         }
+        Ok(z_to_score(self.update_z(s, at, v)?))
+    }
+
+    /// `3 * S / h` (0 during warm-up) for a finite `v`, then the update.
+    #[inline]
+    pub(crate) fn update_z(&self, s: &mut ChangeState, at: Timestamp, v: f64) -> Result<f64> {
         check_time(s.last, at)?;
         s.last = at.as_millis();
         let e = s.core.update(v, &self.core).clamp(-4.0, 4.0);
@@ -103,7 +109,7 @@ impl ChangeDetector {
         s.pos = (s.pos + e - self.k).max(0.0);
         s.neg = (s.neg - e - self.k).max(0.0);
         let stat = s.pos.max(s.neg);
-        let score = z_to_score(3.0 * stat / self.h);
+        let z = 3.0 * stat / self.h;
         if stat > 2.0 * self.h {
             // Certainly a change: jump to the new regime and restart the sums.
             s.core.level = v;
@@ -111,7 +117,7 @@ impl ChangeDetector {
             s.pos = 0.0;
             s.neg = 0.0;
         }
-        Ok(score)
+        Ok(if z.is_nan() { 0.0 } else { z })
     }
 }
 

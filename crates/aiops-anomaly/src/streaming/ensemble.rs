@@ -8,15 +8,6 @@ use super::{
 };
 use crate::error::{AnomalyError, Result};
 
-/// Inverse of [`super::z_to_score`] on `[0, 1)`.
-fn score_to_z(s: f64) -> f64 {
-    if s >= 1.0 {
-        f64::INFINITY
-    } else {
-        3.0 * (s / (1.0 - s)).sqrt()
-    }
-}
-
 /// Quantile of the series' own combined `z` that the ensemble calibrates to.
 const CALIBRATION_QUANTILE: f64 = 0.999;
 /// Weight of the long-window mean and variance of the relative member: half-life 3000 points.
@@ -89,7 +80,7 @@ struct Relative {
 }
 
 impl Relative {
-    /// Score of the short mean (including `v`) against the long mean and spread before `v`,
+    /// Standardised deviation of the short mean (including `v`) against the long mean and spread before `v`,
     /// then the update of the long estimates (exponentially weighted Welford steps; plain
     /// running averages while `n` is small). 0 during the first `warmup` points.
     #[inline]
@@ -109,10 +100,10 @@ impl Relative {
         let a = LONG_ALPHA.max(1.0 / f64::from(self.n));
         self.mean += a * d;
         self.var = (1.0 - a) * (self.var + a * d * d);
-        if self.n <= warmup {
+        if self.n <= warmup || z.is_nan() {
             0.0
         } else {
-            super::z_to_score(z)
+            z
         }
     }
 }
@@ -157,20 +148,30 @@ impl EnsembleDetector {
         at: Timestamp,
         v: f64,
     ) -> Result<([f64; 4], f64)> {
+        let (z, out) = self.step(s, at, v)?;
+        Ok((z.map(super::z_to_score), out))
+    }
+
+    /// The four member `z` and the final score.
+    #[inline]
+    fn step(&self, s: &mut EnsembleState, at: Timestamp, v: f64) -> Result<([f64; 4], f64)> {
         if !v.is_finite() {
             return Ok(([0.0; 4], 0.0));
         }
         check_time(s.last, at)?;
         s.last = at.as_millis();
-        let r = self.robust.update_state(&mut s.robust, at, v)?;
-        let se = self.seasonal.update_state(&mut s.seasonal, at, v)?;
-        let c = self.change.update_state(&mut s.change, at, v)?;
-        let w = s.relative.update(v, self.robust.warmup());
-        let combined = r.min(se).min(w).max(c);
+        // Members report standardised deviations z; they are combined in z and mapped to a
+        // score once, at the end.
+        let zr = self.robust.update_z(&mut s.robust, at, v)?;
+        let zse = self.seasonal.update_z(&mut s.seasonal, at, v)?;
+        let zch = self.change.update_z(&mut s.change, at, v)?;
+        let zw = s.relative.update(v, self.robust.warmup());
+        let parts = [zr, zse, zch, zw];
+        let combined = zr.min(zse).min(zw).max(zch);
         if combined == 0.0 {
             // Warm-up (or an exact repeat of the level): nothing to calibrate.
             s.peak *= PEAK_DECAY;
-            return Ok(([r, se, c, w], 0.0));
+            return Ok((parts, 0.0));
         }
         // Calibrate to the series' own history: a series whose ordinary 99.9th percentile of z
         // is above 3 (heavy tails, bursts) has its z shrunk by 3 / q, so one threshold means the
@@ -179,7 +180,7 @@ impl EnsembleDetector {
         // step otherwise, so it settles where 0.1% of z exceed it): two flops per point.
         // Capped so a huge z (a jump off a perfectly flat stretch) does not hold the
         // suppression peak up for thousands of points.
-        let z = score_to_z(combined).min(Z_CAP);
+        let z = combined.min(Z_CAP);
         let q = if s.calibrated >= 100 {
             s.q99.max(3.0)
         } else {
@@ -202,12 +203,12 @@ impl EnsembleDetector {
         } else {
             0.0
         };
-        Ok(([r, se, c, w], out))
+        Ok((parts, out))
     }
 
     /// Typed update; same contract as [`StreamingDetector::update`].
     pub fn update_state(&self, s: &mut EnsembleState, at: Timestamp, v: f64) -> Result<f64> {
-        Ok(self.update_parts(s, at, v)?.1)
+        Ok(self.step(s, at, v)?.1)
     }
 }
 

@@ -189,6 +189,20 @@ impl RobustDetector {
         })
     }
 
+    /// The standardised deviation `|x - forecast| / sigma` (0 during warm-up, never NaN) for a
+    /// finite `v`, then the update; the ensemble combines these before mapping to a score.
+    #[inline]
+    pub(crate) fn update_z(&self, s: &mut RobustState, at: Timestamp, v: f64) -> Result<f64> {
+        check_time(s.last, at)?;
+        s.last = at.as_millis();
+        let (r, sigma) = s.core.update_residual(v, &self.core);
+        if s.core.n <= self.warmup {
+            return Ok(0.0);
+        }
+        let z = r.abs() / sigma;
+        Ok(if z.is_nan() { 0.0 } else { z })
+    }
+
     pub(crate) fn core(&self) -> CoreParams {
         self.core
     }
