@@ -39,13 +39,16 @@ const PEAK_DECAY: f64 = 0.996_540_262_827_867_8;
 ///    the same size scores again once the peak has decayed (a few hundred points later).
 ///    [`EnsembleDetector::update_parts`] still returns the unsuppressed member scores.
 ///
-/// A point must be unusual both against the recent level (robust) and against the same time of
-/// the period (seasonal) to count as a point anomaly, which removes the daily peaks the robust
-/// detector alone flags and the profile noise the seasonal detector alone flags; a sustained
+/// A point must be unusual against the recent level (robust), against the same time of the
+/// period (seasonal) and, through the recent mean, against the longer past (relative) to count
+/// as a point anomaly, which removes the daily peaks the robust detector alone flags, the
+/// profile noise the seasonal detector alone flags and the bursts that are ordinary for a
+/// bursty series (a lone spike must be large to move the short mean enough); a sustained
 /// shift or drift (change) counts on its own. Every member sees every point, so each keeps its
 /// own warm-up; the ensemble scores 0 until the robust member's warm-up is over.
 ///
-/// State: [`EnsembleState`], the sum of its members' (about 2.4 KiB with the daily profile).
+/// State: [`EnsembleState`], the sum of its members' plus 60 bytes (about 2.8 KiB with the
+/// daily profile).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnsembleDetector {
     robust: RobustDetector,
