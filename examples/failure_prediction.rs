@@ -26,7 +26,7 @@ use clap::Parser;
 /// Predicts capacity breaches of simulated metrics and shows the early-warning alerts going
 /// through correlation and dry-run healing.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Seed of the simulated system and metrics.
     #[arg(long, default_value_t = 42)]

@@ -19,7 +19,7 @@ use plotters::prelude::*;
 
 /// Writes an SVG of a simulated metric, its anomaly scores and the detections.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Output SVG file.
     #[arg(long, default_value = "anomaly.svg")]

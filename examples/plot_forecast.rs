@@ -17,7 +17,7 @@ use plotters::prelude::*;
 /// Writes an SVG of a simulated disk-usage history, its Prophet forecast with the 95 % band, a
 /// threshold and the first predicted breach.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Output SVG file.
     #[arg(long, default_value = "forecast.svg")]

@@ -22,7 +22,7 @@ use plotters::prelude::*;
 
 /// Writes the subgraph of one simulated incident with its ranked root causes.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Output SVG file.
     #[arg(long, default_value = "incident.svg")]
