@@ -60,13 +60,17 @@ pub struct Alert {
     status: AlertStatus,
     generator_url: String,
     fingerprint: Fingerprint,
+    // Derived from `labels` once: both are read for every alert on hot paths.
+    severity: Option<Severity>,
 }
 
 impl Alert {
     /// A firing alert with these labels, starting at `starts_at`.
     pub fn new(labels: Labels, starts_at: Timestamp) -> Self {
         let fingerprint = labels.fingerprint();
+        let severity = labels.get("severity").and_then(|s| s.parse().ok());
         Alert {
+            severity,
             labels,
             annotations: Labels::new(),
             starts_at,
@@ -164,7 +168,7 @@ impl Alert {
     }
     /// The `severity` label, parsed leniently; `None` when missing or not a known spelling.
     pub fn severity(&self) -> Option<Severity> {
-        self.labels.get("severity").and_then(|s| s.parse().ok())
+        self.severity
     }
 }
 

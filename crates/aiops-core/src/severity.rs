@@ -15,7 +15,7 @@ use crate::error::CoreError;
 /// | `Low`      | low, minor, p4, p5                                              |
 /// | `Medium`   | medium, warning, warn, moderate, average, p3                    |
 /// | `High`     | high, major, error, err, severe, p2                             |
-/// | `Critical` | critical, crit, page, fatal, emergency, emerg, alert, disaster, p1 |
+/// | `Critical` | critical, crit, page, fatal, emergency, emerg, alert, disaster, p1, sev1 |
 ///
 /// ```
 /// use aiops_core::Severity;
@@ -72,18 +72,48 @@ impl fmt::Display for Severity {
 impl FromStr for Severity {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, CoreError> {
-        let lower = s.trim().to_ascii_lowercase();
-        Ok(match lower.as_str() {
-            "info" | "informational" | "information" | "none" | "debug" | "ok" | "notice" => {
-                Severity::Info
-            }
-            "low" | "minor" | "p4" | "p5" => Severity::Low,
-            "medium" | "warning" | "warn" | "moderate" | "average" | "p3" => Severity::Medium,
-            "high" | "major" | "error" | "err" | "severe" | "p2" => Severity::High,
-            "critical" | "crit" | "page" | "fatal" | "emergency" | "emerg" | "alert"
-            | "disaster" | "p1" => Severity::Critical,
-            _ => return Err(CoreError::UnknownSeverity(s.to_owned())),
-        })
+        // Case-insensitive without allocating: this runs once per alert on hot paths.
+        const SPELLINGS: [(&str, Severity); 33] = [
+            ("info", Severity::Info),
+            ("informational", Severity::Info),
+            ("information", Severity::Info),
+            ("none", Severity::Info),
+            ("debug", Severity::Info),
+            ("ok", Severity::Info),
+            ("notice", Severity::Info),
+            ("low", Severity::Low),
+            ("minor", Severity::Low),
+            ("p4", Severity::Low),
+            ("p5", Severity::Low),
+            ("medium", Severity::Medium),
+            ("warning", Severity::Medium),
+            ("warn", Severity::Medium),
+            ("moderate", Severity::Medium),
+            ("average", Severity::Medium),
+            ("p3", Severity::Medium),
+            ("high", Severity::High),
+            ("major", Severity::High),
+            ("error", Severity::High),
+            ("err", Severity::High),
+            ("severe", Severity::High),
+            ("p2", Severity::High),
+            ("critical", Severity::Critical),
+            ("crit", Severity::Critical),
+            ("page", Severity::Critical),
+            ("fatal", Severity::Critical),
+            ("emergency", Severity::Critical),
+            ("emerg", Severity::Critical),
+            ("alert", Severity::Critical),
+            ("disaster", Severity::Critical),
+            ("p1", Severity::Critical),
+            ("sev1", Severity::Critical),
+        ];
+        let t = s.trim();
+        SPELLINGS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(t))
+            .map(|&(_, sev)| sev)
+            .ok_or_else(|| CoreError::UnknownSeverity(s.to_owned()))
     }
 }
 
