@@ -141,7 +141,7 @@ impl Incident {
         let mut any_firing = false;
         let mut end: Option<Timestamp> = None;
         let mut earliest: Option<(Timestamp, &str)> = None;
-        let mut services: Vec<String> = Vec::new();
+        let mut services: Vec<&str> = Vec::new();
         for a in &alerts {
             common = common.intersection(a.labels());
             start = start.min(a.starts_at());
@@ -152,7 +152,7 @@ impl Incident {
                 end = Some(end.map_or(e, |x| x.max(e)));
             }
             if let Some(s) = a.service() {
-                services.push(s.to_owned());
+                services.push(s);
                 let cand = (a.starts_at(), s);
                 if earliest.is_none_or(|e| cand < e) {
                     earliest = Some(cand);
@@ -161,6 +161,7 @@ impl Incident {
         }
         services.sort_unstable();
         services.dedup();
+        let services: Vec<String> = services.into_iter().map(str::to_owned).collect();
         let primary_service = earliest.map(|(_, s)| s.to_owned());
         Ok(Incident {
             id: id.into(),
