@@ -264,6 +264,18 @@ pub struct TopologyRanker {
     /// Exponent of the share of symptomatic services a candidate can reach: the walk score is
     /// multiplied by `coverage^coverage_power`.
     pub coverage_power: f64,
+    /// Own-evidence factor of a symptomatic candidate: the walk score is multiplied by
+    /// `(own weight / largest weight)^evidence_power` (0 disables it). A random walk piles
+    /// mass at the graph's shared upstream services; this keeps the candidates that raised
+    /// the earliest, strongest evidence themselves ahead of them.
+    pub evidence_power: f64,
+    /// Factor of a silent candidate (no alert, no metric change): `silent_weight` when it
+    /// reaches symptoms through at least 2 independent branches (dependents leading to
+    /// distinct symptoms), 0 otherwise (a silent service upstream of a single symptomatic
+    /// branch is not listed: the branch explains the symptoms as well). Its walk score already
+    /// grows with the number of branches, so one upstream of many symptoms still surfaces.
+    /// Only applies when `evidence_power > 0`.
+    pub silent_weight: f64,
 }
 
 impl Default for TopologyRanker {
@@ -272,6 +284,8 @@ impl Default for TopologyRanker {
             alpha: 0.85,
             earliness_half_life_secs: Some(300.0),
             coverage_power: 1.0,
+            evidence_power: 0.5,
+            silent_weight: 0.5,
         }
     }
 }
@@ -301,6 +315,7 @@ impl TopologyRanker {
         &self,
         graph: &ServiceGraph,
         weights: &[f64],
+        own: &[f64],
         alerts: &[Alert],
     ) -> Result<Vec<RootCause>> {
         if weights.iter().all(|w| *w <= 0.0) {
@@ -317,6 +332,17 @@ impl TopologyRanker {
         )?;
         let symptoms: Vec<usize> = (0..graph.len()).filter(|&i| weights[i] > 0.0).collect();
         let total_w: f64 = symptoms.iter().map(|&i| weights[i]).sum();
+        let ep = if self.evidence_power.is_finite() {
+            self.evidence_power.max(0.0)
+        } else {
+            0.0
+        };
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+        if ep > 0.0 {
+            for (dep, user, _) in graph.edges() {
+                users[dep].push(user);
+            }
+        }
         let mut scored = Vec::new();
         for (c, &p) in pr.iter().enumerate() {
             if p <= 0.0 {
@@ -331,7 +357,20 @@ impl TopologyRanker {
                 continue;
             }
             let cov = covered.iter().map(|&s| weights[s]).sum::<f64>() / total_w;
-            let score = p * cov.powf(self.coverage_power);
+            let mut score = p * cov.powf(self.coverage_power);
+            if ep > 0.0 {
+                let mine = own.get(c).copied().unwrap_or(0.0);
+                score *= if mine > 0.0 {
+                    mine.min(1.0).powf(ep)
+                } else {
+                    let b = independent_branches(graph, &users[c], &covered);
+                    if b >= 2 {
+                        self.silent_weight.max(0.0)
+                    } else {
+                        0.0
+                    }
+                };
+            }
             let mut ev = Vec::new();
             // The path to the most heavily weighted symptom it reaches (other than itself if
             // possible).
@@ -362,11 +401,39 @@ impl TopologyRanker {
     }
 }
 
+/// How many dependents of a silent candidate lead to its `covered` symptoms independently: the
+/// number of symptomatic branches, at most the number of distinct symptoms they reach.
+fn independent_branches(graph: &ServiceGraph, users: &[usize], covered: &[usize]) -> i32 {
+    let mut reached = vec![false; covered.len()];
+    let mut branches = 0usize;
+    for &u in users {
+        let mut any = false;
+        for (k, &s) in covered.iter().enumerate() {
+            if u == s || graph.has_path_index(u, s) {
+                reached[k] = true;
+                any = true;
+            }
+        }
+        branches += usize::from(any);
+    }
+    let distinct = reached.iter().filter(|r| **r).count();
+    i32::try_from(branches.min(distinct)).unwrap_or(i32::MAX)
+}
+
+/// Weights relative to the largest.
+fn relative(w: &[f64]) -> Vec<f64> {
+    let top = w.iter().copied().fold(0.0f64, f64::max);
+    w.iter()
+        .map(|x| if top > 0.0 { x / top } else { 0.0 })
+        .collect()
+}
+
 impl Ranker for TopologyRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
         let w = self.alert_weights(graph, input.alerts);
-        self.rank_weights(graph, &w, input.alerts)
+        let own = relative(&w);
+        self.rank_weights(graph, &w, &own, input.alerts)
     }
 }
 
@@ -557,19 +624,26 @@ impl Ranker for CombinedRanker {
         };
         let mut w = self.topology.alert_weights(graph, input.alerts);
         let wsum: f64 = w.iter().sum();
+        // Own evidence: the stronger of the alert weight and the metric change, each relative to
+        // the largest of its kind.
+        let mut own = relative(&w);
         if let Some(per) = &metric {
-            let msum: f64 = per.values().map(|v| v.0).sum();
+            // Only services whose metrics changed are symptoms; an unchanged one stays silent.
+            let changed = || per.iter().filter(|(_, v)| v.1.is_some());
+            let msum: f64 = changed().map(|(_, v)| v.0).sum();
             let walk = self.metric_walk_weight.max(0.0);
             if msum > 0.0 && walk.is_finite() {
                 let scale = if wsum > 0.0 { wsum * walk } else { 1.0 };
-                for (name, v) in per {
+                let top = changed().map(|(_, v)| v.0).fold(0.0f64, f64::max);
+                for (name, v) in changed() {
                     if let Some(i) = graph.index_of(name) {
+                        own[i] = own[i].max(v.0 / top);
                         w[i] += scale * v.0 / msum;
                     }
                 }
             }
         }
-        let topo = self.topology.rank_weights(graph, &w, input.alerts)?;
+        let topo = self.topology.rank_weights(graph, &w, &own, input.alerts)?;
         let Some(per) = metric else {
             return Ok(topo);
         };

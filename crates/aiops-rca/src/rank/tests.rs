@@ -189,3 +189,77 @@ fn combined_uses_metrics_without_a_graph() {
     assert_eq!(r[0].service(), "svc-a");
     assert!(CombinedRanker::default().rank(&RankInput::new()).is_err());
 }
+
+/// `host` under db, cache and three apps; db -> api -> web, cache -> web, db -> worker.
+fn hosted_graph() -> ServiceGraph {
+    let s = |n: &str, k: ServiceKind, deps: &[&str]| {
+        let mut s = ServiceSpec::try_new(n, k).unwrap();
+        for d in deps {
+            s = s.depends_on(Dependency::new(*d)).unwrap();
+        }
+        s
+    };
+    ServiceGraph::from_specs(&[
+        s("web", ServiceKind::Application, &["api", "cache", "host"]),
+        s("api", ServiceKind::Application, &["db", "host"]),
+        s("worker", ServiceKind::Application, &["db", "host"]),
+        s("db", ServiceKind::Database, &["host"]),
+        s("cache", ServiceKind::Cache, &["host"]),
+        s("host", ServiceKind::Host, &[]),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn silent_shared_host_does_not_outrank_the_alerting_root() {
+    let g = hosted_graph();
+    // db fails first, its dependents follow; the shared host raised nothing.
+    let alerts = [
+        alert("db", "warning", "saturation", 0),
+        alert("db", "critical", "saturation", 20),
+        alert("api", "critical", "latency", 90),
+        alert("worker", "critical", "latency", 150),
+        alert("web", "critical", "errors", 200),
+    ];
+    let input = RankInput::new().graph(&g).alerts(&alerts);
+    let r = TopologyRanker::default().rank(&input).unwrap();
+    assert_eq!(r[0].service(), "db", "{r:?}");
+    let c = CombinedRanker::default().rank(&input).unwrap();
+    assert_eq!(c[0].service(), "db", "{c:?}");
+    // Without the own-evidence factor the plain walk blames the silent host, the weakness
+    // the factor fixes.
+    let plain = TopologyRanker {
+        evidence_power: 0.0,
+        ..TopologyRanker::default()
+    };
+    let p = plain.rank(&input).unwrap();
+    assert_eq!(p[0].service(), "host", "{p:?}");
+}
+
+#[test]
+fn silent_host_under_many_symptomatic_branches_surfaces() {
+    let g = hosted_graph();
+    // Four services on the host alert at once through separate branches; the host is silent.
+    let alerts = [
+        alert("cache", "critical", "latency", 0),
+        alert("db", "critical", "latency", 0),
+        alert("api", "critical", "latency", 0),
+        alert("worker", "critical", "latency", 0),
+        alert("web", "critical", "latency", 0),
+    ];
+    let r = TopologyRanker::default()
+        .rank(&RankInput::new().graph(&g).alerts(&alerts))
+        .unwrap();
+    assert_eq!(r[0].service(), "host", "{r:?}");
+    // api and cache both lead to web only: one independent branch; db and cache lead to api
+    // and web: two.
+    let i = |n: &str| g.index_of(n).unwrap();
+    assert_eq!(
+        independent_branches(&g, &[i("api"), i("cache")], &[i("web")]),
+        1
+    );
+    assert_eq!(
+        independent_branches(&g, &[i("db"), i("cache")], &[i("api"), i("web")]),
+        2
+    );
+}
