@@ -452,8 +452,10 @@ pub fn is_upward_metric(metric: &str) -> bool {
 /// Robust before/after change scores per metric: the baseline is the window before the
 /// start, scaled by its median and inter-quartile range (so units do not matter); the change
 /// is the largest robust deviation after the start (upward only for latency, errors and
-/// saturation). A service's score is its strongest metric, discounted by how much later its
-/// change began than the earliest change.
+/// saturation), capped by the median deviation from its onset on (a transient bump scores
+/// less than a change that holds). The onset is the first point at or above `onset_z` that
+/// the next point confirms. A service's score is its strongest metric, discounted by how much
+/// later its change began than the earliest change (the root's changes first).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MetricRanker {
@@ -514,6 +516,8 @@ impl MetricRanker {
         let up = is_upward_metric(&m.metric);
         let mut best = 0.0f64;
         let mut onset = None;
+        // A lone spike is not an onset: the change must hold for the next point too.
+        let mut pending: Option<Timestamp> = None;
         for (t, x) in after.iter() {
             if !x.is_finite() {
                 continue;
@@ -523,8 +527,31 @@ impl MetricRanker {
             if z > best {
                 best = z;
             }
-            if onset.is_none() && z >= self.onset_z {
-                onset = Some(t);
+            if onset.is_none() {
+                if z >= self.onset_z {
+                    if pending.is_some() {
+                        onset = pending.or(Some(t));
+                    } else {
+                        pending = Some(t);
+                    }
+                } else {
+                    pending = None;
+                }
+            }
+        }
+        let onset = onset.or(pending);
+        // A change that holds (the median from its onset on) outweighs a transient bump.
+        if let Some(o) = onset {
+            let mut held: Vec<f64> = after
+                .iter()
+                .filter(|(t, x)| *t >= o && x.is_finite())
+                .map(|(_, x)| {
+                    let d = (x - med) / scale;
+                    if up { d } else { d.abs() }
+                })
+                .collect();
+            if let Some(h) = median(&mut held) {
+                best = best.min(h.max(0.0));
             }
         }
         Some(Change { z: best, onset })

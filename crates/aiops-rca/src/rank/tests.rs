@@ -263,3 +263,23 @@ fn silent_host_under_many_symptomatic_branches_surfaces() {
         2
     );
 }
+
+#[test]
+fn metric_ranker_prefers_a_held_early_change_to_a_transient_bump() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    // "bump": a lone spike at the start then back to normal (no confirmed onset, held
+    // median ~0); "root": up from minute 1 and staying up.
+    let mut bump = base.clone();
+    bump.extend([100.0, 400.0, 101.0, 102.0, 100.0, 101.0, 100.0]);
+    let mut root = base.clone();
+    root.extend([100.0, 150.0, 160.0, 160.0, 160.0, 160.0, 160.0]);
+    let mk =
+        |s: &str, v: &[f64]| MetricSeries::try_new(s, "latency", series(t0 - 3600, v)).unwrap();
+    let metrics = vec![mk("bump", &bump), mk("root", &root)];
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(r[0].service(), "root", "{r:?}");
+    assert!(r.len() == 1 || r[1].score() < 0.05, "{r:?}");
+}
