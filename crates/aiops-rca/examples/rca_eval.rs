@@ -307,7 +307,13 @@ fn main() {
         "combined (alerts)",
         "combined (alerts+metrics)",
         "metric (onset z 3, half-life 180 s)",
+        "topology without the own-evidence factor",
+        "combined (alerts+metrics) without the own-evidence factor",
     ];
+    let mut plain_topology = TopologyRanker::default();
+    plain_topology.evidence_power = 0.0;
+    let mut plain_combined = CombinedRanker::default();
+    plain_combined.topology.evidence_power = 0.0;
     let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
     let mut silent = 0;
     let mut worst = vec![[1.0f64; 3]; rankers.len()];
@@ -363,6 +369,8 @@ fn main() {
                 CombinedRanker::default().rank(&input),
                 CombinedRanker::default().rank(&with_m),
                 metric(Some(180.0), 3.0).rank(&only_m),
+                plain_topology.rank(&input),
+                plain_combined.rank(&with_m),
             ];
             for (j, o) in outs.into_iter().enumerate() {
                 let ranking = names(&o.expect("rankable"));
