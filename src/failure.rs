@@ -102,7 +102,8 @@ fn number_text(x: f64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct AnomalyTrend {
-    /// Where the rise began (the last local minimum of the smoothed score).
+    /// Where the rise began: the last point before the end whose smoothed score was within a
+    /// tenth of the rise above the run's minimum.
     pub since: Timestamp,
     /// How long the smoothed score has been rising, up to the last point.
     pub rising_secs: i64,
@@ -114,7 +115,8 @@ pub struct AnomalyTrend {
 
 /// The trend of `scores` (one per timestamp) at the end of the series: the scores are smoothed
 /// with an EWMA of half-life `half_life_points`, and the rise is the run of non-decreasing
-/// smoothed scores (allowing dips of `tolerance`) that ends at the last point. It is reported
+/// smoothed scores (allowing dips of `tolerance`) that ends at the last point, starting where
+/// the score last stood within a tenth of the rise above the run's minimum. It is reported
 /// when it climbs by at least `min_rise`; `None` otherwise.
 ///
 /// ```
@@ -186,6 +188,11 @@ pub fn anomaly_trend(
     if low == last || rise < min_rise {
         return Ok(None);
     }
+    // The rise began when the score last left the band just above its low (a tenth of the
+    // rise), not at an exact minimum long before: a slowly wandering baseline must not
+    // stretch a climb of hours into one of days.
+    let band = smooth[low] + 0.1 * rise;
+    let low = (low..last).rev().find(|&j| smooth[j] <= band).unwrap_or(low);
     Ok(Some(AnomalyTrend {
         since: timestamps[low],
         rising_secs: timestamps[last].as_secs() - timestamps[low].as_secs(),
@@ -281,7 +288,8 @@ impl EarlyWarning {
 /// Combines a capacity forecast and an anomaly trend into [`EarlyWarning`]s.
 ///
 /// Defaults: the forecast settings of [`ForecastConfig::default`] (the article's Prophet), a
-/// 30-day horizon at the series' own step, the default [`EnsembleDetector`], and a trend that
+/// 30-day horizon at the series' own step, the default [`EnsembleDetector`] with repeats kept
+/// ([`EnsembleDetector::keep_repeats`]: a trend reads the score as a level), and a trend that
 /// counts when the score (smoothed over 6 points) has risen by at least 0.1 for at least an
 /// hour.
 #[derive(Debug, Clone, PartialEq)]
@@ -298,7 +306,8 @@ impl Default for FailurePredictor {
     fn default() -> Self {
         FailurePredictor {
             forecast: ForecastConfig::default(),
-            detector: EnsembleDetector::default(),
+            // A trend reads the score as a level, so a sustained climb must keep scoring.
+            detector: EnsembleDetector::default().keep_repeats(),
             horizon_secs: 30 * DAY_SECS,
             half_life_points: 6.0,
             min_rise: 0.1,

@@ -54,6 +54,8 @@ pub struct EnsembleDetector {
     robust: RobustDetector,
     seasonal: SeasonalDetector,
     change: ChangeDetector,
+    /// Score every point of a sustained anomaly (no repeat suppression).
+    keep_repeats: bool,
 }
 
 /// Per-series state of an [`EnsembleDetector`].
@@ -126,7 +128,18 @@ impl EnsembleDetector {
             robust,
             seasonal,
             change,
+            keep_repeats: false,
         }
+    }
+
+    /// Turns repeat suppression off: every point of a sustained anomaly keeps its calibrated
+    /// score instead of only the onset and later growth. Use it where the score is read as a
+    /// level (dashboards, trends of the score); for alarms keep the default, where only the
+    /// first alarm of an anomaly earns credit and repeats cost.
+    #[must_use]
+    pub fn keep_repeats(mut self) -> Self {
+        self.keep_repeats = true;
+        self
     }
 
     /// A fresh typed state.
@@ -201,7 +214,7 @@ impl EnsembleDetector {
         // what exceeds the decayed peak of the recent calibrated z.
         let floor = s.peak * PEAK_DECAY;
         s.peak = floor.max(zc);
-        let out = if zc > floor {
+        let out = if self.keep_repeats || zc > floor {
             super::z_to_score(zc)
         } else {
             0.0
@@ -277,5 +290,46 @@ mod tests {
         assert!(at[0] > 0.9, "{at:?}");
         assert_eq!(at[1], 0.0, "{at:?}");
         assert!(at[2] > 0.9, "{at:?}");
+    }
+
+    #[test]
+    fn keep_repeats_scores_a_sustained_anomaly_throughout() {
+        let run = |d: &EnsembleDetector| {
+            let mut s = d.state();
+            (0..1300i64)
+                .map(|i| {
+                    let base = 50.0 + ((i * 31) % 17) as f64;
+                    // Ten points far above normal from 1000 on.
+                    let v = if (1000..1010).contains(&i) {
+                        base + 300.0
+                    } else {
+                        base
+                    };
+                    d.update_state(&mut s, Timestamp::from_secs(300 * i), v)
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        let suppressed = run(&EnsembleDetector::default());
+        let kept = run(&EnsembleDetector::default().keep_repeats());
+        assert!(suppressed[1000] > 0.9 && kept[1000] > 0.9);
+        // Suppressed, the later points of the run score 0 unless they beat the peak; kept,
+        // the run keeps a high score from start to end.
+        assert!(
+            suppressed[1001..1010].iter().filter(|&&x| x == 0.0).count() >= 5,
+            "{suppressed:?}"
+        );
+        assert!(
+            kept[1001..1010].iter().all(|&x| x > 0.5),
+            "{:?}",
+            &kept[1000..1010]
+        );
+        // Only the repeats differ.
+        assert!(
+            kept[..1000]
+                .iter()
+                .zip(&suppressed[..1000])
+                .all(|(a, b)| a >= b)
+        );
     }
 }
