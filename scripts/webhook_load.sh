@@ -2,7 +2,7 @@
 # Load check of examples/webhook_receiver.rs on loopback (run by hand, not in CI): for each
 # connection count, a fresh receiver gets REQUESTS webhook posts of ALERTS alerts each from
 # examples/webhook_load.rs; prints one JSON line per run (requests/s, latency percentiles,
-# whether every request was answered and counted). Figures are in docs/bench-webhook.md.
+# whether every request was answered and counted). Figures are in docs/benchmarks.md.
 #
 # Usage: bash scripts/webhook_load.sh            Env: REQUESTS (5000), ALERTS (100),
 #        CONNECTIONS ("1 4 16"), DISTINCT (5000), PORT (19395), SKIP_BUILD (use the built binaries)

@@ -85,7 +85,7 @@ fn warm_up_scores_zero() {
 }
 
 /// The default detector finds at least half of the injected spikes and level shifts of aiops-sim
-/// at the threshold measured in docs/bench-aiops-anomaly.md, with few false alarms. (The
+/// at the threshold measured in docs/benchmarks.md, with few false alarms. (The
 /// ensemble trades some simulator recall for far fewer false alarms on real data: its
 /// calibration and relative member make it stricter on clean Gaussian series.)
 #[test]

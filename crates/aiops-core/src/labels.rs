@@ -1,8 +1,8 @@
 //! Label sets and their Prometheus-compatible fingerprints.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 /// FNV-1a 64-bit offset basis, as in prometheus/common `model/fnv.go`.
 const FNV_OFFSET: u64 = 14_695_981_039_346_656_037;
@@ -271,7 +271,11 @@ mod tests {
         let mut b = a.clone();
         b.insert("b", "20");
         b.insert("a", "");
-        assert_eq!(a.get("b"), Some("2"), "changing a clone leaves the original alone");
+        assert_eq!(
+            a.get("b"),
+            Some("2"),
+            "changing a clone leaves the original alone"
+        );
         assert_eq!(a.get("a"), Some("1"));
         assert_eq!(b.get("a"), None, "an empty value removes the label");
         assert_eq!(a.intersection(&b), Labels::from_pairs([("c", "3")]));

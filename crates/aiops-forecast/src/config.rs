@@ -19,7 +19,7 @@ pub enum ModelKind {
     /// [`ModelKind::SeasonalNaive`] and, for sub-daily steps with two weeks of history, the
     /// weekly seasonal naive; the mean of the first two otherwise); with at least 2 cycles,
     /// [`ModelKind::SeasonalNaive`]; otherwise [`ModelKind::Linear`]. Measured best on the M4
-    /// hourly set (docs/bench-aiops-forecast.md).
+    /// hourly set (docs/benchmarks.md).
     Auto,
     /// Robust linear trend (Theil–Sen-style slope, median intercept), like Prometheus'
     /// `predict_linear` but not pulled by outliers.

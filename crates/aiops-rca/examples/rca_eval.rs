@@ -311,9 +311,9 @@ fn main() {
         "combined (alerts+metrics) without the own-evidence factor",
     ];
     let mut plain_topology = TopologyRanker::default();
-    plain_topology.evidence_power = 0.0;
+    plain_topology.silent_weight = None;
     let mut plain_combined = CombinedRanker::default();
-    plain_combined.topology.evidence_power = 0.0;
+    plain_combined.topology.silent_weight = None;
     let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
     let mut silent = 0;
     let mut worst = vec![[1.0f64; 3]; rankers.len()];

@@ -94,7 +94,7 @@ pub enum Grouping {
 }
 
 impl Default for CorrelatorConfig {
-    /// The best configuration measured on aiops-sim storms (`docs/bench-aiops-rca.md`): a
+    /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
     /// 240 s window, dependency paths of at most 2 edges and same service, each alert joining
     /// one related earlier alert's incident ([`Grouping::BestParent`]) only while that
     /// incident is at most 1,200 s old; no same-metric-type rule, no shared-instance rule,

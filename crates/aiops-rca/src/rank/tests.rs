@@ -229,7 +229,7 @@ fn silent_shared_host_does_not_outrank_the_alerting_root() {
     // Without the own-evidence factor the plain walk blames the silent host, the weakness
     // the factor fixes.
     let plain = TopologyRanker {
-        evidence_power: 0.0,
+        silent_weight: None,
         ..TopologyRanker::default()
     };
     let p = plain.rank(&input).unwrap();
