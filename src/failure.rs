@@ -192,7 +192,10 @@ pub fn anomaly_trend(
     // rise), not at an exact minimum long before: a slowly wandering baseline must not
     // stretch a climb of hours into one of days.
     let band = smooth[low] + 0.1 * rise;
-    let low = (low..last).rev().find(|&j| smooth[j] <= band).unwrap_or(low);
+    let low = (low..last)
+        .rev()
+        .find(|&j| smooth[j] <= band)
+        .unwrap_or(low);
     Ok(Some(AnomalyTrend {
         since: timestamps[low],
         rising_secs: timestamps[last].as_secs() - timestamps[low].as_secs(),
