@@ -116,7 +116,8 @@ pub struct AnomalyTrend {
 /// The trend of `scores` (one per timestamp) at the end of the series: the scores are smoothed
 /// with an EWMA of half-life `half_life_points`, and the rise is the run of non-decreasing
 /// smoothed scores (allowing dips of `tolerance`) that ends at the last point, starting where
-/// the score last stood within a tenth of the rise above the run's minimum. It is reported
+/// the score last stood within a tenth of the rise above the run's minimum (narrower when
+/// needed to keep the reported rise at least `min_rise`). It is reported
 /// when it climbs by at least `min_rise`; `None` otherwise.
 ///
 /// ```
@@ -189,9 +190,10 @@ pub fn anomaly_trend(
         return Ok(None);
     }
     // The rise began when the score last left the band just above its low (a tenth of the
-    // rise), not at an exact minimum long before: a slowly wandering baseline must not
-    // stretch a climb of hours into one of days.
-    let band = smooth[low] + 0.1 * rise;
+    // rise, and never so wide that the reported rise falls below `min_rise`), not at an exact
+    // minimum long before: a slowly wandering baseline must not stretch a climb of hours into
+    // one of days.
+    let band = smooth[low] + (0.1 * rise).min(rise - min_rise);
     let low = (low..last)
         .rev()
         .find(|&j| smooth[j] <= band)
