@@ -466,8 +466,9 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
                 order.push(u);
             }
         }
-        // Report the affected services in order of onset (the root, at 0, first).
-        order.sort_by_key(|&i| (onset[i], i));
+        // Report the affected services in order of onset, the root first (a dependent whose
+        // hop delay rounds to 0 ms shares its onset).
+        order.sort_by_key(|&i| (onset[i], i != root, i));
         let silent = rng.gen_bool(silent_prob);
         for &i in &order {
             let is_root = i == root;

@@ -94,3 +94,23 @@ fn largest_topology_and_storm_build() {
     );
     assert_eq!(s.incidents.len(), 20);
 }
+
+/// A seed found by proptest where a dependent's hop delay rounded to 0 ms and it was listed
+/// before the root.
+#[test]
+fn root_is_listed_first_even_when_a_dependent_starts_with_it() {
+    let seed = 2_894_063_508_175_577_193;
+    let t = topology(200, seed);
+    let spec = StormSpec {
+        incidents: 7,
+        noise_alerts: 0,
+        overlap: false,
+        refire_prob: 0.138_805_743_130_580_97,
+        silent_root_prob: 0.0,
+        ..StormSpec::small()
+    };
+    let s = storm(&t, &spec, seed);
+    for inc in &s.incidents {
+        assert_eq!(inc.affected[0], inc.root);
+    }
+}
