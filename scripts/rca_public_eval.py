@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Runs `rca_case` over every CASE_DIR made by scripts/rca_public_convert.py and reports AC@1,
+AC@3 and Avg@5 overall and per fault type, next to the random baseline.
+
+Standard library only.
+
+* AC@k: the share of cases whose true root service is among the first k services.
+* Avg@5: the mean of AC@1..AC@5.
+* Ties: rca_case lists tied services by name, which would favour roots with an early name, so a
+  root tied with other services is counted at every position of its tie group with equal
+  probability (its expected AC@k under a random tie-break); the name order is reported too
+  ("strict").
+* Random baseline: the exact expected value of a uniformly random ranking of the case's n
+  services, AC@k = k / n (Avg@5 = 3 / n), averaged over the cases.
+
+Usage:
+  cargo build --release --example rca_case
+  python3 scripts/rca_public_eval.py CASES_DIR [--bin target/release/examples/rca_case]
+         [--json OUT.json]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+KS = (1, 2, 3, 4, 5)
+
+
+def expected_hits(ranking, root):
+    """{k: P(root in top k)} with ties broken at random, {k: 0/1} in the listed order, n."""
+    scores = {r["service"]: r["score"] for r in ranking}
+    n = len(ranking)
+    if root not in scores:
+        return {k: 0.0 for k in KS}, {k: 0.0 for k in KS}, n, None
+    s = scores[root]
+    greater = sum(1 for v in scores.values() if v > s)
+    equal = sum(1 for v in scores.values() if v == s)
+    tie = {k: min(1.0, max(0.0, (k - greater) / equal)) for k in KS}
+    pos = [r["service"] for r in ranking].index(root) + 1
+    strict = {k: 1.0 if pos <= k else 0.0 for k in KS}
+    return tie, strict, n, pos
+
+
+def summary(rows):
+    m = len(rows)
+    out = {"cases": m}
+    for key in ("tie", "strict", "random"):
+        ac = {k: sum(r[key][k] for r in rows) / m for k in KS}
+        out[key] = {"AC@1": ac[1], "AC@3": ac[3], "Avg@5": sum(ac.values()) / len(KS)}
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("cases")
+    p.add_argument("--bin", default="target/release/examples/rca_case")
+    p.add_argument("--json", help="write per-case results here")
+    a = p.parse_args()
+    rows = []
+    errors = []
+    for name in sorted(os.listdir(a.cases)):
+        d = os.path.join(a.cases, name)
+        tpath = os.path.join(d, "truth.json")
+        if not os.path.isfile(tpath):
+            continue
+        with open(tpath) as f:
+            truth = json.load(f)
+        proc = subprocess.run([a.bin, d], capture_output=True, text=True)
+        if proc.returncode != 0:
+            errors.append((name, proc.stderr.strip()))
+            continue
+        ranking = json.loads(proc.stdout)["ranking"]
+        tie, strict, n, pos = expected_hits(ranking, truth["root"])
+        rnd = {k: min(1.0, k / n) for k in KS}
+        rows.append({"case": name, "fault": truth["fault"], "root": truth["root"], "n": n,
+                     "pos": pos, "top": [r["service"] for r in ranking[:3]],
+                     "tie": tie, "strict": strict, "random": rnd})
+    for name, err in errors:
+        print(f"ERROR {name}: {err}", file=sys.stderr)
+    if not rows:
+        sys.exit("no case ran")
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["fault"]].append(r)
+    ns = sorted({r["n"] for r in rows})
+    print(f"{len(rows)} cases ({len(errors)} failed), services per case: {ns}")
+    print("| faults | cases | rca_case AC@1 | AC@3 | Avg@5 | strict (name order) AC@1 / AC@3 / Avg@5 "
+          "| random AC@1 | AC@3 | Avg@5 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    table = [("all", rows)] + sorted(groups.items())
+    result = {}
+    for label, rs in table:
+        s = summary(rs)
+        result[label] = s
+        t, st, rd = s["tie"], s["strict"], s["random"]
+        print(f"| {label} | {s['cases']} | {t['AC@1']:.3f} | {t['AC@3']:.3f} | {t['Avg@5']:.3f} "
+              f"| {st['AC@1']:.3f} / {st['AC@3']:.3f} / {st['Avg@5']:.3f} "
+              f"| {rd['AC@1']:.3f} | {rd['AC@3']:.3f} | {rd['Avg@5']:.3f} |")
+    by_root = defaultdict(list)
+    for r in rows:
+        by_root[r["root"]].append(r)
+    print("per root service (rca_case AC@1 / AC@3, tie-aware):")
+    for root, rs in sorted(by_root.items()):
+        s = summary(rs)["tie"]
+        print(f"  {root}: {len(rs)} cases, {s['AC@1']:.3f} / {s['AC@3']:.3f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"summary": result, "cases": rows,
+                       "errors": [{"case": c, "error": e} for c, e in errors]}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
