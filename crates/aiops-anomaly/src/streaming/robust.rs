@@ -10,15 +10,21 @@ const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 
 /// The shared robust core: a level that follows the data with clipped steps and a spread that
 /// tracks the mean absolute deviation of the clipped residuals.
+///
+/// `spread` is stored in units of the clipping cap (`clip * MEAN_ABS_TO_SIGMA` times the mean
+/// absolute deviation), so the hot update needs no multiplication between the spread and the cap;
+/// [`LevelSpread::sigma`] converts back.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct LevelSpread {
     pub(crate) n: u32,
     pub(crate) level: f64,
     pub(crate) slope: f64,
-    pub(crate) spread: f64,
+    /// `clip * MEAN_ABS_TO_SIGMA * (mean absolute clipped residual)`.
+    spread_cap: f64,
 }
 
-/// Fixed settings of the core, shared by the detectors that embed it.
+/// Fixed settings of the core, shared by the detectors that embed it. Build with
+/// [`CoreParams::new`], which also derives the products the hot update uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct CoreParams {
     pub(crate) a_level: f64,
@@ -27,6 +33,54 @@ pub(crate) struct CoreParams {
     pub(crate) rel_floor: f64,
     /// Weight of the slope update relative to the level's (Holt's beta); 0 disables the trend.
     pub(crate) beta: f64,
+    /// `beta * a_level`: the slope's step per unit clipped residual.
+    slope_gain: f64,
+    /// `1 - a_spread`.
+    keep_spread: f64,
+    /// `clip * MEAN_ABS_TO_SIGMA`: cap per unit mean absolute deviation.
+    cap_per_mad: f64,
+    /// `a_spread * clip * MEAN_ABS_TO_SIGMA`.
+    spread_gain: f64,
+    /// `clip * rel_floor`: the floor of the cap per unit `|level|`.
+    cap_floor_rel: f64,
+    /// `clip * 1e-12`: the absolute floor of the cap.
+    cap_min: f64,
+    /// `1 / clip`.
+    inv_clip: f64,
+}
+
+/// `max` for operands that are not NaN (a NaN `a` yields `b`): one compare-and-select, where
+/// `f64::max` adds NaN handling to the dependency chain.
+#[inline]
+fn max_num(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+/// `min` for operands that are not NaN (a NaN `a` yields `b`).
+#[inline]
+fn min_num(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+impl CoreParams {
+    /// Settings with their derived products; `clip` must be positive.
+    pub(crate) fn new(a_level: f64, a_spread: f64, clip: f64, rel_floor: f64, beta: f64) -> Self {
+        let cap_per_mad = clip * MEAN_ABS_TO_SIGMA;
+        Self {
+            a_level,
+            a_spread,
+            clip,
+            rel_floor,
+            beta,
+            slope_gain: beta * a_level,
+            keep_spread: 1.0 - a_spread,
+            cap_per_mad,
+            spread_gain: a_spread * cap_per_mad,
+            cap_floor_rel: clip * rel_floor,
+            cap_min: clip * 1e-12,
+            inv_clip: 1.0 / clip,
+        }
+    }
 }
 
 impl LevelSpread {
@@ -35,17 +89,27 @@ impl LevelSpread {
             n: 0,
             level: 0.0,
             slope: 0.0,
-            spread: 0.0,
+            spread_cap: 0.0,
         }
     }
 
+    /// `clip * sigma`: the cap on a residual's step.
+    #[inline]
+    fn cap(&self, p: &CoreParams) -> f64 {
+        // Floors on the spread side first, so the level reaches the cap through one product
+        // and one comparison (as short as its path to the residual).
+        max_num(
+            max_num(self.spread_cap, p.cap_min),
+            p.cap_floor_rel * self.level.abs(),
+        )
+    }
+
     /// The noise scale: mean absolute deviation scaled to a standard deviation, floored at a
-    /// fraction of the level's magnitude so flat stretches do not make `z` explode.
+    /// fraction of the level's magnitude (and at 1e-12) so flat stretches do not make `z`
+    /// explode.
     #[inline]
     pub(crate) fn sigma(&self, p: &CoreParams) -> f64 {
-        (self.spread * MEAN_ABS_TO_SIGMA)
-            .max(p.rel_floor * self.level.abs())
-            .max(1e-12)
+        self.cap(p) * p.inv_clip
     }
 
     /// Signed standardised residual of `v` against the one-step forecast, then the update.
@@ -57,32 +121,61 @@ impl LevelSpread {
 
     /// The residual of `v` against the one-step forecast and the sigma it is judged by (before
     /// updating), then the update.
+    ///
+    /// The math (the test `fast_core_equals_reference` checks it against this plain form, equal
+    /// up to rounding):
+    /// `pred = level + slope`, `r = v - pred`, `sigma = max(MEAN_ABS_TO_SIGMA * mad,
+    /// rel_floor * |level|, 1e-12)`, `rc = clamp(r, -clip * sigma, clip * sigma)`,
+    /// `level = pred + a * rc`, `slope += beta * a * rc`, `mad += b * (|rc| - mad)`; for the
+    /// first 31 points `a` and `b` are at least `1 / n` and `r` is not clipped.
+    ///
+    /// Only a few operations sit on the loop-carried chain from one `level` to the next (add,
+    /// subtract, min, multiply, add): the clamp is `sign(r) * min(|r|, cap)` with the sign folded
+    /// into the gains, and the cap floors are compare-and-select.
     #[inline]
     pub(crate) fn update_residual(&mut self, v: f64, p: &CoreParams) -> (f64, f64) {
         self.n = self.n.saturating_add(1);
-        if self.n == 1 {
-            self.level = v;
-            self.spread = 0.0;
-            return (0.0, 1.0);
+        if self.n < 32 {
+            // By value, so the hot path's state can stay in registers.
+            let (core, r, sigma) = self.warm_up(v, p);
+            *self = core;
+            return (r, sigma);
         }
         // One-step forecast from the local linear trend (Holt), so smooth daily swings and ramps
         // do not show up as residuals.
         let pred = self.level + self.slope;
         let r = v - pred;
+        let cap = self.cap(p);
+        // Huber-clipped steps, so one outlier moves the level by at most `clip` sigmas times
+        // alpha: `a * clamp(r, -cap, cap) = copysign(a, r) * min(|r|, cap)`.
+        let m = min_num(r.abs(), cap);
+        self.level = pred + p.a_level.copysign(r) * m;
+        self.slope += p.slope_gain.copysign(r) * m;
+        self.spread_cap = p.keep_spread * self.spread_cap + p.spread_gain * m;
+        (r, cap * p.inv_clip)
+    }
+
+    /// The first 31 points: plain running averages (weight at least `1 / n`, no clipping) so the
+    /// estimates settle fast.
+    #[cold]
+    #[inline(never)]
+    fn warm_up(mut self, v: f64, p: &CoreParams) -> (Self, f64, f64) {
+        if self.n == 1 {
+            self.level = v;
+            self.slope = 0.0;
+            self.spread_cap = 0.0;
+            return (self, 0.0, 1.0);
+        }
+        let pred = self.level + self.slope;
+        let r = v - pred;
         let sigma = self.sigma(p);
-        // Early on, plain running averages (weight 1/n) so the estimates settle fast; later,
-        // Huber-clipped steps so one outlier moves the level by at most `clip` sigmas times alpha.
-        let (a, b, rc) = if self.n < 32 {
-            let inv = 1.0 / f64::from(self.n);
-            (p.a_level.max(inv), p.a_spread.max(inv), r)
-        } else {
-            let cap = p.clip * sigma;
-            (p.a_level, p.a_spread, r.clamp(-cap, cap))
-        };
-        self.level = pred + a * rc;
-        self.slope += p.beta * a * rc;
-        self.spread += b * (rc.abs() - self.spread);
-        (r, sigma)
+        let inv = 1.0 / f64::from(self.n);
+        let a = max_num(p.a_level, inv);
+        let b = max_num(p.a_spread, inv);
+        self.level = pred + a * r;
+        self.slope += p.beta * a * r;
+        self.spread_cap += b * (p.cap_per_mad * r.abs() - self.spread_cap);
+        (self, r, sigma)
     }
 }
 
@@ -135,13 +228,13 @@ impl RobustDetector {
         check_half_life("level_half_life", level_half_life)?;
         check_half_life("spread_half_life", spread_half_life)?;
         Ok(Self {
-            core: CoreParams {
-                a_level: alpha(level_half_life),
-                a_spread: alpha(spread_half_life),
-                clip: 3.0,
-                rel_floor: 1e-3,
-                beta: 0.3,
-            },
+            core: CoreParams::new(
+                alpha(level_half_life),
+                alpha(spread_half_life),
+                3.0,
+                1e-3,
+                0.3,
+            ),
             warmup,
         })
     }
@@ -155,7 +248,8 @@ impl RobustDetector {
                 "must be finite and >= 0",
             ));
         }
-        self.core.rel_floor = rel_floor;
+        let c = self.core;
+        self.core = CoreParams::new(c.a_level, c.a_spread, c.clip, rel_floor, c.beta);
         Ok(self)
     }
 
@@ -313,6 +407,129 @@ mod tests {
         assert!(std::mem::size_of::<RobustState>() <= 40);
     }
 
+    /// The detector's math written plainly (NaN-propagating `f64::max`, `clamp`, the spread as a
+    /// mean absolute deviation, no hoisted products): the fast core must agree with it up to
+    /// rounding.
+    struct Reference {
+        n: u32,
+        level: f64,
+        slope: f64,
+        mad: f64,
+    }
+
+    impl Reference {
+        fn score(&mut self, d: &RobustDetector, v: f64) -> f64 {
+            let p = d.core;
+            self.n += 1;
+            if self.n == 1 {
+                self.level = v;
+                return 0.0;
+            }
+            let pred = self.level + self.slope;
+            let r = v - pred;
+            let sigma = (self.mad * MEAN_ABS_TO_SIGMA)
+                .max(p.rel_floor * self.level.abs())
+                .max(1e-12);
+            let (a, b, rc) = if self.n < 32 {
+                let inv = 1.0 / f64::from(self.n);
+                (p.a_level.max(inv), p.a_spread.max(inv), r)
+            } else {
+                let cap = p.clip * sigma;
+                (p.a_level, p.a_spread, r.clamp(-cap, cap))
+            };
+            self.level = pred + a * rc;
+            self.slope += p.beta * a * rc;
+            self.mad += b * (rc.abs() - self.mad);
+            if self.n <= d.warmup {
+                0.0
+            } else {
+                z_to_score(r.abs() / sigma)
+            }
+        }
+    }
+
+    fn assert_matches_reference(d: &RobustDetector, values: &[f64]) {
+        let mut s = d.state();
+        let mut reference = Reference {
+            n: 0,
+            level: 0.0,
+            slope: 0.0,
+            mad: 0.0,
+        };
+        for (i, &v) in values.iter().enumerate() {
+            let fast = d
+                .update_state(&mut s, Timestamp::from_secs(i as i64), v)
+                .unwrap();
+            let want = reference.score(d, v);
+            assert!(
+                (fast - want).abs() <= 1e-9,
+                "point {i}: fast {fast}, reference {want}"
+            );
+            let level = s.level().unwrap();
+            assert!(
+                (level - reference.level).abs() <= 1e-9 * reference.level.abs().max(1.0),
+                "point {i}: level {level}, reference {}",
+                reference.level
+            );
+        }
+    }
+
+    #[test]
+    fn fast_core_equals_reference() {
+        let mut x = 0x2545_F491_4F6C_DD1D_u64;
+        let mut uniform = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let noise: Vec<f64> = (0..5000).map(|_| uniform() - 0.5).collect();
+        // Daily swing with spikes, dips and a level shift; a flat stretch (the floor decides);
+        // a ramp; large values; values around zero (the 1e-12 floor).
+        let seasonal: Vec<f64> = (0..5000)
+            .map(|i| {
+                let f = f64::from(i);
+                let mut v = 100.0
+                    + 20.0 * (f * std::f64::consts::TAU / 288.0).sin()
+                    + 4.0 * noise[i as usize];
+                if i % 500 == 250 {
+                    v += 80.0;
+                }
+                if i % 700 == 300 {
+                    v -= 60.0;
+                }
+                if i > 3000 {
+                    v += 50.0;
+                }
+                v
+            })
+            .collect();
+        let flat: Vec<f64> = (0..2000)
+            .map(|i| {
+                if i < 1000 || i % 100 != 0 {
+                    1000.0
+                } else {
+                    1000.5
+                }
+            })
+            .collect();
+        let ramp: Vec<f64> = (0..2000)
+            .map(|i| 0.5 * f64::from(i) + noise[i as usize])
+            .collect();
+        let large: Vec<f64> = noise.iter().map(|e| 1e9 * (1.0 + 0.01 * e)).collect();
+        let tiny: Vec<f64> = noise.iter().map(|e| 1e-13 * e).collect();
+        let d = RobustDetector::default();
+        for values in [&seasonal, &flat, &ramp, &large, &tiny] {
+            assert_matches_reference(&d, values);
+        }
+        let other = RobustDetector::try_new(2.0, 20.0, 5)
+            .unwrap()
+            .with_rel_floor(0.05)
+            .unwrap();
+        assert_matches_reference(&other, &seasonal);
+        assert_matches_reference(&other, &flat);
+    }
+
     proptest::proptest! {
         #[test]
         fn scores_in_unit_interval(values in proptest::collection::vec(proptest::num::f64::ANY, 1..300)) {
@@ -322,6 +539,13 @@ mod tests {
                 let x = d.update_state(&mut s, Timestamp::from_secs(i as i64), v).unwrap();
                 proptest::prop_assert!((0.0..=1.0).contains(&x));
             }
+        }
+
+        #[test]
+        fn fast_core_equals_reference_on_random_series(
+            values in proptest::collection::vec(-1e6..1e6f64, 1..400),
+        ) {
+            assert_matches_reference(&RobustDetector::default(), &values);
         }
     }
 }
