@@ -23,21 +23,29 @@ Datasets (the repositories are public; bring them onto the machine first, e.g. w
   or Train Ticket (2023-01-29, 2023-01-30). Per day `<day>-fault_list.json` (inject_time,
   inject_pod, inject_type) and `metric/<pod>_metric.csv` (one row a minute per pod). A case is
   one fault: rows from `--before` seconds before to `--after` seconds after the injection,
-  clipped so that no row of the previous fault's after-window or of the next fault enters it;
+  clipped so that neither the previous fault's after-window plus `--settle` seconds nor the
+  next fault enters it (faults are 4-9 minutes apart, so a baseline holds 2-6 minutes);
   columns `<service>_<metric>` for the pod metrics (CpuUsageRate, MemoryUsageRate, Syscall
   read/write, network bytes, client/server latency P90-P99, workload, success rate). Times are
   the wall-clock `Time` column and the fault list's `inject_time`, both read as UTC (that is how
   Nezha itself matches them; the files' Unix `TimeStamp` and `inject_timestamp` disagree with
   each other by hours). Online Boutique's `metric/dependency.csv` call graph becomes
-  services.json; Train Ticket has no such file, so its cases have none.
+  services.json; for Train Ticket the call graph comes from the spans of rca_data/<day>/trace/
+  (a span whose parent span ran in another service is a call from that service). With
+  `--thresholds metric_threshold/`, each case also gets `alerts.json` (Alertmanager alert
+  shape): Nezha's own alarm rule (alarm.py: a pod metric above its fault-free mean + 6 standard
+  deviations, for CPU and memory usage rate and syscall read/write), one alert per service and
+  metric at the first sample that breaks it between the injection and the case's end.
 
 Every CASE_DIR also gets `truth.json` (`{"dataset", "case", "root", "fault"}`), which rca_case
 ignores and scripts/rca_public_eval.py reads.
 
 Usage:
   python3 scripts/rca_public_convert.py rcd-sockshop SRC_DIR OUT_DIR
-  python3 scripts/rca_public_convert.py nezha-ob SRC_DIR OUT_DIR [--before 600] [--after 300]
-  python3 scripts/rca_public_convert.py nezha-tt SRC_DIR OUT_DIR [--before 600] [--after 300]
+  python3 scripts/rca_public_convert.py nezha-ob SRC_DIR OUT_DIR [--before 600] [--after 180]
+      [--settle 60] [--thresholds DIR]
+  python3 scripts/rca_public_convert.py nezha-tt SRC_DIR OUT_DIR [--before 600] [--after 180]
+      [--settle 60] [--thresholds DIR]
 SRC_DIR is the repository's sock-shop-data/ (rcd) or rca_data/ (nezha) folder.
 """
 
@@ -164,8 +172,53 @@ def wall_utc(text):
     return int(dt.timestamp())
 
 
-def convert_nezha(src, out, days, label, before, after):
+THRESHOLD_METRICS = ["CpuUsageRate(%)", "MemoryUsageRate(%)", "SyscallRead", "SyscallWrite"]
+
+
+def trace_graph(src, days):
+    """Caller -> callee services from every span whose parent span ran in another service."""
+    edges = set()
+    for day in days:
+        tdir = os.path.join(src, day, "trace")
+        if not os.path.isdir(tdir):
+            continue
+        for fn in sorted(os.listdir(tdir)):
+            if not fn.endswith("_trace.csv"):
+                continue
+            header, rows = read_csv(os.path.join(tdir, fn))
+            idx = {c: i for i, c in enumerate(header)}
+            svc_of = {r[idx["SpanID"]]: pod_service(r[idx["PodName"]]) for r in rows}
+            for r in rows:
+                parent = svc_of.get(r[idx["ParentID"]])
+                child = svc_of[r[idx["SpanID"]]]
+                if parent is not None and parent != child:
+                    edges.add((parent, child))
+    return edges
+
+
+def load_thresholds(tdir):
+    """Nezha's alarm rule data: metric_threshold/<service>.csv, first row the fault-free mean,
+    second the standard deviation of each metric."""
+    out = {}
+    if tdir is None:
+        return out
+    for fn in os.listdir(tdir):
+        if fn.endswith(".csv"):
+            header, rows = read_csv(os.path.join(tdir, fn))
+            if len(rows) >= 2:
+                out[fn[:-4]] = {c: (float(rows[0][i]), float(rows[1][i]))
+                                for i, c in enumerate(header)}
+    return out
+
+
+def rfc3339(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def convert_nezha(src, out, days, label, before, after, settle, thresholds=None, std_num=6.0):
     n = 0
+    limits = load_thresholds(thresholds)
+    edges = trace_graph(src, days) if label == "nezha-tt" else set()
     for day in days:
         ddir = os.path.join(src, day)
         with open(os.path.join(ddir, f"{day}-fault_list.json")) as f:
@@ -195,14 +248,17 @@ def convert_nezha(src, out, days, label, before, after):
                         point[metric_name(m)] = "" if v.lower() == "nan" else v
         services = None
         dep = os.path.join(mdir, "dependency.csv")
+        pairs = set(edges)
         if os.path.isfile(dep):
             _, drows = read_csv(dep)
-            deps = {}
-            for s, t, *_ in drows:
-                deps.setdefault(s, set()).add(t)
-                deps.setdefault(t, set())
-            for s in table:
-                deps.setdefault(s, set())
+            pairs |= {(r[0], r[1]) for r in drows}
+        if pairs:
+            # Only services with metrics: dependency.csv also names node IPs and the load
+            # generator.
+            deps = {s: set() for s in table}
+            for s, t in pairs:
+                if s in table and t in table:
+                    deps[s].add(t)
             services = [{"name": s, "type": "service", "criticality": "medium",
                          "dependencies": sorted(deps[s])} for s in sorted(deps)]
         columns = [(s, metric_name(m)) for s in sorted(table) for m in POD_METRICS]
@@ -210,7 +266,7 @@ def convert_nezha(src, out, days, label, before, after):
         for i, (t0, root, ftype) in enumerate(faults):
             lo = t0 - before
             if i > 0:
-                lo = max(lo, faults[i - 1][0] + after + 1)
+                lo = max(lo, faults[i - 1][0] + after + settle)
             hi = t0 + after
             if i + 1 < len(faults):
                 hi = min(hi, faults[i + 1][0] - 1)
@@ -221,6 +277,26 @@ def convert_nezha(src, out, days, label, before, after):
             name = f"{day}-{i:02d}-{root}-{ftype}"
             truth = {"dataset": label, "case": name, "root": root, "fault": ftype}
             write_case(out, name, header, rows, t0, truth, services)
+            if limits:
+                alerts = []
+                for svc in sorted(table):
+                    for m in THRESHOLD_METRICS:
+                        mean_std = limits.get(svc, {}).get(m)
+                        if mean_std is None:
+                            continue
+                        limit = mean_std[0] + std_num * mean_std[1]
+                        for t in sorted(table[svc]):
+                            v = table[svc][t].get(metric_name(m), "")
+                            if t0 <= t <= hi and v != "" and float(v) > limit:
+                                alerts.append({
+                                    "labels": {"alertname": f"{metric_name(m)}-high",
+                                               "service": svc, "metric_type": metric_name(m),
+                                               "severity": "warning"},
+                                    "startsAt": rfc3339(t)})
+                                break
+                alerts.sort(key=lambda a: a["startsAt"])
+                with open(os.path.join(out, name, "alerts.json"), "w") as f:
+                    json.dump(alerts, f, indent=1)
             n += 1
     return n
 
@@ -231,15 +307,21 @@ def main():
     p.add_argument("src")
     p.add_argument("out")
     p.add_argument("--before", type=int, default=600, help="nezha: seconds before injection")
-    p.add_argument("--after", type=int, default=300, help="nezha: seconds after injection")
+    p.add_argument("--after", type=int, default=180, help="nezha: seconds after injection")
+    p.add_argument("--thresholds", help="nezha: the repository's metric_threshold/ folder; "
+                   "writes alerts.json per case with Nezha's alarm rule (mean + 6 std)")
+    p.add_argument("--settle", type=int, default=60,
+                   help="nezha: seconds after the previous fault's after-window before a baseline")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.dataset == "rcd-sockshop":
         n = convert_rcd(a.src, a.out)
     elif a.dataset == "nezha-ob":
-        n = convert_nezha(a.src, a.out, ["2022-08-22", "2022-08-23"], a.dataset, a.before, a.after)
+        n = convert_nezha(a.src, a.out, ["2022-08-22", "2022-08-23"], a.dataset, a.before, a.after, a.settle,
+                          a.thresholds)
     else:
-        n = convert_nezha(a.src, a.out, ["2023-01-29", "2023-01-30"], a.dataset, a.before, a.after)
+        n = convert_nezha(a.src, a.out, ["2023-01-29", "2023-01-30"], a.dataset, a.before, a.after, a.settle,
+                          a.thresholds)
     print(f"{n} cases written to {a.out}")
 
 

@@ -12,11 +12,15 @@ Standard library only.
   ("strict").
 * Random baseline: the exact expected value of a uniformly random ranking of the case's n
   services, AC@k = k / n (Avg@5 = 3 / n), averaged over the cases.
+* The article's ranker (with `--article BIN`, for cases with alerts.json and services.json):
+  `correlate_alerts --article services.json alerts.json`; the incident holding the most alerts
+  is the case's incident and its root causes (the article keeps the top 3) are its ranking, so
+  only AC@1 and AC@3 exist; a root without an alert cannot be ranked by it.
 
 Usage:
   cargo build --release --example rca_case
   python3 scripts/rca_public_eval.py CASES_DIR [--bin target/release/examples/rca_case]
-         [--json OUT.json]
+         [--json OUT.json] [--article target/release/examples/correlate_alerts]
 """
 
 import argparse
@@ -58,6 +62,7 @@ def main():
     p.add_argument("cases")
     p.add_argument("--bin", default="target/release/examples/rca_case")
     p.add_argument("--json", help="write per-case results here")
+    p.add_argument("--article", help="correlate_alerts binary: also run the article's ranker")
     a = p.parse_args()
     rows = []
     errors = []
@@ -75,9 +80,28 @@ def main():
         ranking = json.loads(proc.stdout)["ranking"]
         tie, strict, n, pos = expected_hits(ranking, truth["root"])
         rnd = {k: min(1.0, k / n) for k in KS}
-        rows.append({"case": name, "fault": truth["fault"], "root": truth["root"], "n": n,
-                     "pos": pos, "top": [r["service"] for r in ranking[:3]],
-                     "tie": tie, "strict": strict, "random": rnd})
+        row = {"case": name, "fault": truth["fault"], "root": truth["root"], "n": n,
+               "pos": pos, "top": [r["service"] for r in ranking[:3]],
+               "tie": tie, "strict": strict, "random": rnd}
+        alerts = os.path.join(d, "alerts.json")
+        services = os.path.join(d, "services.json")
+        if a.article and os.path.isfile(alerts) and os.path.isfile(services):
+            proc = subprocess.run([a.article, "--article", services, alerts],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                errors.append((name + " (article)", proc.stderr.strip()))
+            else:
+                incidents = json.loads(proc.stdout)["incidents"]
+                top = []
+                if incidents:
+                    main_inc = max(incidents, key=lambda i: len(i["alert_indices"]))
+                    top = [r["service"] for r in main_inc["root_causes"]]
+                with open(alerts) as f:
+                    alerted = {x["labels"]["service"] for x in json.load(f)}
+                row["article_top"] = top
+                row["root_alerted"] = truth["root"] in alerted
+                row["article"] = {k: 1.0 if truth["root"] in top[:k] else 0.0 for k in KS}
+        rows.append(row)
     for name, err in errors:
         print(f"ERROR {name}: {err}", file=sys.stderr)
     if not rows:
@@ -102,6 +126,17 @@ def main():
     by_root = defaultdict(list)
     for r in rows:
         by_root[r["root"]].append(r)
+    art = [r for r in rows if "article" in r]
+    if art:
+        print("article's ranker (correlate_alerts --article, main incident, top 3):")
+        for label, rs in table:
+            rs = [r for r in rs if "article" in r]
+            if rs:
+                m = len(rs)
+                a1 = sum(r["article"][1] for r in rs) / m
+                a3 = sum(r["article"][3] for r in rs) / m
+                al = sum(r["root_alerted"] for r in rs) / m
+                print(f"| {label} | {m} | AC@1 {a1:.3f} | AC@3 {a3:.3f} | root has an alert {al:.3f} |")
     print("per root service (rca_case AC@1 / AC@3, tie-aware):")
     for root, rs in sorted(by_root.items()):
         s = summary(rs)["tie"]
