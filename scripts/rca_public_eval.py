@@ -81,6 +81,7 @@ def main():
         tie, strict, n, pos = expected_hits(ranking, truth["root"])
         rnd = {k: min(1.0, k / n) for k in KS}
         row = {"case": name, "fault": truth["fault"], "root": truth["root"], "n": n,
+               "all_zero": all(r["score"] == 0 for r in ranking),
                "pos": pos, "top": [r["service"] for r in ranking[:3]],
                "tie": tie, "strict": strict, "random": rnd}
         alerts = os.path.join(d, "alerts.json")
@@ -126,6 +127,22 @@ def main():
     by_root = defaultdict(list)
     for r in rows:
         by_root[r["root"]].append(r)
+    blank = [r for r in rows if r["all_zero"]]
+    if blank:
+        rest = [r for r in rows if not r["all_zero"]]
+        print(f"{len(blank)} cases where rca_case scored every service 0 (no metric with a "
+              f"baseline of 3 points and a change): {sorted(r['case'] for r in blank)}")
+        if rest:
+            s = summary(rest)
+            t = s["tie"]
+            line = (f"without them ({len(rest)} cases): rca_case AC@1 {t['AC@1']:.3f}, "
+                    f"AC@3 {t['AC@3']:.3f}, Avg@5 {t['Avg@5']:.3f}")
+            art_rest = [r for r in rest if "article" in r]
+            if art_rest:
+                m = len(art_rest)
+                line += (f"; article AC@1 {sum(r['article'][1] for r in art_rest) / m:.3f}, "
+                         f"AC@3 {sum(r['article'][3] for r in art_rest) / m:.3f}")
+            print(line)
     art = [r for r in rows if "article" in r]
     if art:
         print("article's ranker (correlate_alerts --article, main incident, top 3):")
