@@ -504,23 +504,30 @@ impl<'g> Correlator<'g> {
     /// streaming the records sorted by start through [`Correlator::stream`].
     pub fn correlate(&self, alerts: &[Alert]) -> Correlation {
         let mut engine = Engine::new(self, false, Cow::Borrowed(alerts));
-        let keys: Vec<u64> = alerts.iter().map(|a| engine.dedup_key(a)).collect();
-        let mut order: Vec<usize> = (0..alerts.len()).collect();
-        order.sort_by(|&i, &j| {
-            sort_key(&alerts[i], keys[i], i).cmp(&sort_key(&alerts[j], keys[j], j))
-        });
+        // The keys are computed once and sorted in place (the index makes them unique, so an
+        // unstable sort gives the same order as a stable one).
+        let mut order: Vec<_> = alerts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| sort_key(a, engine.dedup_key(a), i))
+            .collect();
+        // One pass with independent iterations, so the CPU overlaps the cache misses of reading
+        // scattered label sets (the same lookups inside the main loop stalled it: 15% of the time).
+        let services: Vec<u32> = alerts.iter().map(|a| engine.service_index(a)).collect();
+        order.sort_unstable();
         let mut s = 0;
         let mut group: Vec<Pending> = Vec::new();
         while s < order.len() {
-            let t = alerts[order[s]].starts_at();
+            let t = order[s].0;
             let mut e = s;
-            while e < order.len() && alerts[order[e]].starts_at() == t {
+            while e < order.len() && order[e].0 == t {
                 e += 1;
             }
             group.clear();
-            group.extend(order[s..e].iter().map(|&i| Pending {
-                key: keys[i],
-                record: i,
+            group.extend(order[s..e].iter().map(|k| Pending {
+                key: k.1,
+                record: k.4,
+                service: services[k.4],
             }));
             engine.process_group(t.as_millis(), &group);
             s = e;
@@ -712,6 +719,8 @@ pub struct CorrelationStream<'c, 'g> {
 struct Pending {
     key: u64,
     record: usize,
+    /// The graph index of the record's service, or `NONE`.
+    service: u32,
 }
 
 impl CorrelationStream<'_, '_> {
@@ -746,7 +755,12 @@ impl CorrelationStream<'_, '_> {
         self.engine.records += 1;
         self.engine.store.to_mut().push(alert);
         self.pending_ms = ms;
-        self.pending.push(Pending { key, record });
+        let service = self.engine.service_index(&self.engine.store[record]);
+        self.pending.push(Pending {
+            key,
+            record,
+            service,
+        });
         Ok(std::mem::take(&mut self.engine.events))
     }
 
@@ -910,6 +924,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
+    /// The graph index of the alert's service, or `NONE`.
+    fn service_index(&self, a: &Alert) -> u32 {
+        service_of(self.cfg(), a)
+            .and_then(|s| self.c.graph.index_of(s))
+            .map_or(NONE, |i| i as u32)
+    }
+
     fn refire_target(&self, key: u64, ms: i64) -> Option<u32> {
         let &node = self.dedup.get(&key)?;
         let n = &self.nodes[node as usize];
@@ -1008,9 +1029,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     fn new_node(&mut self, p: Pending, ms: i64) -> u32 {
         let id = self.nodes.len() as u32;
         let alert = &self.store[p.record];
-        let service = service_of(self.cfg(), alert)
-            .and_then(|s| self.c.graph.index_of(s))
-            .map_or(NONE, |i| i as u32);
+        let service = p.service;
         let seen = alert.ends_at().map_or(ms, |e| e.as_millis().max(ms));
         self.nodes.push(Node {
             start_ms: ms,
