@@ -112,8 +112,7 @@ impl ChangeDetector {
         let z = 3.0 * stat / self.h;
         if stat > 2.0 * self.h {
             // Certainly a change: jump to the new regime and restart the sums.
-            s.core.level = v;
-            s.core.slope = 0.0;
+            s.core.restart_at(v);
             s.pos = 0.0;
             s.neg = 0.0;
         }

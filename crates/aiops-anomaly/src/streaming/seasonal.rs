@@ -180,7 +180,7 @@ impl SeasonalDetector {
         let b = self.bin_of_phase(phase);
         let off = s.profile[b];
         let visits = s.visits[b];
-        let level_before = s.core.level;
+        let level_before = s.core.level();
         let started = s.core.n > 0;
         let sigma = s.core.sigma(&self.core);
         let z = s.core.update(v - off, &self.core).abs();
