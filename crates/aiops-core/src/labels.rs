@@ -57,7 +57,7 @@ impl fmt::Display for Fingerprint {
 /// assert_eq!(labels.fingerprint().to_string().len(), 16);
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Labels(Arc<Vec<(String, String)>>);
+pub struct Labels(Option<Arc<Vec<(String, String)>>>);
 // Shared, copy-on-write storage: alerts are cloned into incidents, events and reports many times
 // over, and a label set is almost never changed after construction, so a clone is one atomic
 // increment instead of a map of string allocations (the correlator spent about a third of its
@@ -78,7 +78,23 @@ impl fmt::Debug for Labels {
 impl Labels {
     /// An empty label set.
     pub fn new() -> Self {
-        Labels(Arc::new(Vec::new()))
+        Labels(None)
+    }
+
+    /// The pairs, sorted by name.
+    #[inline]
+    fn pairs(&self) -> &[(String, String)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The pairs for writing (copied first if shared).
+    fn pairs_mut(&mut self) -> &mut Vec<(String, String)> {
+        Arc::make_mut(self.0.get_or_insert_with(Arc::default))
+    }
+
+    /// A set from sorted, unique, non-empty pairs; the empty set holds no allocation.
+    fn from_sorted(pairs: Vec<(String, String)>) -> Self {
+        Labels((!pairs.is_empty()).then(|| Arc::new(pairs)))
     }
 
     /// Builds a set from pairs; a later pair with the same name replaces an earlier one.
@@ -100,12 +116,12 @@ impl Labels {
         }
         // An empty value is no label (after the last-wins rule, as `insert` would do it).
         out.retain(|(_, v)| !v.is_empty());
-        Labels(Arc::new(out))
+        Labels::from_sorted(out)
     }
 
     /// Where `name` is, or where it would be inserted.
     fn position(&self, name: &str) -> std::result::Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+        self.pairs().binary_search_by(|(k, _)| k.as_str().cmp(name))
     }
 
     /// Sets `name` to `value`, returning the previous value. An empty value removes the label.
@@ -115,12 +131,9 @@ impl Labels {
             return self.remove(&name);
         }
         match self.position(&name) {
-            Ok(i) => Some(std::mem::replace(
-                &mut Arc::make_mut(&mut self.0)[i].1,
-                value,
-            )),
+            Ok(i) => Some(std::mem::replace(&mut self.pairs_mut()[i].1, value)),
             Err(i) => {
-                Arc::make_mut(&mut self.0).insert(i, (name, value));
+                self.pairs_mut().insert(i, (name, value));
                 None
             }
         }
@@ -129,7 +142,11 @@ impl Labels {
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let i = self.position(name).ok()?;
-        Some(Arc::make_mut(&mut self.0).remove(i).1)
+        let value = self.pairs_mut().remove(i).1;
+        if self.pairs().is_empty() {
+            self.0 = None;
+        }
+        Some(value)
     }
 
     /// The value of `name`.
@@ -137,14 +154,15 @@ impl Labels {
     pub fn get(&self, name: &str) -> Option<&str> {
         // Small sets: a scan that compares lengths first does about one byte comparison per
         // lookup; large ones: binary search.
-        if self.0.len() <= SMALL {
+        let pairs = self.pairs();
+        if pairs.len() <= SMALL {
             let n = name.as_bytes();
-            self.0
+            pairs
                 .iter()
                 .find(|(k, _)| k.len() == n.len() && k.as_bytes() == n)
                 .map(|(_, v)| v.as_str())
         } else {
-            self.position(name).ok().map(|i| self.0[i].1.as_str())
+            self.position(name).ok().map(|i| pairs[i].1.as_str())
         }
     }
 
@@ -162,27 +180,29 @@ impl Labels {
 
     /// Number of labels.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.pairs().len()
     }
 
     /// Whether there are no labels.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// Pairs in name order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The labels whose name and value are the same in `self` and `other`.
     #[must_use]
     pub fn intersection(&self, other: &Labels) -> Labels {
-        if Arc::ptr_eq(&self.0, &other.0) {
+        let (Some(a), Some(b)) = (&self.0, &other.0) else {
+            return Labels::new();
+        };
+        if Arc::ptr_eq(a, b) {
             return self.clone();
         }
         // Both are sorted by name: one merge pass finds the shared pairs.
-        let (a, b) = (&self.0, &other.0);
         let shared = |j: &mut usize, (k, v): &(String, String)| {
             while *j < b.len() && b[*j].0 < *k {
                 *j += 1;
@@ -195,16 +215,14 @@ impl Labels {
             return self.clone();
         }
         let mut j = 0;
-        Labels(Arc::new(
-            a.iter().filter(|p| shared(&mut j, p)).cloned().collect(),
-        ))
+        Labels::from_sorted(a.iter().filter(|p| shared(&mut j, p)).cloned().collect())
     }
 
     /// Prometheus' `LabelSet.Fingerprint()`: FNV-1a 64 over the names in sorted order, each name
     /// and value followed by the separator byte `0xff`. The empty set hashes to the FNV offset.
     pub fn fingerprint(&self) -> Fingerprint {
         let mut h = FNV_OFFSET;
-        for (name, value) in self.0.iter() {
+        for (name, value) in self.pairs() {
             h = fnv_add(h, name.as_bytes());
             h = fnv_add(h, &[SEPARATOR]);
             h = fnv_add(h, value.as_bytes());
@@ -340,6 +358,24 @@ mod tests {
         let sub = Labels::from_pairs([("c", "3")]);
         assert_eq!(sub.intersection(&a), sub);
         assert_eq!(a.intersection(&Labels::new()), Labels::new());
+    }
+
+    #[test]
+    fn every_empty_set_is_the_same_value() {
+        use std::hash::{BuildHasher, RandomState};
+        let mut emptied = Labels::from_pairs([("a", "1")]);
+        assert_eq!(emptied.remove("a"), Some("1".to_owned()));
+        let only_empty_values = Labels::from_pairs([("a", ""), ("b", "")]);
+        let disjoint =
+            Labels::from_pairs([("a", "1")]).intersection(&Labels::from_pairs([("a", "2")]));
+        let h = RandomState::new();
+        for e in [emptied, only_empty_values, disjoint, Labels::default()] {
+            assert_eq!(e, Labels::new());
+            assert!(e.is_empty() && e.iter().len() == 0 && e.iter().next().is_none());
+            assert_eq!(h.hash_one(&e), h.hash_one(Labels::new()));
+            assert_eq!(e.fingerprint(), Labels::new().fingerprint());
+            assert!(e < Labels::from_pairs([("a", "1")]));
+        }
     }
 
     #[test]
