@@ -53,6 +53,8 @@ impl GraphOptions {
 #[derive(Debug, Clone)]
 pub struct ServiceGraph {
     names: Vec<String>,
+    /// The names again, shared: explanations hold them without allocating.
+    shared_names: Vec<std::sync::Arc<str>>,
     index: FastMap<String, usize>,
     kinds: Vec<ServiceKind>,
     criticality: Vec<Criticality>,
@@ -122,6 +124,10 @@ impl ServiceGraph {
             graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), w);
         }
         let mut g = ServiceGraph {
+            shared_names: names
+                .iter()
+                .map(|n| std::sync::Arc::from(n.as_str()))
+                .collect(),
             names,
             index,
             kinds,
@@ -209,6 +215,10 @@ impl ServiceGraph {
     /// The name of the service with this index.
     pub fn name(&self, index: usize) -> Option<&str> {
         self.names.get(index).map(String::as_str)
+    }
+    /// The shared name of the service with this index.
+    pub(crate) fn shared_name(&self, index: usize) -> Option<&std::sync::Arc<str>> {
+        self.shared_names.get(index)
     }
     /// All service names, in index order (specs first, in their order, then added unknowns).
     pub fn names(&self) -> &[String] {
