@@ -254,23 +254,24 @@ fn check_matrix(data: &[f64], n_features: usize) -> Result<usize> {
     Ok(data.len() / n_features)
 }
 
-/// One isolation tree in implicit complete-tree layout.
+/// One isolation tree in implicit complete-tree layout, stored as parallel arrays (split node `i`
+/// is `thr[i]`, `off[i]`; the vector kernel loads whole levels of them into registers).
 #[derive(Debug, Clone)]
 struct Tree {
-    /// Split per internal node (`2^D - 1` entries).
-    nodes: Vec<Node>,
+    /// Split threshold per internal node: go right when `x > threshold`. Thresholds are `f32` and
+    /// inputs are compared at `f32` precision, as scikit-learn does (it converts X to `float32`);
+    /// each threshold is the largest `f32` not above the drawn split value, so routing `f32` data
+    /// is exact. `+inf` for the always-left chain below an early leaf.
+    thr: Vec<f32>,
+    /// The split's column times [`BLOCK`]: the offset of that column in a block's column-major copy.
+    off: Vec<u32>,
     /// Path length per leaf slot (`2^D` entries): depth + c(samples in leaf).
     leaf: Vec<f64>,
 }
 
-/// One split: go right when `x > threshold`. Thresholds are `f32` and inputs are compared at
-/// `f32` precision, as scikit-learn does (it converts X to `float32`); each threshold is the
-/// largest `f32` not above the drawn split value, so routing `f32` data is exact.
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    threshold: f32,
-    feature: u32,
-}
+/// Node slots allocated per tree at least (the AVX-512 kernel loads the first 6 levels, 63 nodes,
+/// as whole registers).
+const MIN_SLOTS: usize = 64;
 
 impl Tree {
     fn grow(
@@ -282,15 +283,12 @@ impl Tree {
         rng: &mut ChaCha8Rng,
     ) -> Tree {
         let internal = (1usize << depth) - 1;
+        // One spare slot so the length is a power of two (lets scoring mask indices), and at
+        // least MIN_SLOTS.
+        let slots = (internal + 1).max(MIN_SLOTS);
         let mut tree = Tree {
-            nodes: vec![
-                Node {
-                    threshold: f32::INFINITY,
-                    feature: 0
-                };
-                // One spare slot so the length is a power of two (lets scoring mask indices).
-                internal + 1
-            ],
+            thr: vec![f32::INFINITY; slots],
+            off: vec![0; slots],
             leaf: vec![0.0; internal + 1],
         };
         let mut stack = vec![(0usize, 0u32, 0usize, rows.len())];
@@ -330,10 +328,8 @@ impl Tree {
                 None
             };
             if let Some((f, t)) = split {
-                tree.nodes[node] = Node {
-                    threshold: t,
-                    feature: f as u32,
-                };
+                tree.thr[node] = t;
+                tree.off[node] = (f * BLOCK) as u32;
                 // Partition: values <= t to the left.
                 let mut i = 0;
                 let mut j = idx.len();
@@ -470,25 +466,62 @@ impl FittedIsolationForest {
     }
 
     fn score_serial(&self, data: &[f64], out: &mut [f64]) {
+        self.score_with(Kernel::best(), data, out);
+    }
+
+    /// Scores with one compiled kernel; one the CPU lacks falls back to the portable kernel.
+    fn score_with(&self, kernel: Kernel, data: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above), which is all
-            // `score_serial_avx2` requires beyond the portable code it compiles.
-            #[allow(unsafe_code)]
-            unsafe {
-                self.score_serial_avx2(data, out);
+        if kernel.supported() {
+            match kernel {
+                // SAFETY: the CPU supports AVX-512F (checked by `supported`), which is all
+                // `score_serial_avx512` requires beyond the portable code.
+                #[cfg(aiops_avx512)]
+                #[allow(unsafe_code)]
+                Kernel::Avx512 => unsafe { return self.score_serial_avx512(data, out) },
+                // SAFETY: as above, for AVX2.
+                #[allow(unsafe_code)]
+                Kernel::Avx2 => unsafe { return self.score_serial_avx2(data, out) },
+                _ => {}
             }
-            return;
         }
+        let _ = kernel;
         self.score_serial_portable(data, out);
     }
 
-    /// The same kernel compiled with AVX2 enabled, so the per-level loop can use vector gathers.
+    /// The same kernel compiled with AVX2 enabled.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
     unsafe fn score_serial_avx2(&self, data: &[f64], out: &mut [f64]) {
         self.score_blocks(data, out);
+    }
+
+    /// The explicit AVX-512 kernel for trees of at most 8 levels and at most
+    /// [`MAX_FAST_FEATURES`] columns (every forest with `max_samples <= 256`); others take the
+    /// generic kernel compiled with AVX-512 enabled.
+    #[cfg(all(target_arch = "x86_64", aiops_avx512))]
+    #[target_feature(enable = "avx512f")]
+    #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
+    unsafe fn score_serial_avx512(&self, data: &[f64], out: &mut [f64]) {
+        if self.n_features <= MAX_FAST_FEATURES {
+            // SAFETY (all arms): AVX-512F is enabled in this function; N = 2^depth as each
+            // kernel requires.
+            unsafe {
+                match self.depth {
+                    1 => return self.score_blocks_avx512::<2>(data, out),
+                    2 => return self.score_blocks_avx512::<4>(data, out),
+                    3 => return self.score_blocks_avx512::<8>(data, out),
+                    4 => return self.score_blocks_avx512::<16>(data, out),
+                    5 => return self.score_blocks_avx512::<32>(data, out),
+                    6 => return self.score_blocks_avx512::<64>(data, out),
+                    7 => return self.score_blocks_avx512::<128>(data, out),
+                    8 => return self.score_blocks_avx512::<256>(data, out),
+                    _ => {}
+                }
+            }
+        }
+        self.score_blocks_dyn(data, out);
     }
 
     fn score_serial_portable(&self, data: &[f64], out: &mut [f64]) {
@@ -515,6 +548,20 @@ impl FittedIsolationForest {
         self.score_blocks_dyn(data, out);
     }
 
+    /// Copies one block of rows into `xt` column-major at `f32` precision: column `f` of point
+    /// `p` at `f * BLOCK + p`. Rows past the block's end keep stale (finite) values: their lanes
+    /// are computed and never written out.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn transpose_block(x: &[f64], d: usize, xt: &mut [f32; MAX_FAST_FEATURES * BLOCK]) {
+        const XT: usize = MAX_FAST_FEATURES * BLOCK;
+        for (p, row) in x.chunks_exact(d).enumerate() {
+            for (f, &v) in row.iter().enumerate() {
+                xt[(f * BLOCK + p) & (XT - 1)] = v as f32;
+            }
+        }
+    }
+
     /// The kernel for trees of `N = 2^depth` node slots and at most [`MAX_FAST_FEATURES`]
     /// columns: every index is masked by a compile-time power of two, so no bounds checks remain
     /// in the inner loop (the masks never change a valid index).
@@ -529,15 +576,12 @@ impl FittedIsolationForest {
         let mut idx = [0u32; BLOCK];
         let mut acc = [0.0f64; BLOCK];
         for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
-            for (p, row) in x.chunks_exact(d).enumerate() {
-                for (f, &v) in row.iter().enumerate() {
-                    xt[(f * BLOCK + p) & (XT - 1)] = v as f32;
-                }
-            }
+            Self::transpose_block(x, d, &mut xt);
             acc.fill(0.0);
             for tree in &self.trees {
-                let (Ok(nodes), Ok(leaf)) = (
-                    <&[Node; N]>::try_from(&tree.nodes[..]),
+                let (Some(Ok(thr)), Some(Ok(off)), Ok(leaf)) = (
+                    tree.thr.get(..N).map(<&[f32; N]>::try_from),
+                    tree.off.get(..N).map(<&[u32; N]>::try_from),
                     <&[f64; N]>::try_from(&tree.leaf[..]),
                 ) else {
                     continue;
@@ -545,13 +589,118 @@ impl FittedIsolationForest {
                 idx.fill(0);
                 for _ in 0..self.depth {
                     for (p, i) in idx.iter_mut().enumerate() {
-                        let n = nodes[*i as usize & (N - 1)];
-                        let v = xt[(n.feature as usize * BLOCK + p) & (XT - 1)];
-                        *i = 2 * *i + 1 + u32::from(v > n.threshold);
+                        let n = *i as usize & (N - 1);
+                        let v = xt[(off[n] as usize + p) & (XT - 1)];
+                        *i = 2 * *i + 1 + u32::from(v > thr[n]);
                     }
                 }
                 for (a, &i) in acc.iter_mut().zip(&idx) {
                     *a += leaf[(i as usize).wrapping_sub(internal) & (N - 1)];
+                }
+            }
+            for (dst, &a) in o.iter_mut().zip(&acc) {
+                *dst = (-a / denom).exp2();
+            }
+        }
+    }
+
+    /// AVX-512 form of [`score_blocks_fixed`](Self::score_blocks_fixed), bit-identical to it:
+    /// 16 points per register, four registers in flight. The split of the first five levels (at
+    /// most 16 nodes each) is picked from one register by a permute, the sixth (32 nodes) from
+    /// two, deeper ones by gathers; the point's value by a gather from the column-major block.
+    ///
+    /// # Safety
+    /// AVX-512F must be available and `N` must be `2^self.depth` with `N <= 256`; every tree
+    /// then holds `max(N, MIN_SLOTS)` node slots and `N` leaves, which bounds every access.
+    #[cfg(all(target_arch = "x86_64", aiops_avx512))]
+    #[target_feature(enable = "avx512f")]
+    #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
+    unsafe fn score_blocks_avx512<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
+        use std::arch::x86_64::{
+            __m512i, _CMP_GT_OQ, _mm512_add_epi32, _mm512_add_pd, _mm512_castsi512_si256,
+            _mm512_cmp_ps_mask, _mm512_extracti64x4_epi64, _mm512_i32gather_epi32,
+            _mm512_i32gather_pd, _mm512_i32gather_ps, _mm512_loadu_pd, _mm512_loadu_ps,
+            _mm512_loadu_si512, _mm512_mask_add_epi32, _mm512_permutex2var_epi32,
+            _mm512_permutex2var_ps, _mm512_permutexvar_epi32, _mm512_permutexvar_ps,
+            _mm512_set1_epi32, _mm512_setr_epi32, _mm512_setzero_si512, _mm512_storeu_pd,
+            _mm512_sub_epi32,
+        };
+        const XT: usize = MAX_FAST_FEATURES * BLOCK;
+        const G: usize = BLOCK / 16;
+        let d = self.n_features;
+        let depth = N.trailing_zeros();
+        let denom = self.norm * self.trees.len() as f64;
+        let mut xt = [0.0f32; XT];
+        let mut acc = [0.0f64; BLOCK];
+        let one = _mm512_set1_epi32(1);
+        let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let lanes: [__m512i; G] =
+            std::array::from_fn(|g| _mm512_add_epi32(lane, _mm512_set1_epi32((16 * g) as i32)));
+        let first_leaf = _mm512_set1_epi32((N - 1) as i32);
+        for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
+            Self::transpose_block(x, d, &mut xt);
+            acc.fill(0.0);
+            for tree in &self.trees {
+                debug_assert!(tree.thr.len() >= N.max(MIN_SLOTS) && tree.leaf.len() == N);
+                let thr = tree.thr.as_ptr();
+                let off = tree.off.as_ptr().cast::<i32>();
+                let mut ix = [_mm512_setzero_si512(); G];
+                for level in 0..depth {
+                    let base = (1usize << level) - 1;
+                    // SAFETY: nodes of level `level` are `base..2 * base + 1`; the loads read
+                    // `base..base + 32` at most, within the MIN_SLOTS (64) slots for level <= 5,
+                    // and the gathers read node indices below N - 1.
+                    unsafe {
+                        let b = _mm512_set1_epi32(base as i32);
+                        for (i, p) in ix.iter_mut().zip(&lanes) {
+                            let (t, f) = if level <= 4 {
+                                let j = _mm512_sub_epi32(*i, b);
+                                (
+                                    _mm512_permutexvar_ps(j, _mm512_loadu_ps(thr.add(base))),
+                                    _mm512_permutexvar_epi32(
+                                        j,
+                                        _mm512_loadu_si512(off.add(base).cast()),
+                                    ),
+                                )
+                            } else if level == 5 {
+                                let j = _mm512_sub_epi32(*i, b);
+                                (
+                                    _mm512_permutex2var_ps(
+                                        _mm512_loadu_ps(thr.add(base)),
+                                        j,
+                                        _mm512_loadu_ps(thr.add(base + 16)),
+                                    ),
+                                    _mm512_permutex2var_epi32(
+                                        _mm512_loadu_si512(off.add(base).cast()),
+                                        j,
+                                        _mm512_loadu_si512(off.add(base + 16).cast()),
+                                    ),
+                                )
+                            } else {
+                                (
+                                    _mm512_i32gather_ps::<4>(*i, thr),
+                                    _mm512_i32gather_epi32::<4>(*i, off),
+                                )
+                            };
+                            let v = _mm512_i32gather_ps::<4>(_mm512_add_epi32(f, *p), xt.as_ptr());
+                            let right = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, t);
+                            let twice = _mm512_add_epi32(_mm512_add_epi32(*i, *i), one);
+                            *i = _mm512_mask_add_epi32(twice, right, twice, one);
+                        }
+                    }
+                }
+                // SAFETY: after `depth` levels every index is a leaf slot N - 1..2N - 1, so
+                // `i - (N - 1)` indexes the N leaves; `acc` holds BLOCK = 16 G values.
+                unsafe {
+                    let leaf = tree.leaf.as_ptr();
+                    for (g, i) in ix.iter().enumerate() {
+                        let li = _mm512_sub_epi32(*i, first_leaf);
+                        let lo = _mm512_i32gather_pd::<8>(_mm512_castsi512_si256(li), leaf);
+                        let hi = _mm512_i32gather_pd::<8>(_mm512_extracti64x4_epi64::<1>(li), leaf);
+                        let a = acc.as_mut_ptr().add(16 * g);
+                        _mm512_storeu_pd(a, _mm512_add_pd(_mm512_loadu_pd(a), lo));
+                        _mm512_storeu_pd(a.add(8), _mm512_add_pd(_mm512_loadu_pd(a.add(8)), hi));
+                    }
                 }
             }
             for (dst, &a) in o.iter_mut().zip(&acc) {
@@ -577,13 +726,12 @@ impl FittedIsolationForest {
             }
             acc.fill(0.0);
             for tree in &self.trees {
-                let nodes = &tree.nodes[..];
                 idx.fill(0);
                 for _ in 0..self.depth {
                     for (p, i) in idx.iter_mut().enumerate() {
-                        let n = nodes[*i as usize];
-                        let v = xt[n.feature as usize * BLOCK + p];
-                        *i = 2 * *i + 1 + u32::from(v > n.threshold);
+                        let n = *i as usize;
+                        let v = xt[tree.off[n] as usize + p];
+                        *i = 2 * *i + 1 + u32::from(v > tree.thr[n]);
                     }
                 }
                 for (a, &i) in acc.iter_mut().zip(&idx) {
@@ -594,6 +742,44 @@ impl FittedIsolationForest {
                 *dst = (-a / denom).exp2();
             }
         }
+    }
+}
+
+/// One compiled form of the scoring kernel, chosen at run time by CPU feature detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    /// Portable code (whatever the build target allows).
+    Portable,
+    /// The portable code compiled with AVX2 enabled.
+    Avx2,
+    /// The explicit AVX-512 kernel (built by Rust >= 1.89, see build.rs).
+    Avx512,
+}
+
+impl Kernel {
+    /// Every kernel, the portable one first.
+    #[cfg(test)]
+    const ALL: [Kernel; 3] = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+
+    /// Whether this CPU can run the kernel.
+    fn supported(self) -> bool {
+        match self {
+            Kernel::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => std::is_x86_feature_detected!("avx2"),
+            #[cfg(all(target_arch = "x86_64", aiops_avx512))]
+            Kernel::Avx512 => std::is_x86_feature_detected!("avx512f"),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The fastest kernel this CPU supports.
+    fn best() -> Kernel {
+        [Kernel::Avx512, Kernel::Avx2]
+            .into_iter()
+            .find(|k| k.supported())
+            .unwrap_or(Kernel::Portable)
     }
 }
 
@@ -705,6 +891,100 @@ mod tests {
         let m = p.fit(&grid(20), 2).unwrap();
         assert!(m.score_one(&[1.0]).is_err());
         assert!(m.score(&[f64::INFINITY, 0.0]).is_err());
+    }
+
+    #[test]
+    fn every_kernel_is_bit_identical_to_the_portable_one() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        // Depths 1..=10 (9 and 10 take the generic kernel), 1..=17 columns (17 too), row counts
+        // that are and are not multiples of the 64-point block, ties from rounded values.
+        let cases = [
+            (2, 1, 2),
+            (5, 2, 3),
+            (40, 3, 5),
+            (100, 4, 9),
+            (130, 1, 17),
+            (300, 5, 33),
+            (500, 4, 64),
+            (700, 7, 100),
+            (1000, 4, 256),
+            (1000, 16, 256),
+            (1500, 17, 256),
+            (1200, 3, 300),
+            (2000, 2, 1000),
+        ];
+        let mut checked = 0;
+        for (n, d, psi) in cases {
+            let data: Vec<f64> = (0..n * d)
+                .map(|k| {
+                    let u: f64 = rng.r#gen();
+                    match k % 3 {
+                        0 => (u * 8.0).round() - 4.0,
+                        1 => (u - 0.5) * 1e3,
+                        _ => (1.0 - u).ln() * if rng.r#gen::<bool>() { 1.0 } else { -1.0 },
+                    }
+                })
+                .collect();
+            for max_features in [1.0, 0.5] {
+                let m = IsolationForest::new()
+                    .n_trees(7)
+                    .max_samples(MaxSamples::Count(psi))
+                    .max_features(max_features)
+                    .seed(n as u64)
+                    .fit(&data, d)
+                    .unwrap();
+                let queries: Vec<f64> = data.iter().map(|v| v * 1.5 - 0.25).collect();
+                // Values equal to split thresholds (ties go left): each column's value is a
+                // threshold drawn on that column somewhere in the forest, or the raw value.
+                let splits: Vec<(usize, f64)> = m
+                    .trees
+                    .iter()
+                    .flat_map(|t| t.thr.iter().zip(&t.off))
+                    .filter(|(t, _)| t.is_finite())
+                    .map(|(&t, &o)| (o as usize / BLOCK, f64::from(t)))
+                    .collect();
+                let ties: Vec<f64> = (0..n * d)
+                    .map(|k| {
+                        let col: Vec<f64> = splits
+                            .iter()
+                            .filter(|s| s.0 == k % d)
+                            .map(|s| s.1)
+                            .collect();
+                        if col.is_empty() {
+                            data[k]
+                        } else {
+                            col[rng.gen_range(0..col.len())]
+                        }
+                    })
+                    .collect();
+                for x in [
+                    &data[..],
+                    &queries[..],
+                    &ties[..],
+                    &data[..d],
+                    &ties[..(n.min(65)) * d],
+                ] {
+                    let rows = x.len() / d;
+                    let mut want = vec![0.0; rows];
+                    m.score_with(Kernel::Portable, x, &mut want);
+                    assert!(want.iter().all(|s| (0.0..=1.0).contains(s)));
+                    for k in Kernel::ALL {
+                        if !k.supported() {
+                            continue;
+                        }
+                        let mut got = vec![-1.0; rows];
+                        m.score_with(k, x, &mut got);
+                        let same = got
+                            .iter()
+                            .zip(&want)
+                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "{k:?} n={n} d={d} psi={psi} rows={rows}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked >= cases.len() * 8);
     }
 
     #[test]
