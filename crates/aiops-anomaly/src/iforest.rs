@@ -509,14 +509,14 @@ impl FittedIsolationForest {
             // kernel requires.
             unsafe {
                 match self.depth {
-                    1 => return self.score_blocks_avx512::<2>(data, out),
-                    2 => return self.score_blocks_avx512::<4>(data, out),
-                    3 => return self.score_blocks_avx512::<8>(data, out),
-                    4 => return self.score_blocks_avx512::<16>(data, out),
-                    5 => return self.score_blocks_avx512::<32>(data, out),
-                    6 => return self.score_blocks_avx512::<64>(data, out),
-                    7 => return self.score_blocks_avx512::<128>(data, out),
-                    8 => return self.score_blocks_avx512::<256>(data, out),
+                    1 => return self.score_blocks_avx512_w::<2>(data, out),
+                    2 => return self.score_blocks_avx512_w::<4>(data, out),
+                    3 => return self.score_blocks_avx512_w::<8>(data, out),
+                    4 => return self.score_blocks_avx512_w::<16>(data, out),
+                    5 => return self.score_blocks_avx512_w::<32>(data, out),
+                    6 => return self.score_blocks_avx512_w::<64>(data, out),
+                    7 => return self.score_blocks_avx512_w::<128>(data, out),
+                    8 => return self.score_blocks_avx512_w::<256>(data, out),
                     _ => {}
                 }
             }
@@ -605,9 +605,11 @@ impl FittedIsolationForest {
     }
 
     /// AVX-512 form of [`score_blocks_fixed`](Self::score_blocks_fixed), bit-identical to it:
-    /// 16 points per register, four registers in flight. The split of the first five levels (at
-    /// most 16 nodes each) is picked from one register by a permute, the sixth (32 nodes) from
-    /// two, deeper ones by gathers; the point's value by a gather from the column-major block.
+    /// 16 points per register, four registers in flight, no gathers on the path: the split of
+    /// each level is picked from the level's thresholds and column offsets held in registers by
+    /// permutes ([`pick_level`]); for up to 4 columns the point's value is picked by permutes
+    /// from the block's columns in registers (otherwise gathered from the column-major block).
+    /// Only the leaf path lengths (`f64`) are gathered, once per tree.
     ///
     /// # Safety
     /// AVX-512F must be available and `N` must be `2^self.depth` with `N <= 256`; every tree
@@ -615,15 +617,37 @@ impl FittedIsolationForest {
     #[cfg(all(target_arch = "x86_64", aiops_avx512))]
     #[target_feature(enable = "avx512f")]
     #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
-    unsafe fn score_blocks_avx512<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
+    unsafe fn score_blocks_avx512_w<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
+        // SAFETY: as this function's own contract.
+        unsafe {
+            match self.n_features {
+                1 | 2 => self.score_blocks_avx512::<N, 2>(data, out),
+                3 | 4 => self.score_blocks_avx512::<N, 4>(data, out),
+                _ => self.score_blocks_avx512::<N, MAX_FAST_FEATURES>(data, out),
+            }
+        }
+    }
+
+    /// AVX-512 form of [`score_blocks_fixed`](Self::score_blocks_fixed) for at most `W` columns
+    /// (2, 4: the value is picked from registers by permutes; otherwise gathered).
+    ///
+    /// # Safety
+    /// As [`score_blocks_avx512_w`](Self::score_blocks_avx512_w), and `n_features <= W`.
+    #[cfg(all(target_arch = "x86_64", aiops_avx512))]
+    #[target_feature(enable = "avx512f")]
+    #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
+    unsafe fn score_blocks_avx512<const N: usize, const W: usize>(
+        &self,
+        data: &[f64],
+        out: &mut [f64],
+    ) {
         use std::arch::x86_64::{
-            __m512i, _CMP_GT_OQ, _mm512_add_epi32, _mm512_add_pd, _mm512_castsi512_si256,
-            _mm512_cmp_ps_mask, _mm512_extracti64x4_epi64, _mm512_i32gather_epi32,
+            __m512, __m512i, _CMP_GT_OQ, _mm512_add_epi32, _mm512_add_pd, _mm512_castsi512_ps,
+            _mm512_castsi512_si256, _mm512_cmp_ps_mask, _mm512_extracti64x4_epi64,
             _mm512_i32gather_pd, _mm512_i32gather_ps, _mm512_loadu_pd, _mm512_loadu_ps,
-            _mm512_loadu_si512, _mm512_mask_add_epi32, _mm512_permutex2var_epi32,
-            _mm512_permutex2var_ps, _mm512_permutexvar_epi32, _mm512_permutexvar_ps,
-            _mm512_set1_epi32, _mm512_setr_epi32, _mm512_setzero_si512, _mm512_storeu_pd,
-            _mm512_sub_epi32,
+            _mm512_mask_add_epi32, _mm512_mask_blend_ps, _mm512_permutex2var_ps, _mm512_set1_epi32,
+            _mm512_setr_epi32, _mm512_setzero_si512, _mm512_srli_epi32, _mm512_storeu_pd,
+            _mm512_test_epi32_mask,
         };
         const XT: usize = MAX_FAST_FEATURES * BLOCK;
         const G: usize = BLOCK / 16;
@@ -636,65 +660,77 @@ impl FittedIsolationForest {
         let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         let lanes: [__m512i; G] =
             std::array::from_fn(|g| _mm512_add_epi32(lane, _mm512_set1_epi32((16 * g) as i32)));
-        let first_leaf = _mm512_set1_epi32((N - 1) as i32);
+        let two_cols = _mm512_set1_epi32(32);
         for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
             Self::transpose_block(x, d, &mut xt);
+            // The block's first 4 columns, 16 points per register: xs[g][f] = x[f][16 g..].
+            let xs: [[__m512; 4]; G] = std::array::from_fn(|g| {
+                // SAFETY: f * BLOCK + 16 g + 16 <= 4 * BLOCK <= XT.
+                std::array::from_fn(|f| unsafe {
+                    _mm512_loadu_ps(xt.as_ptr().add(f * BLOCK + 16 * g))
+                })
+            });
             acc.fill(0.0);
             for tree in &self.trees {
                 debug_assert!(tree.thr.len() >= N.max(MIN_SLOTS) && tree.leaf.len() == N);
                 let thr = tree.thr.as_ptr();
                 let off = tree.off.as_ptr().cast::<i32>();
                 let mut ix = [_mm512_setzero_si512(); G];
-                for level in 0..depth {
-                    let base = (1usize << level) - 1;
-                    // SAFETY: nodes of level `level` are `base..2 * base + 1`; the loads read
-                    // `base..base + 32` at most, within the MIN_SLOTS (64) slots for level <= 5,
-                    // and the gathers read node indices below N - 1.
-                    unsafe {
-                        let b = _mm512_set1_epi32(base as i32);
-                        for (i, p) in ix.iter_mut().zip(&lanes) {
-                            let (t, f) = if level <= 4 {
-                                let j = _mm512_sub_epi32(*i, b);
-                                (
-                                    _mm512_permutexvar_ps(j, _mm512_loadu_ps(thr.add(base))),
-                                    _mm512_permutexvar_epi32(
-                                        j,
-                                        _mm512_loadu_si512(off.add(base).cast()),
-                                    ),
-                                )
-                            } else if level == 5 {
-                                let j = _mm512_sub_epi32(*i, b);
-                                (
-                                    _mm512_permutex2var_ps(
-                                        _mm512_loadu_ps(thr.add(base)),
-                                        j,
-                                        _mm512_loadu_ps(thr.add(base + 16)),
-                                    ),
-                                    _mm512_permutex2var_epi32(
-                                        _mm512_loadu_si512(off.add(base).cast()),
-                                        j,
-                                        _mm512_loadu_si512(off.add(base + 16).cast()),
-                                    ),
-                                )
-                            } else {
-                                (
-                                    _mm512_i32gather_ps::<4>(*i, thr),
-                                    _mm512_i32gather_epi32::<4>(*i, off),
-                                )
-                            };
-                            let v = _mm512_i32gather_ps::<4>(_mm512_add_epi32(f, *p), xt.as_ptr());
-                            let right = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, t);
-                            let twice = _mm512_add_epi32(_mm512_add_epi32(*i, *i), one);
-                            *i = _mm512_mask_add_epi32(twice, right, twice, one);
+                let xs = &xs;
+                // One level for all G registers; `j` is the index within the level (`0..2^l`).
+                macro_rules! level {
+                    ($l:literal) => {
+                        if $l < depth {
+                            let base = (1usize << $l) - 1;
+                            // SAFETY: level `l` holds nodes `base..2 base + 1`; `pick_level`
+                            // reads `base..base + max(16, 2^l)`, within the max(N, MIN_SLOTS)
+                            // slots since 2^(l + 1) <= N or l <= 4.
+                            unsafe {
+                                let tl = thr.add(base).cast::<i32>();
+                                let ol = off.add(base);
+                                for (g, (j, p)) in ix.iter_mut().zip(&lanes).enumerate() {
+                                    let t = _mm512_castsi512_ps(pick_level::<$l>(tl, *j));
+                                    let f = pick_level::<$l>(ol, *j);
+                                    let v = if W <= 4 {
+                                        // f * 16 + lane: permutex2var picks x[f][lane] from
+                                        // two registers.
+                                        let k = _mm512_add_epi32(_mm512_srli_epi32::<2>(f), lane);
+                                        let lo = _mm512_permutex2var_ps(xs[g][0], k, xs[g][1]);
+                                        if W <= 2 {
+                                            lo
+                                        } else {
+                                            let hi = _mm512_permutex2var_ps(xs[g][2], k, xs[g][3]);
+                                            let upper = _mm512_test_epi32_mask(k, two_cols);
+                                            _mm512_mask_blend_ps(upper, lo, hi)
+                                        }
+                                    } else {
+                                        _mm512_i32gather_ps::<4>(
+                                            _mm512_add_epi32(f, *p),
+                                            xt.as_ptr(),
+                                        )
+                                    };
+                                    let right = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, t);
+                                    let twice = _mm512_add_epi32(*j, *j);
+                                    *j = _mm512_mask_add_epi32(twice, right, twice, one);
+                                }
+                            }
                         }
-                    }
+                    };
                 }
-                // SAFETY: after `depth` levels every index is a leaf slot N - 1..2N - 1, so
-                // `i - (N - 1)` indexes the N leaves; `acc` holds BLOCK = 16 G values.
+                level!(0);
+                level!(1);
+                level!(2);
+                level!(3);
+                level!(4);
+                level!(5);
+                level!(6);
+                level!(7);
+                // SAFETY: after `depth` levels every index is a bottom position `0..N`, the
+                // index of its leaf slot; `acc` holds BLOCK = 16 G values.
                 unsafe {
                     let leaf = tree.leaf.as_ptr();
-                    for (g, i) in ix.iter().enumerate() {
-                        let li = _mm512_sub_epi32(*i, first_leaf);
+                    for (g, li) in ix.iter().enumerate() {
+                        let li = *li;
                         let lo = _mm512_i32gather_pd::<8>(_mm512_castsi512_si256(li), leaf);
                         let hi = _mm512_i32gather_pd::<8>(_mm512_extracti64x4_epi64::<1>(li), leaf);
                         let a = acc.as_mut_ptr().add(16 * g);
@@ -742,6 +778,50 @@ impl FittedIsolationForest {
                 *dst = (-a / denom).exp2();
             }
         }
+    }
+}
+
+/// The 32-bit entries `p[j]` of one tree level, 16 lanes, `j` in `0..2^LEVEL`, `LEVEL <= 7`,
+/// without gathers: one register permute for up to 16 nodes, two-register permutes blended by
+/// the index bits above for 32 to 128 nodes.
+///
+/// # Safety
+/// AVX-512F must be available and `p` must be readable for `max(16, 2^LEVEL)` entries.
+#[cfg(all(target_arch = "x86_64", aiops_avx512))]
+#[target_feature(enable = "avx512f")]
+#[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
+unsafe fn pick_level<const LEVEL: u32>(
+    p: *const i32,
+    j: std::arch::x86_64::__m512i,
+) -> std::arch::x86_64::__m512i {
+    use std::arch::x86_64::{
+        _mm512_loadu_si512, _mm512_mask_blend_epi32, _mm512_permutex2var_epi32,
+        _mm512_permutexvar_epi32, _mm512_set1_epi32, _mm512_test_epi32_mask,
+    };
+    // SAFETY: the loads read p[0..max(16, 2^LEVEL)], as the caller guarantees.
+    unsafe {
+        if LEVEL <= 4 {
+            return _mm512_permutexvar_epi32(j, _mm512_loadu_si512(p.cast()));
+        }
+        let pairs = 1usize << (LEVEL.max(5) - 5);
+        let mut v = [_mm512_set1_epi32(0); 4];
+        for (k, vk) in v.iter_mut().enumerate().take(pairs) {
+            *vk = _mm512_permutex2var_epi32(
+                _mm512_loadu_si512(p.add(32 * k).cast()),
+                j,
+                _mm512_loadu_si512(p.add(32 * k + 16).cast()),
+            );
+        }
+        let (mut width, mut bit) = (pairs, 32);
+        while width > 1 {
+            let upper = _mm512_test_epi32_mask(j, _mm512_set1_epi32(bit));
+            for k in 0..width / 2 {
+                v[k] = _mm512_mask_blend_epi32(upper, v[2 * k], v[2 * k + 1]);
+            }
+            width /= 2;
+            bit <<= 1;
+        }
+        v[0]
     }
 }
 
