@@ -1,5 +1,11 @@
 //! Agreement with scikit-learn's `IsolationForest` on fixtures written by
 //! `scripts/anomaly_iforest_fixtures.py` (sklearn 1.9.1, 100 trees, `max_samples` auto, seed 42).
+//!
+//! Two 100-tree forests grown from different random streams rank points alike only up to Monte
+//! Carlo noise, so the 100-tree comparison is made against what sklearn reaches against itself:
+//! the fixture summary records the Spearman correlation of sklearn's seed-42 scores with its
+//! scores at seeds 0..9 (the ceiling), and ours at seeds 0..9 is compared with the same seed-42
+//! column.
 
 use aiops_anomaly::IsolationForest;
 
@@ -94,15 +100,94 @@ fn auc_helper_matches_hand_computation() {
     );
 }
 
+/// Clusters with planted outliers: most points sit in dense cores whose true scores differ by
+/// less than the noise of 100 trees (sklearn against itself: Spearman 0.88-0.97).
+const CLUSTERS: [&str; 5] = [
+    "blobs",
+    "gaussian4",
+    "correlated3",
+    "skewed1",
+    "metric_features",
+];
+
+/// Density falling continuously from a dense centre: outlyingness is spread over all points
+/// (sklearn against itself: Spearman >= 0.99).
+const CONTINUOUS: [&str; 3] = ["powerlaw1", "radial2", "radial4"];
+
+/// sklearn's seed-42 scores against its seeds 0..9, per dataset: (mean, min) Spearman.
+fn sklearn_ceiling(name: &str) -> (f64, f64) {
+    let path = format!(
+        "{}/tests/fixtures/iforest_summary.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let c = &v[name]["spearman_sklearn_100_seed42_vs_seeds"];
+    (c["mean"].as_f64().unwrap(), c["min"].as_f64().unwrap())
+}
+
+/// Our 100-tree scores at seeds 0..9 against sklearn's seed-42 column: (mean, min) Spearman.
+fn ours_vs_sklearn_100(f: &Fixture) -> (f64, f64) {
+    let rho: Vec<f64> = (0..10)
+        .map(|seed| {
+            let m = IsolationForest::new()
+                .seed(seed)
+                .fit(&f.data, f.cols)
+                .unwrap();
+            spearman(&m.score(&f.data).unwrap(), &f.sklearn)
+        })
+        .collect();
+    let mean = rho.iter().sum::<f64>() / rho.len() as f64;
+    (mean, rho.iter().copied().fold(f64::INFINITY, f64::min))
+}
+
+#[test]
+fn spearman_helper_matches_hand_computation() {
+    // Ranks (0, 1, 2, 3) against (0, 2, 1, 3): 1 - 6 * 2 / (4 * 15) = 0.8.
+    let rho = spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 30.0, 20.0, 40.0]);
+    assert!((rho - 0.8).abs() < 1e-12, "{rho}");
+}
+
+#[test]
+fn agrees_with_sklearn_at_100_trees_on_continuous_outlyingness() {
+    for name in CONTINUOUS {
+        let f = load(name);
+        // sklearn against itself: mean >= 0.99 over the 10 seed pairs (radial4's lowest pair
+        // 0.989, the others >= 0.99).
+        let (ceiling, ceiling_min) = sklearn_ceiling(name);
+        assert!(
+            ceiling >= 0.99 && ceiling_min >= 0.985,
+            "{name}: sklearn vs sklearn {ceiling} (min {ceiling_min})"
+        );
+        let (mean, min) = ours_vs_sklearn_100(&f);
+        eprintln!("{name}: ours {mean} (min {min}), sklearn {ceiling} (min {ceiling_min})");
+        assert!(
+            mean >= 0.98 && min >= 0.98,
+            "{name}: spearman mean {mean} min {min}"
+        );
+        let default = IsolationForest::new().fit(&f.data, f.cols).unwrap();
+        let rho = spearman(&default.score(&f.data).unwrap(), &f.sklearn);
+        assert!(rho >= 0.98, "{name}: default seed spearman {rho}");
+    }
+}
+
+#[test]
+fn agrees_with_sklearn_at_100_trees_as_sklearn_agrees_with_itself_on_clusters() {
+    for name in CLUSTERS {
+        let f = load(name);
+        let (ceiling, _) = sklearn_ceiling(name);
+        let (mean, min) = ours_vs_sklearn_100(&f);
+        eprintln!("{name}: ours {mean} (min {min}), sklearn {ceiling}");
+        assert!(
+            mean >= ceiling - 0.01,
+            "{name}: ours vs sklearn {mean}, sklearn vs sklearn {ceiling}"
+        );
+    }
+}
+
 #[test]
 fn agrees_with_sklearn_on_every_fixture() {
-    for name in [
-        "blobs",
-        "gaussian4",
-        "correlated3",
-        "skewed1",
-        "metric_features",
-    ] {
+    for name in CLUSTERS.into_iter().chain(CONTINUOUS) {
         let f = load(name);
         let model = IsolationForest::new().fit(&f.data, f.cols).unwrap();
         let ours = model.score(&f.data).unwrap();
