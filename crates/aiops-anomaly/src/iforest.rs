@@ -205,7 +205,12 @@ impl IsolationForest {
             offset: -0.5,
         };
         if let Contamination::Fraction(c) = self.contamination {
-            let mut ss = model.score_samples(data)?;
+            // score_samples of the training data (already checked above), without a second check.
+            let mut ss = vec![0.0; n];
+            model.score_into(data, &mut ss);
+            for v in &mut ss {
+                *v = -*v;
+            }
             model.offset = aiops_core::stats::quantile(&mut ss, c).unwrap_or(-0.5);
         }
         Ok(model)
