@@ -180,7 +180,6 @@ impl IsolationForest {
         let depth = (psi as f64).log2().ceil() as u32;
         let n_cols =
             ((self.max_features * n_features as f64).floor() as usize).clamp(1, n_features);
-        let data32: Vec<f32> = data.iter().map(|&v| v as f32).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut trees = Vec::with_capacity(self.n_trees);
         for _ in 0..self.n_trees {
@@ -192,9 +191,7 @@ impl IsolationForest {
                 c.sort_unstable();
                 c
             };
-            trees.push(Tree::grow(
-                &data32, n_features, rows, &cols, depth, &mut rng,
-            ));
+            trees.push(Tree::grow(data, n_features, rows, &cols, depth, &mut rng));
         }
         let mut model = FittedIsolationForest {
             trees,
@@ -280,7 +277,7 @@ const MIN_SLOTS: usize = 64;
 
 impl Tree {
     fn grow(
-        data: &[f32],
+        data: &[f64],
         d: usize,
         mut rows: Vec<usize>,
         cols: &[usize],
@@ -311,7 +308,8 @@ impl Tree {
                     let (mn, mx) =
                         idx.iter()
                             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
-                                let v = f64::from(data[r * d + f]);
+                                // At f32 precision, as sklearn (and as scoring compares).
+                                let v = f64::from(data[r * d + f] as f32);
                                 (a.min(v), b.max(v))
                             });
                     if mx - mn > 1e-7 {
@@ -339,7 +337,7 @@ impl Tree {
                 let mut i = 0;
                 let mut j = idx.len();
                 while i < j {
-                    if data[idx[i] * d + f] <= t {
+                    if data[idx[i] * d + f] as f32 <= t {
                         i += 1;
                     } else {
                         j -= 1;
