@@ -615,8 +615,9 @@ impl FittedIsolationForest {
     /// Only the leaf path lengths (`f64`) are gathered, once per tree.
     ///
     /// # Safety
-    /// AVX-512F must be available and `N` must be `2^self.depth` with `N <= 256`; every tree
-    /// then holds `max(N, MIN_SLOTS)` node slots and `N` leaves, which bounds every access.
+    /// AVX-512F must be available, `N` must be `2^self.depth` with `N <= 256` and
+    /// `n_features <= MAX_FAST_FEATURES`. Trees with `max(N, MIN_SLOTS)` node slots and `N`
+    /// leaves (all, by construction; others are skipped) bound every access.
     #[cfg(all(target_arch = "x86_64", aiops_avx512))]
     #[target_feature(enable = "avx512f")]
     #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
@@ -675,7 +676,15 @@ impl FittedIsolationForest {
             });
             acc.fill(0.0);
             for tree in &self.trees {
-                debug_assert!(tree.thr.len() >= N.max(MIN_SLOTS) && tree.leaf.len() == N);
+                // Always true for trees built by `Tree::grow` at this depth; checked (three
+                // compares per tree and block) so the unchecked accesses below rely on nothing
+                // outside this function, as the portable kernel skips a tree of another shape.
+                if tree.thr.len() < N.max(MIN_SLOTS)
+                    || tree.off.len() < N.max(MIN_SLOTS)
+                    || tree.leaf.len() != N
+                {
+                    continue;
+                }
                 let thr = tree.thr.as_ptr();
                 let off = tree.off.as_ptr().cast::<i32>();
                 let mut ix = [_mm512_setzero_si512(); G];
