@@ -492,12 +492,173 @@ impl FittedIsolationForest {
         self.score_serial_portable(data, out);
     }
 
-    /// The same kernel compiled with AVX2 enabled.
+    /// The explicit AVX2 kernel for trees of at most 8 levels and at most
+    /// [`MAX_FAST_FEATURES`] columns; others take the generic kernel compiled with AVX2 enabled.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
     unsafe fn score_serial_avx2(&self, data: &[f64], out: &mut [f64]) {
+        if self.n_features <= MAX_FAST_FEATURES {
+            // SAFETY (all arms): AVX2 is enabled in this function; N = 2^depth <= 256 and
+            // n_features <= MAX_FAST_FEATURES as each kernel requires.
+            unsafe {
+                match self.depth {
+                    1 => return self.score_blocks_avx2_w::<2>(data, out),
+                    2 => return self.score_blocks_avx2_w::<4>(data, out),
+                    3 => return self.score_blocks_avx2_w::<8>(data, out),
+                    4 => return self.score_blocks_avx2_w::<16>(data, out),
+                    5 => return self.score_blocks_avx2_w::<32>(data, out),
+                    6 => return self.score_blocks_avx2_w::<64>(data, out),
+                    7 => return self.score_blocks_avx2_w::<128>(data, out),
+                    8 => return self.score_blocks_avx2_w::<256>(data, out),
+                    _ => {}
+                }
+            }
+        }
         self.score_blocks(data, out);
+    }
+
+    /// # Safety
+    /// As [`score_blocks_avx2`](Self::score_blocks_avx2), `n_features <= MAX_FAST_FEATURES`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn score_blocks_avx2_w<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
+        // SAFETY: as this function's own contract.
+        unsafe {
+            match self.n_features {
+                1 | 2 => self.score_blocks_avx2::<N, 2>(data, out),
+                3 | 4 => self.score_blocks_avx2::<N, 4>(data, out),
+                _ => self.score_blocks_avx2::<N, MAX_FAST_FEATURES>(data, out),
+            }
+        }
+    }
+
+    /// AVX2 form of [`score_blocks_fixed`](Self::score_blocks_fixed), bit-identical to it: 8
+    /// points per register, the block's 8 registers in flight. A level's thresholds and column
+    /// offsets are picked by register permutes for levels of up to 32 nodes
+    /// ([`pick_level_avx2`]) and gathered below; for up to 4 columns the point's value is
+    /// blended from the block's columns in registers (otherwise gathered); leaf path lengths
+    /// are gathered.
+    ///
+    /// # Safety
+    /// AVX2 must be available, `N` must be `2^self.depth` with `N <= 256` and
+    /// `n_features <= W <= MAX_FAST_FEATURES`. Trees with `max(N, MIN_SLOTS)` node slots and `N`
+    /// leaves (all, by construction; others are skipped) bound every access.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn score_blocks_avx2<const N: usize, const W: usize>(
+        &self,
+        data: &[f64],
+        out: &mut [f64],
+    ) {
+        use std::arch::x86_64::{
+            __m256, __m256i, _CMP_GT_OQ, _mm256_add_epi32, _mm256_add_pd, _mm256_blendv_ps,
+            _mm256_castps_si256, _mm256_castsi256_ps, _mm256_castsi256_si128, _mm256_cmp_ps,
+            _mm256_extracti128_si256, _mm256_i32gather_pd, _mm256_i32gather_ps, _mm256_loadu_pd,
+            _mm256_loadu_ps, _mm256_set1_epi32, _mm256_setr_epi32, _mm256_setzero_si256,
+            _mm256_slli_epi32, _mm256_storeu_pd, _mm256_sub_epi32,
+        };
+        const XT: usize = MAX_FAST_FEATURES * BLOCK;
+        const G: usize = BLOCK / 8;
+        let d = self.n_features;
+        let depth = N.trailing_zeros();
+        let denom = self.norm * self.trees.len() as f64;
+        let mut xt = [0.0f32; XT];
+        let mut acc = [0.0f64; BLOCK];
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let lanes: [__m256i; G] =
+            std::array::from_fn(|g| _mm256_add_epi32(lane, _mm256_set1_epi32((8 * g) as i32)));
+        for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
+            Self::transpose_block(x, d, &mut xt);
+            // The block's first 4 columns, 8 points per register: xs[g][f] = x[f][8 g..].
+            let xs: [[__m256; 4]; G] = std::array::from_fn(|g| {
+                // SAFETY: f * BLOCK + 8 g + 8 <= 4 * BLOCK <= XT.
+                std::array::from_fn(|f| unsafe {
+                    _mm256_loadu_ps(xt.as_ptr().add(f * BLOCK + 8 * g))
+                })
+            });
+            acc.fill(0.0);
+            for tree in &self.trees {
+                // Always true for trees built by `Tree::grow` at this depth (see the AVX-512
+                // kernel).
+                if tree.thr.len() < N.max(MIN_SLOTS)
+                    || tree.off.len() < N.max(MIN_SLOTS)
+                    || tree.leaf.len() != N
+                {
+                    continue;
+                }
+                let thr = tree.thr.as_ptr();
+                let off = tree.off.as_ptr().cast::<i32>();
+                let mut ix = [_mm256_setzero_si256(); G];
+                let xs = &xs;
+                macro_rules! level {
+                    ($l:literal) => {
+                        if $l < depth {
+                            let base = (1usize << $l) - 1;
+                            // SAFETY: level `l` holds nodes `base..2 base + 1`;
+                            // `pick_level_avx2` reads `base..base + max(8, 2^l)`, within the
+                            // max(N, MIN_SLOTS) slots since 2^(l + 1) <= N or l <= 3.
+                            unsafe {
+                                let tl = thr.add(base).cast::<i32>();
+                                let ol = off.add(base);
+                                for (g, (j, p)) in ix.iter_mut().zip(&lanes).enumerate() {
+                                    let t = _mm256_castsi256_ps(pick_level_avx2::<$l>(tl, *j));
+                                    let f = pick_level_avx2::<$l>(ol, *j);
+                                    let v = if W <= 4 {
+                                        // Column f = off / 64: bit 0 of f (bit 6 of off) to the
+                                        // sign bit picks within a pair, bit 1 between pairs.
+                                        let b0 = _mm256_castsi256_ps(_mm256_slli_epi32::<25>(f));
+                                        let lo = _mm256_blendv_ps(xs[g][0], xs[g][1], b0);
+                                        if W <= 2 {
+                                            lo
+                                        } else {
+                                            let hi = _mm256_blendv_ps(xs[g][2], xs[g][3], b0);
+                                            let b1 =
+                                                _mm256_castsi256_ps(_mm256_slli_epi32::<24>(f));
+                                            _mm256_blendv_ps(lo, hi, b1)
+                                        }
+                                    } else {
+                                        _mm256_i32gather_ps::<4>(
+                                            xt.as_ptr(),
+                                            _mm256_add_epi32(f, *p),
+                                        )
+                                    };
+                                    // All ones where x > t: j = 2 j - (-1).
+                                    let right =
+                                        _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(v, t));
+                                    *j = _mm256_sub_epi32(_mm256_add_epi32(*j, *j), right);
+                                }
+                            }
+                        }
+                    };
+                }
+                level!(0);
+                level!(1);
+                level!(2);
+                level!(3);
+                level!(4);
+                level!(5);
+                level!(6);
+                level!(7);
+                // SAFETY: after `depth` levels every index is a bottom position `0..N`, the
+                // index of its leaf slot; `acc` holds BLOCK = 8 G values.
+                unsafe {
+                    let leaf = tree.leaf.as_ptr();
+                    for (g, li) in ix.iter().enumerate() {
+                        let lo = _mm256_i32gather_pd::<8>(leaf, _mm256_castsi256_si128(*li));
+                        let hi = _mm256_i32gather_pd::<8>(leaf, _mm256_extracti128_si256::<1>(*li));
+                        let a = acc.as_mut_ptr().add(8 * g);
+                        _mm256_storeu_pd(a, _mm256_add_pd(_mm256_loadu_pd(a), lo));
+                        _mm256_storeu_pd(a.add(4), _mm256_add_pd(_mm256_loadu_pd(a.add(4)), hi));
+                    }
+                }
+            }
+            for (dst, &a) in o.iter_mut().zip(&acc) {
+                *dst = (-a / denom).exp2();
+            }
+        }
     }
 
     /// The explicit AVX-512 kernel for trees of at most 8 levels and at most
@@ -793,6 +954,49 @@ impl FittedIsolationForest {
     }
 }
 
+/// The 32-bit entries `p[j]` of one tree level, 8 lanes, `j` in `0..2^LEVEL`, `LEVEL <= 7`: one
+/// register permute for up to 8 nodes, permutes blended by the index bits above for 16 and 32
+/// nodes, a gather for 64 and 128.
+///
+/// # Safety
+/// AVX2 must be available and `p` must be readable for `max(8, 2^LEVEL)` entries.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+unsafe fn pick_level_avx2<const LEVEL: u32>(
+    p: *const i32,
+    j: std::arch::x86_64::__m256i,
+) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::{
+        __m256i, _mm256_blendv_epi8, _mm256_i32gather_epi32, _mm256_loadu_si256,
+        _mm256_permutevar8x32_epi32, _mm256_setzero_si256, _mm256_slli_epi32, _mm256_srai_epi32,
+    };
+    // SAFETY: the loads and the gather read p[0..max(8, 2^LEVEL)], as the caller guarantees.
+    unsafe {
+        if LEVEL <= 3 {
+            return _mm256_permutevar8x32_epi32(_mm256_loadu_si256(p.cast()), j);
+        }
+        if LEVEL >= 6 {
+            return _mm256_i32gather_epi32::<4>(p, j);
+        }
+        let regs = 1usize << (LEVEL.clamp(3, 5) - 3);
+        let mut v = [_mm256_setzero_si256(); 4];
+        for (k, vk) in v.iter_mut().enumerate().take(regs) {
+            *vk = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(p.add(8 * k).cast()), j);
+        }
+        // Bit 3 of j, then bit 4, spread to all bytes of its lane (shift to the sign bit, then
+        // arithmetic shift right) for the byte blend.
+        let m3: __m256i = _mm256_srai_epi32::<31>(_mm256_slli_epi32::<28>(j));
+        v[0] = _mm256_blendv_epi8(v[0], v[1], m3);
+        if regs == 4 {
+            let m4: __m256i = _mm256_srai_epi32::<31>(_mm256_slli_epi32::<27>(j));
+            v[2] = _mm256_blendv_epi8(v[2], v[3], m3);
+            v[0] = _mm256_blendv_epi8(v[0], v[2], m4);
+        }
+        v[0]
+    }
+}
+
 /// The 32-bit entries `p[j]` of one tree level, 16 lanes, `j` in `0..2^LEVEL`, `LEVEL <= 7`,
 /// without gathers: one register permute for up to 16 nodes, two-register permutes blended by
 /// the index bits above for 32 to 128 nodes.
@@ -842,7 +1046,7 @@ unsafe fn pick_level<const LEVEL: u32>(
 enum Kernel {
     /// Portable code (whatever the build target allows).
     Portable,
-    /// The portable code compiled with AVX2 enabled.
+    /// The explicit AVX2 kernel.
     Avx2,
     /// The explicit AVX-512 kernel (built by Rust >= 1.89, see build.rs).
     Avx512,
