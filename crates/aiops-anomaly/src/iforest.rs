@@ -22,6 +22,18 @@ const BLOCK: usize = 64;
 /// Widest input handled by the bounds-check-free kernel (a power of two).
 const MAX_FAST_FEATURES: usize = 16;
 
+/// Largest `max_samples` (after capping at `n`): keeps a tree's depth at most 30, so the `u32`
+/// node indices of the scoring kernels (`< 2^(depth + 1)`) cannot overflow.
+const MAX_PSI: usize = 1 << 30;
+
+/// A finite `f64` at the `f32` precision trees split and compare at, saturating: values beyond
+/// the `f32` range become `±f32::MAX` instead of `±inf` (order-preserving, so a column of huge
+/// values still splits; an infinite bound would make the split draw panic).
+#[inline]
+fn to_f32(v: f64) -> f32 {
+    (v as f32).clamp(-f32::MAX, f32::MAX)
+}
+
 /// The average path length of an unsuccessful search in a binary search tree of `n` points,
 /// `c(n)`, exactly as scikit-learn's `_average_path_length`: 0 for `n <= 1`, 1 for `n = 2`,
 /// else `2 (ln(n - 1) + gamma) - 2 (n - 1) / n`.
@@ -165,11 +177,22 @@ impl IsolationForest {
 
     /// Fits a forest on a row-major `n x n_features` matrix given as a flat slice.
     ///
-    /// Errors when the parameters are invalid, `n_features` is 0, the slice length is not a
-    /// multiple of `n_features`, there are fewer than 2 rows, or a value is not finite.
+    /// Errors when the parameters are invalid, `n_features` is 0 or above `u32::MAX / 64`, the
+    /// slice length is not a multiple of `n_features`, there are fewer than 2 rows, a value is
+    /// not finite (NaN or infinite: [`AnomalyError::NonFinite`] naming the first), or
+    /// `max_samples` (capped at the row count) is above `2^30`. Finite values beyond the `f32`
+    /// range are compared as `±f32::MAX` (see [`FittedIsolationForest::score`]).
     pub fn fit(&self, data: &[f64], n_features: usize) -> Result<FittedIsolationForest> {
         self.check()?;
         let n = check_matrix(data, n_features)?;
+        if n_features > u32::MAX as usize / BLOCK {
+            // Column offsets `f * BLOCK` are stored as `u32`.
+            return Err(invalid(
+                "n_features",
+                n_features,
+                "must be at most u32::MAX / 64",
+            ));
+        }
         if n < 2 {
             return Err(AnomalyError::NotEnoughData { needed: 2, got: n });
         }
@@ -177,6 +200,13 @@ impl IsolationForest {
             MaxSamples::Auto => n.min(256),
             MaxSamples::Count(m) => m.min(n),
         };
+        if psi > MAX_PSI {
+            return Err(invalid(
+                "max_samples",
+                psi,
+                "must be at most 2^30 (after capping at the row count)",
+            ));
+        }
         let depth = (psi as f64).log2().ceil() as u32;
         let n_cols =
             ((self.max_features * n_features as f64).floor() as usize).clamp(1, n_features);
@@ -309,7 +339,7 @@ impl Tree {
                         idx.iter()
                             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &r| {
                                 // At f32 precision, as sklearn (and as scoring compares).
-                                let v = f64::from(data[r * d + f] as f32);
+                                let v = f64::from(to_f32(data[r * d + f]));
                                 (a.min(v), b.max(v))
                             });
                     if mx - mn > 1e-7 {
@@ -337,7 +367,7 @@ impl Tree {
                 let mut i = 0;
                 let mut j = idx.len();
                 while i < j {
-                    if data[idx[i] * d + f] as f32 <= t {
+                    if to_f32(data[idx[i] * d + f]) <= t {
                         i += 1;
                     } else {
                         j -= 1;
@@ -410,6 +440,13 @@ impl FittedIsolationForest {
 
     /// Anomaly scores in `[0, 1]`, `2^(-E[h(x)] / c(psi))`, one per row of the row-major matrix
     /// `data`; higher is more anomalous, about 0.5 and below is normal.
+    ///
+    /// Values are compared with the `f32` split thresholds at `f32` precision (as scikit-learn);
+    /// finite values beyond the `f32` range are compared as `±f32::MAX`. Errors with
+    /// [`AnomalyError::NonFinite`] on NaN or infinity and [`AnomalyError::Shape`] when the length
+    /// is not a multiple of [`n_features`](Self::n_features) (a flat slice cannot tell a matrix
+    /// of another width whose length happens to be a multiple; [`score_one`](Self::score_one)
+    /// checks the row width).
     pub fn score(&self, data: &[f64]) -> Result<Vec<f64>> {
         let n = check_matrix(data, self.n_features)?;
         let mut out = vec![0.0; n];
@@ -721,7 +758,7 @@ impl FittedIsolationForest {
         const XT: usize = MAX_FAST_FEATURES * BLOCK;
         for (p, row) in x.chunks_exact(d).enumerate() {
             for (f, &v) in row.iter().enumerate() {
-                xt[(f * BLOCK + p) & (XT - 1)] = v as f32;
+                xt[(f * BLOCK + p) & (XT - 1)] = to_f32(v);
             }
         }
     }
@@ -930,7 +967,7 @@ impl FittedIsolationForest {
             // Column-major copy of the block at f32 precision: x of point p, column f at f*BLOCK+p.
             for p in 0..m {
                 for f in 0..d {
-                    xt[f * BLOCK + p] = x[p * d + f] as f32;
+                    xt[f * BLOCK + p] = to_f32(x[p * d + f]);
                 }
             }
             acc.fill(0.0);
@@ -1281,6 +1318,34 @@ mod tests {
             }
         }
         assert!(checked >= cases.len() * 8);
+    }
+
+    #[test]
+    fn values_beyond_f32_range_saturate_instead_of_panicking() {
+        // Regression: 1e300 became +inf at f32 precision and the split draw over [0, inf)
+        // panicked in `fit`.
+        let data = [1e300, 0.0, 1.0, -1e300, 2.0, 3e38, -3.5e38, 1e39];
+        let m = IsolationForest::new().n_trees(20).fit(&data, 1).unwrap();
+        let q = [1e300, -1e300, f64::MAX, f64::MIN, 0.5, 3.4e38];
+        let s = m.score(&q).unwrap();
+        assert!(s.iter().all(|v| (0.0..=1.0).contains(v)), "{s:?}");
+        // Saturation: anything above the f32 range scores as f32::MAX does.
+        assert_eq!(s[0], s[2]);
+        assert_eq!(s[0], m.score_one(&[f64::from(f32::MAX)]).unwrap());
+        assert_eq!(s[1], s[3]);
+        // Two columns: one all beyond the f32 range (constant at f32 precision), one usable.
+        let data2: Vec<f64> = (0..40)
+            .flat_map(|i| [1e300 * f64::from(i + 1), f64::from(i % 7)])
+            .collect();
+        let m2 = IsolationForest::new().n_trees(5).fit(&data2, 2).unwrap();
+        assert_eq!(m2.score(&data2).unwrap().len(), 40);
+        assert!(matches!(
+            IsolationForest::new().fit(&[], 1 << 27),
+            Err(AnomalyError::InvalidParam {
+                name: "n_features",
+                ..
+            })
+        ));
     }
 
     #[test]
