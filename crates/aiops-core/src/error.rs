@@ -104,6 +104,16 @@ pub enum CoreError {
     /// An operation that needs data got none.
     #[error("{0} is empty")]
     Empty(&'static str),
+    /// A per-alert list does not have one entry per alert.
+    #[error("{what}: {got} entries for {alerts} alerts")]
+    PerAlertMismatch {
+        /// What the list holds.
+        what: &'static str,
+        /// Number of alerts.
+        alerts: usize,
+        /// Number of entries given.
+        got: usize,
+    },
     /// JSON that is not of the documented shape.
     #[error("invalid JSON: {0}")]
     Json(String),

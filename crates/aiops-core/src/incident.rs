@@ -134,6 +134,41 @@ impl Incident {
     /// else the latest `ends_at`), and severity (the maximum; alerts without a recognised
     /// severity label count as [`Severity::Medium`]).
     pub fn from_alerts(id: impl Into<String>, alerts: Vec<Alert>) -> Result<Self> {
+        Self::derive(id.into(), alerts, None)
+    }
+
+    /// As [`Incident::from_alerts`], with each alert's service given by the caller
+    /// (`services[i]` for `alerts[i]`) instead of read from the alert's default service labels:
+    /// for callers that name services by their own labels (a correlator configured with other
+    /// service labels), or that already know every alert's service and need not read its
+    /// labels again. Errors when the lengths differ.
+    ///
+    /// ```
+    /// use aiops_core::{Alert, Incident, Labels, Timestamp};
+    /// let a = Alert::new(Labels::from_pairs([("app", "cart")]), Timestamp::from_secs(5));
+    /// let b = Alert::new(Labels::from_pairs([("app", "db")]), Timestamp::from_secs(1));
+    /// let inc = Incident::from_alerts_and_services("i", vec![a, b], &[Some("cart"), Some("db")])?;
+    /// assert_eq!(inc.services(), ["cart", "db"]);
+    /// assert_eq!(inc.primary_service(), Some("db"));
+    /// assert!(Incident::from_alerts_and_services("i", vec![], &[Some("x")]).is_err());
+    /// # Ok::<(), aiops_core::CoreError>(())
+    /// ```
+    pub fn from_alerts_and_services(
+        id: impl Into<String>,
+        alerts: Vec<Alert>,
+        services: &[Option<&str>],
+    ) -> Result<Self> {
+        if services.len() != alerts.len() {
+            return Err(CoreError::PerAlertMismatch {
+                what: "services",
+                alerts: alerts.len(),
+                got: services.len(),
+            });
+        }
+        Self::derive(id.into(), alerts, Some(services))
+    }
+
+    fn derive(id: String, alerts: Vec<Alert>, given: Option<&[Option<&str>]>) -> Result<Self> {
         let first = alerts.first().ok_or(CoreError::Empty("incident alerts"))?;
         let mut common = first.labels().clone();
         let mut start = first.starts_at();
@@ -142,7 +177,7 @@ impl Incident {
         let mut end: Option<Timestamp> = None;
         let mut earliest: Option<(Timestamp, &str)> = None;
         let mut services: Vec<&str> = Vec::new();
-        for a in &alerts {
+        for (i, a) in alerts.iter().enumerate() {
             common = common.intersection(a.labels());
             start = start.min(a.starts_at());
             severity = severity.max(a.severity().unwrap_or_default());
@@ -151,7 +186,11 @@ impl Incident {
             } else if let Some(e) = a.ends_at() {
                 end = Some(end.map_or(e, |x| x.max(e)));
             }
-            if let Some(s) = a.service() {
+            let service = match given {
+                Some(g) => g.get(i).copied().flatten(),
+                None => a.service(),
+            };
+            if let Some(s) = service {
                 services.push(s);
                 let cand = (a.starts_at(), s);
                 if earliest.is_none_or(|e| cand < e) {
@@ -164,7 +203,7 @@ impl Incident {
         let services: Vec<String> = services.into_iter().map(str::to_owned).collect();
         let primary_service = earliest.map(|(_, s)| s.to_owned());
         Ok(Incident {
-            id: id.into(),
+            id,
             services,
             primary_service,
             common_labels: common,
