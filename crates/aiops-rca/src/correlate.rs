@@ -58,7 +58,8 @@ pub struct CorrelatorConfig {
     /// Labels forming the de-duplication key; `None` uses the full label fingerprint, as
     /// Alertmanager does.
     pub dedup_labels: Option<Vec<String>>,
-    /// Labels naming an alert's service, looked up in order.
+    /// Labels naming an alert's service, looked up in order; the incidents list their
+    /// services by these labels too.
     pub service_labels: Vec<String>,
     /// A record with an already-seen de-duplication key is an update (re-fire or resolution)
     /// of that alert if it starts at most this long after the alert was last seen (start or
@@ -1436,17 +1437,31 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         merges.sort_by_key(|m| (m.b, m.a));
         let id = self.id_of_root(root);
+        // Each alert's service as the correlator saw it (by graph index, so the incident need not
+        // read every alert's labels again; others by the configured service labels).
+        let graph = self.c.graph;
+        let services: Vec<Option<&str>> = alerts
+            .iter()
+            .map(|&(_, x, _)| {
+                let n = &self.nodes[x as usize];
+                match graph.name(n.service as usize) {
+                    Some(name) if n.service != NONE => Some(name),
+                    _ => service_of(self.cfg(), &self.store[n.latest_rec]),
+                }
+            })
+            .collect();
         let alerts: Vec<Alert> = alerts.into_iter().map(|a| a.2).collect();
-        // `alerts` is never empty: a root has at least itself.
-        let incident = Incident::from_alerts(id.clone(), alerts).unwrap_or_else(|_| {
-            Incident::from_summary(
-                id,
-                "",
-                aiops_core::Severity::Medium,
-                aiops_core::Labels::new(),
-                Timestamp::EPOCH,
-            )
-        });
+        // `alerts` is never empty (a root has at least itself) and `services` pairs with it.
+        let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)
+            .unwrap_or_else(|_| {
+                Incident::from_summary(
+                    id,
+                    "",
+                    aiops_core::Severity::Medium,
+                    aiops_core::Labels::new(),
+                    Timestamp::EPOCH,
+                )
+            });
         CorrelatedIncident {
             incident,
             records,

@@ -593,3 +593,35 @@ fn serde_config_round_trip_and_result_serializes() {
         "db"
     );
 }
+
+#[test]
+fn incidents_name_services_by_the_configured_service_labels() {
+    // Services named by `component` (not one of the default service labels): the correlator
+    // relates them along the graph, and the incident lists them the same way.
+    let comp = |c: &str, t: i64| {
+        let name = format!("A{t}");
+        Alert::new(
+            Labels::from_pairs([
+                ("alertname", name.as_str()),
+                ("component", c),
+                ("app", "ignored"),
+            ]),
+            Timestamp::from_secs(t),
+        )
+    };
+    let mut cfg = CorrelatorConfig::default();
+    cfg.service_labels = vec!["component".into()];
+    let g = graph();
+    let r = Correlator::new(&g, cfg).unwrap().correlate(&[
+        comp("db", 0),
+        comp("api", 60),
+        comp("ghost", 70),
+        comp("ghost", 90),
+    ]);
+    let inc: Vec<&Incident> = r.incidents().iter().map(|c| c.incident()).collect();
+    assert_eq!(inc.len(), 2);
+    assert_eq!(inc[0].services(), ["api", "db"]);
+    assert_eq!(inc[0].primary_service(), Some("db"));
+    // A service the graph does not know is still named by the configured label.
+    assert_eq!(inc[1].services(), ["ghost"]);
+}
