@@ -609,8 +609,10 @@ fn incidents_name_services_by_the_configured_service_labels() {
             Timestamp::from_secs(t),
         )
     };
-    let mut cfg = CorrelatorConfig::default();
-    cfg.service_labels = vec!["component".into()];
+    let cfg = CorrelatorConfig {
+        service_labels: vec!["component".into()],
+        ..CorrelatorConfig::default()
+    };
     let g = graph();
     let r = Correlator::new(&g, cfg).unwrap().correlate(&[
         comp("db", 0),
@@ -618,7 +620,11 @@ fn incidents_name_services_by_the_configured_service_labels() {
         comp("ghost", 70),
         comp("ghost", 90),
     ]);
-    let inc: Vec<&Incident> = r.incidents().iter().map(|c| c.incident()).collect();
+    let inc: Vec<&Incident> = r
+        .incidents()
+        .iter()
+        .map(CorrelatedIncident::incident)
+        .collect();
     assert_eq!(inc.len(), 2);
     assert_eq!(inc[0].services(), ["api", "db"]);
     assert_eq!(inc[0].primary_service(), Some("db"));
