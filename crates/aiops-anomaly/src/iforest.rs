@@ -492,36 +492,63 @@ impl FittedIsolationForest {
             .collect())
     }
 
+    /// [`score`](Self::score) with a chosen compiled kernel, for benchmarking and diagnostics;
+    /// returns the scores and the kernel that ran. [`ScoreKernel::Auto`], and a kernel this CPU
+    /// (or this build) lacks, run the best available one ([`ScoreKernel::resolve`]). Every kernel
+    /// gives bit-identical scores.
+    ///
+    /// ```
+    /// use aiops_anomaly::{IsolationForest, ScoreKernel};
+    /// let data: Vec<f64> = (0..100).map(|i| f64::from(i % 9)).collect();
+    /// let model = IsolationForest::new().n_trees(10).fit(&data, 2)?;
+    /// let (portable, ran) = model.score_with(ScoreKernel::Portable, &data)?;
+    /// assert_eq!(ran, ScoreKernel::Portable);
+    /// let (auto, ran) = model.score_with(ScoreKernel::Auto, &data)?;
+    /// assert_ne!(ran, ScoreKernel::Auto);
+    /// assert_eq!(portable, auto);
+    /// # Ok::<(), aiops_anomaly::AnomalyError>(())
+    /// ```
+    pub fn score_with(&self, kernel: ScoreKernel, data: &[f64]) -> Result<(Vec<f64>, ScoreKernel)> {
+        let n = check_matrix(data, self.n_features)?;
+        let kernel = kernel.resolve();
+        let mut out = vec![0.0; n];
+        self.score_into_with(kernel, data, &mut out);
+        Ok((out, kernel))
+    }
+
     fn score_into(&self, data: &[f64], out: &mut [f64]) {
+        self.score_into_with(ScoreKernel::best(), data, out);
+    }
+
+    fn score_into_with(&self, kernel: ScoreKernel, data: &[f64], out: &mut [f64]) {
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
             let d = self.n_features;
             out.par_chunks_mut(BLOCK * 16)
                 .zip(data.par_chunks(BLOCK * 16 * d))
-                .for_each(|(o, x)| self.score_serial(x, o));
+                .for_each(|(o, x)| self.score_serial(kernel, x, o));
         }
         #[cfg(not(feature = "rayon"))]
-        self.score_serial(data, out);
+        self.score_serial(kernel, data, out);
     }
 
-    fn score_serial(&self, data: &[f64], out: &mut [f64]) {
-        self.score_with(Kernel::best(), data, out);
-    }
-
-    /// Scores with one compiled kernel; one the CPU lacks falls back to the portable kernel.
-    fn score_with(&self, kernel: Kernel, data: &[f64], out: &mut [f64]) {
+    /// Scores with one compiled kernel; one the CPU lacks runs the portable kernel. Any `data`
+    /// and `out` lengths are memory-safe (rows are paired with outputs by `zip`); callers pass
+    /// `out.len() * n_features == data.len()`.
+    fn score_serial(&self, kernel: ScoreKernel, data: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if kernel.supported() {
+        if kernel.is_available() {
             match kernel {
-                // SAFETY: the CPU supports AVX-512F (checked by `supported`), which is all
-                // `score_serial_avx512` requires beyond the portable code.
+                // SAFETY: `is_available` verified at run time (`is_x86_feature_detected!`, which
+                // also checks the OS saves the zmm state) that this CPU has AVX-512F, the only
+                // target feature `score_serial_avx512` enables; it has no other precondition.
                 #[cfg(aiops_avx512)]
                 #[allow(unsafe_code)]
-                Kernel::Avx512 => unsafe { return self.score_serial_avx512(data, out) },
-                // SAFETY: as above, for AVX2.
+                ScoreKernel::Avx512 => unsafe { return self.score_serial_avx512(data, out) },
+                // SAFETY: as above: AVX2 verified at run time; no other precondition.
                 #[allow(unsafe_code)]
-                Kernel::Avx2 => unsafe { return self.score_serial_avx2(data, out) },
+                ScoreKernel::Avx2 => unsafe { return self.score_serial_avx2(data, out) },
                 _ => {}
             }
         }
@@ -536,8 +563,8 @@ impl FittedIsolationForest {
     #[allow(unsafe_code)]
     unsafe fn score_serial_avx2(&self, data: &[f64], out: &mut [f64]) {
         if self.n_features <= MAX_FAST_FEATURES {
-            // SAFETY (all arms): AVX2 is enabled in this function; N = 2^depth <= 256 and
-            // n_features <= MAX_FAST_FEATURES as each kernel requires.
+            // SAFETY (all arms): the only precondition of `score_blocks_avx2_w` is AVX2, which
+            // this function's own contract guarantees (verified at run time by the caller).
             unsafe {
                 match self.depth {
                     1 => return self.score_blocks_avx2_w::<2>(data, out),
@@ -556,12 +583,14 @@ impl FittedIsolationForest {
     }
 
     /// # Safety
-    /// As [`score_blocks_avx2`](Self::score_blocks_avx2), `n_features <= MAX_FAST_FEATURES`.
+    /// AVX2 must be available (the only precondition of
+    /// [`score_blocks_avx2`](Self::score_blocks_avx2)). `n_features <= MAX_FAST_FEATURES` is
+    /// needed for correct scores only.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
     unsafe fn score_blocks_avx2_w<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
-        // SAFETY: as this function's own contract.
+        // SAFETY: AVX2 is available (this function's contract), all the callee requires.
         unsafe {
             match self.n_features {
                 1 | 2 => self.score_blocks_avx2::<N, 2>(data, out),
@@ -579,9 +608,13 @@ impl FittedIsolationForest {
     /// are gathered.
     ///
     /// # Safety
-    /// AVX2 must be available, `N` must be `2^self.depth` with `N <= 256` and
-    /// `n_features <= W <= MAX_FAST_FEATURES`. Trees with `max(N, MIN_SLOTS)` node slots and `N`
-    /// leaves (all, by construction; others are skipped) bound every access.
+    /// AVX2 must be available; nothing else. Every memory access is bounded by facts checked or
+    /// established in this function, for any tree, any `data`/`out` lengths and any `N`: trees
+    /// without `max(N, MIN_SLOTS)` node slots and exactly `N` leaves are skipped; node indices
+    /// come from the level loop (`0..2^l` at level `l`, `2^(l + 1) <= N`); the value gather's
+    /// index is masked to the block buffer. For correct scores (not for safety) `N` must be
+    /// `2^self.depth <= 256` and `n_features <= W <= MAX_FAST_FEATURES` (column offsets below
+    /// `W * BLOCK`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[allow(unsafe_code)]
@@ -591,11 +624,11 @@ impl FittedIsolationForest {
         out: &mut [f64],
     ) {
         use std::arch::x86_64::{
-            __m256, __m256i, _CMP_GT_OQ, _mm256_add_epi32, _mm256_add_pd, _mm256_blendv_ps,
-            _mm256_castps_si256, _mm256_castsi256_ps, _mm256_castsi256_si128, _mm256_cmp_ps,
-            _mm256_extracti128_si256, _mm256_i32gather_pd, _mm256_i32gather_ps, _mm256_loadu_pd,
-            _mm256_loadu_ps, _mm256_set1_epi32, _mm256_setr_epi32, _mm256_setzero_si256,
-            _mm256_slli_epi32, _mm256_storeu_pd, _mm256_sub_epi32,
+            __m256, __m256i, _CMP_GT_OQ, _mm256_add_epi32, _mm256_add_pd, _mm256_and_si256,
+            _mm256_blendv_ps, _mm256_castps_si256, _mm256_castsi256_ps, _mm256_castsi256_si128,
+            _mm256_cmp_ps, _mm256_extracti128_si256, _mm256_i32gather_pd, _mm256_i32gather_ps,
+            _mm256_loadu_pd, _mm256_loadu_ps, _mm256_set1_epi32, _mm256_setr_epi32,
+            _mm256_setzero_si256, _mm256_slli_epi32, _mm256_storeu_pd, _mm256_sub_epi32,
         };
         const XT: usize = MAX_FAST_FEATURES * BLOCK;
         const G: usize = BLOCK / 8;
@@ -607,11 +640,15 @@ impl FittedIsolationForest {
         let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         let lanes: [__m256i; G] =
             std::array::from_fn(|g| _mm256_add_epi32(lane, _mm256_set1_epi32((8 * g) as i32)));
+        // Keeps the value gather inside `xt` whatever a column offset holds (no-op for valid ones).
+        let xt_mask = _mm256_set1_epi32((XT - 1) as i32);
         for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
             Self::transpose_block(x, d, &mut xt);
             // The block's first 4 columns, 8 points per register: xs[g][f] = x[f][8 g..].
             let xs: [[__m256; 4]; G] = std::array::from_fn(|g| {
-                // SAFETY: f * BLOCK + 8 g + 8 <= 4 * BLOCK <= XT.
+                // SAFETY: reads xt[f * BLOCK + 8 g .. + 8] with f < 4, g < G = BLOCK / 8, so
+                // the end is at most 3 * BLOCK + BLOCK = 4 * BLOCK <= XT = xt.len(); AVX is
+                // enabled (implied by avx2); unaligned loads.
                 std::array::from_fn(|f| unsafe {
                     _mm256_loadu_ps(xt.as_ptr().add(f * BLOCK + 8 * g))
                 })
@@ -619,7 +656,7 @@ impl FittedIsolationForest {
             acc.fill(0.0);
             for tree in &self.trees {
                 // Always true for trees built by `Tree::grow` at this depth (see the AVX-512
-                // kernel).
+                // kernel); the unchecked accesses below rely on it.
                 if tree.thr.len() < N.max(MIN_SLOTS)
                     || tree.off.len() < N.max(MIN_SLOTS)
                     || tree.leaf.len() != N
@@ -634,9 +671,16 @@ impl FittedIsolationForest {
                     ($l:literal) => {
                         if $l < depth {
                             let base = (1usize << $l) - 1;
-                            // SAFETY: level `l` holds nodes `base..2 base + 1`;
-                            // `pick_level_avx2` reads `base..base + max(8, 2^l)`, within the
-                            // max(N, MIN_SLOTS) slots since 2^(l + 1) <= N or l <= 3.
+                            // SAFETY: `l < depth = log2(N)` (N a power of two up to 256, so
+                            // l <= 7) and every lane of `j` is in `0..2^l` (it starts at 0 and
+                            // each level maps j to 2 j or 2 j + 1). Level `l` holds heap nodes
+                            // `base = 2^l - 1 .. 2^(l + 1) - 1`; `pick_level_avx2::<l>` reads
+                            // `base .. base + max(8, 2^l)`: for l <= 3 that ends at most at
+                            // 7 + 8 = 15 < MIN_SLOTS, else at 2^(l + 1) - 1 < N; both within
+                            // thr/off, checked above to hold max(N, MIN_SLOTS) entries (thr and
+                            // off have the same 4-byte size, read as i32). The value gather
+                            // reads xt[(f + p) & (XT - 1)] (f32, scale 4), in bounds whatever
+                            // `f` holds. AVX2 is enabled in this function.
                             unsafe {
                                 let tl = thr.add(base).cast::<i32>();
                                 let ol = off.add(base);
@@ -659,7 +703,7 @@ impl FittedIsolationForest {
                                     } else {
                                         _mm256_i32gather_ps::<4>(
                                             xt.as_ptr(),
-                                            _mm256_add_epi32(f, *p),
+                                            _mm256_and_si256(_mm256_add_epi32(f, *p), xt_mask),
                                         )
                                     };
                                     // All ones where x > t: j = 2 j - (-1).
@@ -679,8 +723,10 @@ impl FittedIsolationForest {
                 level!(5);
                 level!(6);
                 level!(7);
-                // SAFETY: after `depth` levels every index is a bottom position `0..N`, the
-                // index of its leaf slot; `acc` holds BLOCK = 8 G values.
+                // SAFETY: after the `depth` levels every lane of `ix` is in `0..2^depth = N`
+                // (the level loop above; N <= 256 so all 8 levels ran), and tree.leaf.len() == N
+                // was checked above: the f64 gathers (scale 8) read within `leaf`. The loads and
+                // stores at acc[8 g .. 8 g + 8] end at 8 G = BLOCK = acc.len().
                 unsafe {
                     let leaf = tree.leaf.as_ptr();
                     for (g, li) in ix.iter().enumerate() {
@@ -706,8 +752,8 @@ impl FittedIsolationForest {
     #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
     unsafe fn score_serial_avx512(&self, data: &[f64], out: &mut [f64]) {
         if self.n_features <= MAX_FAST_FEATURES {
-            // SAFETY (all arms): AVX-512F is enabled in this function; N = 2^depth as each
-            // kernel requires.
+            // SAFETY (all arms): the only precondition of `score_blocks_avx512_w` is AVX-512F,
+            // which this function's own contract guarantees (verified at run time by the caller).
             unsafe {
                 match self.depth {
                     1 => return self.score_blocks_avx512_w::<2>(data, out),
@@ -813,14 +859,14 @@ impl FittedIsolationForest {
     /// Only the leaf path lengths (`f64`) are gathered, once per tree.
     ///
     /// # Safety
-    /// AVX-512F must be available, `N` must be `2^self.depth` with `N <= 256` and
-    /// `n_features <= MAX_FAST_FEATURES`. Trees with `max(N, MIN_SLOTS)` node slots and `N`
-    /// leaves (all, by construction; others are skipped) bound every access.
+    /// AVX-512F must be available; nothing else (see
+    /// [`score_blocks_avx512`](Self::score_blocks_avx512)). For correct scores `N` must be
+    /// `2^self.depth <= 256` and `n_features <= MAX_FAST_FEATURES`.
     #[cfg(all(target_arch = "x86_64", aiops_avx512))]
     #[target_feature(enable = "avx512f")]
     #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
     unsafe fn score_blocks_avx512_w<const N: usize>(&self, data: &[f64], out: &mut [f64]) {
-        // SAFETY: as this function's own contract.
+        // SAFETY: AVX-512F is available (this function's contract), all the callee requires.
         unsafe {
             match self.n_features {
                 1 | 2 => self.score_blocks_avx512::<N, 2>(data, out),
@@ -834,7 +880,9 @@ impl FittedIsolationForest {
     /// (2, 4: the value is picked from registers by permutes; otherwise gathered).
     ///
     /// # Safety
-    /// As [`score_blocks_avx512_w`](Self::score_blocks_avx512_w), and `n_features <= W`.
+    /// AVX-512F must be available; nothing else. Every memory access is bounded by facts checked
+    /// or established in this function, as in [`score_blocks_avx2`](Self::score_blocks_avx2).
+    /// For correct scores `N` must be `2^self.depth <= 256` and `n_features <= W`.
     #[cfg(all(target_arch = "x86_64", aiops_avx512))]
     #[target_feature(enable = "avx512f")]
     #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
@@ -844,12 +892,12 @@ impl FittedIsolationForest {
         out: &mut [f64],
     ) {
         use std::arch::x86_64::{
-            __m512, __m512i, _CMP_GT_OQ, _mm512_add_epi32, _mm512_add_pd, _mm512_castsi512_ps,
-            _mm512_castsi512_si256, _mm512_cmp_ps_mask, _mm512_extracti64x4_epi64,
-            _mm512_i32gather_pd, _mm512_i32gather_ps, _mm512_loadu_pd, _mm512_loadu_ps,
-            _mm512_mask_add_epi32, _mm512_mask_blend_ps, _mm512_permutex2var_ps, _mm512_set1_epi32,
-            _mm512_setr_epi32, _mm512_setzero_si512, _mm512_srli_epi32, _mm512_storeu_pd,
-            _mm512_test_epi32_mask,
+            __m512, __m512i, _CMP_GT_OQ, _mm512_add_epi32, _mm512_add_pd, _mm512_and_si512,
+            _mm512_castsi512_ps, _mm512_castsi512_si256, _mm512_cmp_ps_mask,
+            _mm512_extracti64x4_epi64, _mm512_i32gather_pd, _mm512_i32gather_ps, _mm512_loadu_pd,
+            _mm512_loadu_ps, _mm512_mask_add_epi32, _mm512_mask_blend_ps, _mm512_permutex2var_ps,
+            _mm512_set1_epi32, _mm512_setr_epi32, _mm512_setzero_si512, _mm512_srli_epi32,
+            _mm512_storeu_pd, _mm512_test_epi32_mask,
         };
         const XT: usize = MAX_FAST_FEATURES * BLOCK;
         const G: usize = BLOCK / 16;
@@ -863,11 +911,14 @@ impl FittedIsolationForest {
         let lanes: [__m512i; G] =
             std::array::from_fn(|g| _mm512_add_epi32(lane, _mm512_set1_epi32((16 * g) as i32)));
         let two_cols = _mm512_set1_epi32(32);
+        // Keeps the value gather inside `xt` whatever a column offset holds (no-op for valid ones).
+        let xt_mask = _mm512_set1_epi32((XT - 1) as i32);
         for (o, x) in out.chunks_mut(BLOCK).zip(data.chunks(BLOCK * d)) {
             Self::transpose_block(x, d, &mut xt);
             // The block's first 4 columns, 16 points per register: xs[g][f] = x[f][16 g..].
             let xs: [[__m512; 4]; G] = std::array::from_fn(|g| {
-                // SAFETY: f * BLOCK + 16 g + 16 <= 4 * BLOCK <= XT.
+                // SAFETY: reads xt[f * BLOCK + 16 g .. + 16] with f < 4, g < G = BLOCK / 16,
+                // so the end is at most 4 * BLOCK <= XT = xt.len(); AVX-512F is enabled.
                 std::array::from_fn(|f| unsafe {
                     _mm512_loadu_ps(xt.as_ptr().add(f * BLOCK + 16 * g))
                 })
@@ -892,9 +943,16 @@ impl FittedIsolationForest {
                     ($l:literal) => {
                         if $l < depth {
                             let base = (1usize << $l) - 1;
-                            // SAFETY: level `l` holds nodes `base..2 base + 1`; `pick_level`
-                            // reads `base..base + max(16, 2^l)`, within the max(N, MIN_SLOTS)
-                            // slots since 2^(l + 1) <= N or l <= 4.
+                            // SAFETY: `l < depth = log2(N)` (l <= 7) and every lane of `j` is
+                            // in `0..2^l` (starts at 0; each level maps j to 2 j or 2 j + 1).
+                            // Level `l` holds heap nodes `base = 2^l - 1 .. 2^(l + 1) - 1`;
+                            // `pick_level::<l>` reads `base .. base + max(16, 2^l)`: for l <= 4
+                            // that ends at most at 15 + 16 = 31 < MIN_SLOTS, else at
+                            // 2^(l + 1) - 1 < N; both within thr/off, checked above to hold
+                            // max(N, MIN_SLOTS) entries (4-byte entries read as i32). The
+                            // register permutes have no memory operand. The value gather reads
+                            // xt[(f + p) & (XT - 1)] (f32, scale 4), in bounds whatever `f`
+                            // holds. AVX-512F is enabled in this function.
                             unsafe {
                                 let tl = thr.add(base).cast::<i32>();
                                 let ol = off.add(base);
@@ -915,7 +973,7 @@ impl FittedIsolationForest {
                                         }
                                     } else {
                                         _mm512_i32gather_ps::<4>(
-                                            _mm512_add_epi32(f, *p),
+                                            _mm512_and_si512(_mm512_add_epi32(f, *p), xt_mask),
                                             xt.as_ptr(),
                                         )
                                     };
@@ -935,8 +993,10 @@ impl FittedIsolationForest {
                 level!(5);
                 level!(6);
                 level!(7);
-                // SAFETY: after `depth` levels every index is a bottom position `0..N`, the
-                // index of its leaf slot; `acc` holds BLOCK = 16 G values.
+                // SAFETY: after the `depth` levels every lane of `ix` is in `0..2^depth = N`
+                // (the level loop above; N <= 256 so all 8 levels ran), and tree.leaf.len() == N
+                // was checked above: the f64 gathers (scale 8) read within `leaf`. The loads and
+                // stores at acc[16 g .. 16 g + 16] end at 16 G = BLOCK = acc.len().
                 unsafe {
                     let leaf = tree.leaf.as_ptr();
                     for (g, li) in ix.iter().enumerate() {
@@ -996,7 +1056,9 @@ impl FittedIsolationForest {
 /// nodes, a gather for 64 and 128.
 ///
 /// # Safety
-/// AVX2 must be available and `p` must be readable for `max(8, 2^LEVEL)` entries.
+/// AVX2 must be available, `p` must be readable for `max(8, 2^LEVEL)` `i32` entries and, for
+/// `LEVEL >= 6` (a gather), every lane of `j` must be in `0..2^LEVEL` (the permutes use only the
+/// low 3 bits of each lane and have no memory operand).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
@@ -1008,7 +1070,9 @@ unsafe fn pick_level_avx2<const LEVEL: u32>(
         __m256i, _mm256_blendv_epi8, _mm256_i32gather_epi32, _mm256_loadu_si256,
         _mm256_permutevar8x32_epi32, _mm256_setzero_si256, _mm256_slli_epi32, _mm256_srai_epi32,
     };
-    // SAFETY: the loads and the gather read p[0..max(8, 2^LEVEL)], as the caller guarantees.
+    // SAFETY: the register loads read p[0..8] (LEVEL <= 3) or p[8 k..8 k + 8] for
+    // k < 2^(LEVEL - 3) (LEVEL 4, 5), i.e. p[0..max(8, 2^LEVEL)]; the gather (LEVEL >= 6) reads
+    // p[j] with j in 0..2^LEVEL; all readable by this function's contract; AVX2 is enabled.
     unsafe {
         if LEVEL <= 3 {
             return _mm256_permutevar8x32_epi32(_mm256_loadu_si256(p.cast()), j);
@@ -1039,7 +1103,8 @@ unsafe fn pick_level_avx2<const LEVEL: u32>(
 /// the index bits above for 32 to 128 nodes.
 ///
 /// # Safety
-/// AVX-512F must be available and `p` must be readable for `max(16, 2^LEVEL)` entries.
+/// AVX-512F must be available and `p` must be readable for `max(16, 2^LEVEL)` `i32` entries
+/// (no gathers: `j` only selects within registers, so any `j` is memory-safe).
 #[cfg(all(target_arch = "x86_64", aiops_avx512))]
 #[target_feature(enable = "avx512f")]
 #[allow(unsafe_code, clippy::incompatible_msrv)] // compiled only by Rust >= 1.89 (build.rs)
@@ -1051,7 +1116,9 @@ unsafe fn pick_level<const LEVEL: u32>(
         _mm512_loadu_si512, _mm512_mask_blend_epi32, _mm512_permutex2var_epi32,
         _mm512_permutexvar_epi32, _mm512_set1_epi32, _mm512_test_epi32_mask,
     };
-    // SAFETY: the loads read p[0..max(16, 2^LEVEL)], as the caller guarantees.
+    // SAFETY: the register loads read p[0..16] (LEVEL <= 4) or p[32 k..32 k + 32] for
+    // k < 2^(LEVEL - 5) (LEVEL 5..=7), i.e. p[0..max(16, 2^LEVEL)], readable by this function's
+    // contract; AVX-512F is enabled.
     unsafe {
         if LEVEL <= 4 {
             return _mm512_permutexvar_epi32(j, _mm512_loadu_si512(p.cast()));
@@ -1078,47 +1145,113 @@ unsafe fn pick_level<const LEVEL: u32>(
     }
 }
 
-/// One compiled form of the scoring kernel, chosen at run time by CPU feature detection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kernel {
-    /// Portable code (whatever the build target allows).
+/// A compiled form of the Isolation Forest scoring kernel, for
+/// [`FittedIsolationForest::score_with`] (benchmarking and diagnostics; [`score`] always runs
+/// the best available one). All give bit-identical scores.
+///
+/// [`score`]: FittedIsolationForest::score
+///
+/// ```
+/// use aiops_anomaly::ScoreKernel;
+/// assert!(ScoreKernel::Portable.is_available());
+/// assert!(ScoreKernel::Auto.resolve().is_available());
+/// assert_eq!("avx2".parse::<ScoreKernel>(), Ok(ScoreKernel::Avx2));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScoreKernel {
+    /// The best kernel this CPU and build support (what [`FittedIsolationForest::score`] runs).
+    Auto,
+    /// Portable code, compiled for the build target (no run-time CPU features).
     Portable,
-    /// The explicit AVX2 kernel.
+    /// Explicit AVX2 kernel (x86-64 CPUs with AVX2).
     Avx2,
-    /// The explicit AVX-512 kernel (built by Rust >= 1.89, see build.rs).
+    /// Explicit AVX-512 kernel (x86-64 CPUs with AVX-512F; built only by Rust >= 1.89, see the
+    /// crate's `build.rs`).
     Avx512,
 }
 
-impl Kernel {
-    /// Every kernel, the portable one first.
-    #[cfg(test)]
-    const ALL: [Kernel; 3] = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+impl ScoreKernel {
+    /// Every concrete kernel, the portable one first.
+    pub const ALL: [ScoreKernel; 3] = [
+        ScoreKernel::Portable,
+        ScoreKernel::Avx2,
+        ScoreKernel::Avx512,
+    ];
 
-    /// Whether this CPU can run the kernel.
-    fn supported(self) -> bool {
+    /// Whether this CPU and build can run the kernel (`Auto` always can).
+    pub fn is_available(self) -> bool {
         match self {
-            Kernel::Portable => true,
+            ScoreKernel::Auto | ScoreKernel::Portable => true,
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => std::is_x86_feature_detected!("avx2"),
+            ScoreKernel::Avx2 => std::is_x86_feature_detected!("avx2"),
             #[cfg(all(target_arch = "x86_64", aiops_avx512))]
-            Kernel::Avx512 => std::is_x86_feature_detected!("avx512f"),
+            ScoreKernel::Avx512 => std::is_x86_feature_detected!("avx512f"),
             #[allow(unreachable_patterns)]
             _ => false,
         }
     }
 
+    /// The concrete kernel that runs when this one is asked for: itself when available,
+    /// otherwise (and for `Auto`) the fastest available one.
+    #[must_use]
+    pub fn resolve(self) -> ScoreKernel {
+        if self != ScoreKernel::Auto && self.is_available() {
+            self
+        } else {
+            Self::best()
+        }
+    }
+
     /// The fastest kernel this CPU supports.
-    fn best() -> Kernel {
-        [Kernel::Avx512, Kernel::Avx2]
+    fn best() -> ScoreKernel {
+        [ScoreKernel::Avx512, ScoreKernel::Avx2]
             .into_iter()
-            .find(|k| k.supported())
-            .unwrap_or(Kernel::Portable)
+            .find(|k| k.is_available())
+            .unwrap_or(ScoreKernel::Portable)
+    }
+
+    /// The kernel's lower-case name: `auto`, `portable`, `avx2`, `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScoreKernel::Auto => "auto",
+            ScoreKernel::Portable => "portable",
+            ScoreKernel::Avx2 => "avx2",
+            ScoreKernel::Avx512 => "avx512",
+        }
+    }
+}
+
+impl std::fmt::Display for ScoreKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ScoreKernel {
+    type Err = AnomalyError;
+
+    /// Parses a [`name`](ScoreKernel::name) (case-insensitive; `avx-512` and `avx512f` too).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(ScoreKernel::Auto),
+            "portable" => Ok(ScoreKernel::Portable),
+            "avx2" => Ok(ScoreKernel::Avx2),
+            "avx512" | "avx-512" | "avx512f" => Ok(ScoreKernel::Avx512),
+            _ => Err(invalid(
+                "kernel",
+                s,
+                "must be auto, portable, avx2 or avx512",
+            )),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::prop_oneof;
+    use proptest::strategy::Strategy;
 
     fn grid(n: usize) -> Vec<f64> {
         (0..n)
@@ -1299,14 +1432,14 @@ mod tests {
                 ] {
                     let rows = x.len() / d;
                     let mut want = vec![0.0; rows];
-                    m.score_with(Kernel::Portable, x, &mut want);
+                    m.score_serial(ScoreKernel::Portable, x, &mut want);
                     assert!(want.iter().all(|s| (0.0..=1.0).contains(s)));
-                    for k in Kernel::ALL {
-                        if !k.supported() {
+                    for k in ScoreKernel::ALL {
+                        if !k.is_available() {
                             continue;
                         }
                         let mut got = vec![-1.0; rows];
-                        m.score_with(k, x, &mut got);
+                        m.score_serial(k, x, &mut got);
                         let same = got
                             .iter()
                             .zip(&want)
@@ -1348,6 +1481,185 @@ mod tests {
         ));
     }
 
+    /// Obviously-correct scalar reference: walks each tree recursively from the root, going
+    /// right when the value (at saturated `f32` precision) is `>` the node's threshold, until a
+    /// leaf (a node with an infinite threshold, i.e. no split, or the depth limit); there
+    /// `h = depth + c(m)` with the leaf's sample count `m` recovered from the stored path length
+    /// (asserted to be `depth + c(m)` exactly for an integer `m`). Also asserts each tree's
+    /// leaf counts add up to `max_samples`. Score `2^(-sum h / (c(psi) * trees))`.
+    fn reference_scores(m: &FittedIsolationForest, data: &[f64]) -> Vec<f64> {
+        fn leaf_slot(node: usize, level: u32, depth: u32) -> usize {
+            // An early leaf's value sits at the bottom of its always-left chain.
+            let mut n = node;
+            for _ in level..depth {
+                n = 2 * n + 1;
+            }
+            n - ((1usize << depth) - 1)
+        }
+        fn leaf_count(m: &FittedIsolationForest, stored: f64, level: u32) -> usize {
+            let count =
+                (1..=m.max_samples).find(|&k| f64::from(level) + average_path_length(k) == stored);
+            assert!(count.is_some(), "leaf at level {level} stores {stored}");
+            count.unwrap_or(0)
+        }
+        fn walk(m: &FittedIsolationForest, t: &Tree, node: usize, level: u32, x: &[f64]) -> f64 {
+            if level == m.depth || t.thr[node].is_infinite() {
+                let stored = t.leaf[leaf_slot(node, level, m.depth)];
+                return f64::from(level) + average_path_length(leaf_count(m, stored, level));
+            }
+            let col = t.off[node] as usize / BLOCK;
+            assert!(col < m.n_features);
+            let v = (x[col] as f32).clamp(-f32::MAX, f32::MAX);
+            let child = if v > t.thr[node] {
+                2 * node + 2
+            } else {
+                2 * node + 1
+            };
+            walk(m, t, child, level + 1, x)
+        }
+        fn total(m: &FittedIsolationForest, t: &Tree, node: usize, level: u32) -> usize {
+            if level == m.depth || t.thr[node].is_infinite() {
+                let stored = t.leaf[leaf_slot(node, level, m.depth)];
+                return leaf_count(m, stored, level);
+            }
+            total(m, t, 2 * node + 1, level + 1) + total(m, t, 2 * node + 2, level + 1)
+        }
+        for t in &m.trees {
+            assert_eq!(total(m, t, 0, 0), m.max_samples);
+        }
+        let c = average_path_length(m.max_samples);
+        data.chunks(m.n_features)
+            .map(|x| {
+                let mut sum = 0.0;
+                for t in &m.trees {
+                    sum += walk(m, t, 0, 0, x);
+                }
+                (-sum / (c * m.trees.len() as f64)).exp2()
+            })
+            .collect()
+    }
+
+    /// Every available kernel (and `Auto`) against the portable one and the reference, bit for
+    /// bit; returns the number of kernels compared.
+    fn assert_kernels_match_reference(m: &FittedIsolationForest, x: &[f64]) -> usize {
+        let want = reference_scores(m, x);
+        let (portable, ran) = m.score_with(ScoreKernel::Portable, x).unwrap();
+        assert_eq!(ran, ScoreKernel::Portable);
+        let bits = |v: &[f64]| v.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&portable), bits(&want), "portable vs reference");
+        let mut compared = 0;
+        for k in ScoreKernel::ALL.into_iter().chain([ScoreKernel::Auto]) {
+            let (got, ran) = m.score_with(k, x).unwrap();
+            assert!(ran != ScoreKernel::Auto && ran.is_available());
+            if k.is_available() && k != ScoreKernel::Auto {
+                assert_eq!(ran, k);
+            }
+            assert_eq!(bits(&got), bits(&want), "{k:?} (ran {ran:?}) vs reference");
+            compared += 1;
+        }
+        assert_eq!(bits(&m.score(x).unwrap()), bits(&want));
+        compared
+    }
+
+    /// Values that stress the f32 conversion and ties: small integers (ties, duplicate rows,
+    /// constant columns), signed zeros, subnormals, values at and beyond the f32 range.
+    fn tricky_value() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (-3i32..=3).prop_map(f64::from),
+            4 => -1e3f64..1e3,
+            1 => Just(-0.0),
+            1 => Just(0.0),
+            1 => prop_oneof![Just(1e-310), Just(-1e-310), Just(1e-40), Just(-1e-45)],
+            1 => prop_oneof![
+                Just(f64::from(f32::MAX)),
+                Just(-f64::from(f32::MAX)),
+                Just(3.5e38),
+                Just(-1e300),
+                Just(f64::MAX),
+            ],
+        ]
+    }
+
+    #[test]
+    fn deep_and_shallow_trees_match_reference() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        // max_samples 2, 3, 256, 4096 (depth 12, the generic kernel), a constant column,
+        // duplicate rows, and 3 columns.
+        let n = 4200;
+        let data: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let u: f64 = rng.r#gen();
+                [
+                    (u * 50.0).round(),
+                    7.0,
+                    if i % 3 == 0 { 1.0 } else { u * 1e6 },
+                ]
+            })
+            .collect();
+        for psi in [2, 3, 256, 4096] {
+            let m = IsolationForest::new()
+                .n_trees(3)
+                .max_samples(MaxSamples::Count(psi))
+                .fit(&data, 3)
+                .unwrap();
+            assert_eq!(m.max_samples(), psi);
+            assert_eq!(assert_kernels_match_reference(&m, &data[..300 * 3]), 4);
+        }
+    }
+
+    #[test]
+    fn non_finite_and_width_errors() {
+        let m = IsolationForest::new().n_trees(3).fit(&grid(30), 2).unwrap();
+        for (i, bad) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            let mut x = grid(5);
+            x[2 * i + 1] = bad;
+            for k in [
+                ScoreKernel::Auto,
+                ScoreKernel::Portable,
+                ScoreKernel::Avx512,
+            ] {
+                assert!(matches!(
+                    m.score_with(k, &x),
+                    Err(AnomalyError::NonFinite { row, column: 1, .. }) if row == i
+                ));
+            }
+            assert!(matches!(
+                IsolationForest::new().fit(&x, 2),
+                Err(AnomalyError::NonFinite { row, column: 1, .. }) if row == i
+            ));
+        }
+        // Fitted on 2 columns: a 3-column row or a ragged matrix is a shape error.
+        assert!(matches!(
+            m.score_one(&[1.0, 2.0, 3.0]),
+            Err(AnomalyError::Shape {
+                expected: 2,
+                got: 3
+            })
+        ));
+        assert!(matches!(
+            m.score(&[1.0, 2.0, 3.0]),
+            Err(AnomalyError::Shape { expected: 2, .. })
+        ));
+        assert!(matches!(
+            m.score_with(ScoreKernel::Avx2, &[1.0; 5]),
+            Err(AnomalyError::Shape { expected: 2, .. })
+        ));
+        // No rows: no scores.
+        assert_eq!(
+            m.score_with(ScoreKernel::Auto, &[]).unwrap().0,
+            Vec::<f64>::new()
+        );
+        assert!("avx3".parse::<ScoreKernel>().is_err());
+        for k in ScoreKernel::ALL.into_iter().chain([ScoreKernel::Auto]) {
+            assert_eq!(k.name().parse::<ScoreKernel>(), Ok(k));
+            assert_eq!(k.to_string(), k.name());
+        }
+    }
+
     #[test]
     fn fitted_is_send_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
@@ -1355,6 +1667,59 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Over the shape space (1..=64 columns, 2..=150 rows, any max_samples 2..=n, any
+        /// max_features, 1..=4 trees, tricky values), every kernel is bit-identical to the
+        /// reference scorer on the training data, on queries beyond it and on threshold ties.
+        #[test]
+        fn every_kernel_matches_the_reference_scorer(
+            (d, rows) in (1usize..=64).prop_flat_map(|d| {
+                (
+                    proptest::strategy::Just(d),
+                    proptest::collection::vec(
+                        proptest::collection::vec(tricky_value(), d),
+                        2..=(if d > 16 { 40 } else { 150 }),
+                    ),
+                )
+            }),
+            psi_frac in 0.0f64..=1.0,
+            max_features in prop_oneof![proptest::strategy::Just(1.0), 0.01f64..=1.0],
+            n_trees in 1usize..=4,
+            seed in 0u64..1000,
+            queries in proptest::collection::vec(tricky_value(), 0..=200),
+            auto in proptest::bool::ANY,
+        ) {
+            let n = rows.len();
+            let data: Vec<f64> = rows.concat();
+            let psi = 2 + ((n - 2) as f64 * psi_frac).round() as usize;
+            let m = IsolationForest::new()
+                .n_trees(n_trees)
+                .max_samples(MaxSamples::Count(psi))
+                .max_features(max_features)
+                .contamination(if auto { Contamination::Auto } else { Contamination::Fraction(0.1) })
+                .seed(seed)
+                .fit(&data, d)
+                .unwrap();
+            proptest::prop_assert_eq!(m.max_samples(), psi);
+            proptest::prop_assert!(m.offset().is_finite());
+            assert_kernels_match_reference(&m, &data);
+            let k = queries.len() / d * d;
+            assert_kernels_match_reference(&m, &queries[..k]);
+            // Ties: each value replaced by a threshold of its column where there is one.
+            let ties: Vec<f64> = data
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    m.trees
+                        .iter()
+                        .flat_map(|t| t.thr.iter().zip(&t.off))
+                        .filter(|(t, o)| t.is_finite() && **o as usize / BLOCK == i % d)
+                        .nth(i / d)
+                        .map_or(v, |(t, _)| f64::from(*t))
+                })
+                .collect();
+            assert_kernels_match_reference(&m, &ties);
+        }
+
         #[test]
         fn scores_in_unit_interval(
             xs in proptest::collection::vec(-1e6f64..1e6, 4..200),

@@ -14,7 +14,8 @@ pub use detector::{AnomalyAlert, AnomalyDetector, Driver};
 pub use error::{AnomalyError, Result};
 pub use features::{FEATURE_NAMES, FeatureConfig, FeatureWindow};
 pub use iforest::{
-    Contamination, FittedIsolationForest, IsolationForest, MaxSamples, average_path_length,
+    Contamination, FittedIsolationForest, IsolationForest, MaxSamples, ScoreKernel,
+    average_path_length,
 };
 pub use multivariate::{FittedMultivariate, MultivariateDetector};
 pub use ranges::{Alarms, AnomalyRange, anomaly_ranges, threshold_for_alarm_rate};
