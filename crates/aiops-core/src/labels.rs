@@ -56,22 +56,149 @@ impl fmt::Display for Fingerprint {
 /// assert_eq!(labels.fingerprint(), same.fingerprint());
 /// assert_eq!(labels.fingerprint().to_string().len(), 16);
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Labels(Option<Arc<Vec<(String, String)>>>);
-// Shared, copy-on-write storage: alerts are cloned into incidents, events and reports many times
-// over, and a label set is almost never changed after construction, so a clone is one atomic
-// increment instead of a map of string allocations (the correlator spent about a third of its
-// time copying labels before this). The pairs are a vector sorted by name, not a tree: alert
-// label sets are small (5-15 labels), and reading them (lookups, iteration, intersections) is
-// what the correlator does per alert; with a `BTreeMap` those reads were a quarter of its time.
-// The derived order compares the sorted pairs lexicographically, as a map's would.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Labels(Option<Arc<str>>);
+// Storage: one shared, immutable string holding every pair, as Prometheus' "stringlabels" does:
+// the pair count, then per pair (in name order) the name's length, the name, the value's length
+// and the value. A length below 0xD000 is one `char` of that code point (one byte below 128);
+// a longer one is the char 0xD000 + k followed by k chars 0xE000 + 20-bit digits. Reading a
+// label set touches one allocation (a set of `String` pairs touched the pair vector plus one
+// allocation per name and value: the correlator's label reads were cache misses on those), a
+// clone is one atomic increment, and the empty set allocates nothing. The encoding is canonical
+// (sorted, unique names, no empty values), so equality and hashing compare the strings; the
+// order compares the pairs (see `Ord`).
 
-/// Label sets up to this size are searched by a linear scan (see [`Labels::get`]).
-const SMALL: usize = 16;
+/// Appends a length in the encoding described at [`Labels`].
+fn push_len(out: &mut String, len: usize) {
+    if len < 0xD000 {
+        out.push(char::from_u32(len as u32).unwrap_or('\0'));
+        return;
+    }
+    let mut digits = [0u32; 4];
+    let mut k = 0;
+    let mut v = len as u64;
+    while v > 0 && k < digits.len() {
+        digits[k] = (v & 0xF_FFFF) as u32;
+        v >>= 20;
+        k += 1;
+    }
+    out.push(char::from_u32(0xD000 + k as u32).unwrap_or('\0'));
+    for d in digits[..k].iter().rev() {
+        out.push(char::from_u32(0xE000 + d).unwrap_or('\0'));
+    }
+}
+
+/// Reads a length written by [`push_len`] at `*pos`, advancing it.
+#[inline]
+fn read_len(buf: &str, pos: &mut usize) -> usize {
+    let bytes = buf.as_bytes();
+    if let Some(&b) = bytes.get(*pos).filter(|&&b| b < 0x80) {
+        *pos += 1;
+        return usize::from(b);
+    }
+    let mut chars = buf.get(*pos..).unwrap_or("").chars();
+    let Some(c) = chars.next() else {
+        return 0;
+    };
+    *pos += c.len_utf8();
+    let c = c as u32;
+    if c < 0xD000 {
+        return c as usize;
+    }
+    let mut v: u64 = 0;
+    for _ in 0..(c - 0xD000) {
+        let Some(d) = chars.next() else { break };
+        *pos += d.len_utf8();
+        v = (v << 20) | u64::from((d as u32).wrapping_sub(0xE000) & 0xF_FFFF);
+    }
+    v as usize
+}
+
+/// Reads the string of `len` bytes at `*pos`, advancing it.
+#[inline]
+fn read_str<'a>(buf: &'a str, pos: &mut usize, len: usize) -> &'a str {
+    let s = buf.get(*pos..*pos + len).unwrap_or("");
+    *pos += len;
+    s
+}
+
+/// The pairs of an encoded label set, in name order.
+#[derive(Debug, Clone)]
+struct Pairs<'a> {
+    buf: &'a str,
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Pairs<'a> {
+    fn new(buf: &'a str) -> Self {
+        let mut pos = 0;
+        let left = if buf.is_empty() {
+            0
+        } else {
+            read_len(buf, &mut pos)
+        };
+        Pairs { buf, pos, left }
+    }
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let n = read_len(self.buf, &mut self.pos);
+        let name = read_str(self.buf, &mut self.pos, n);
+        let v = read_len(self.buf, &mut self.pos);
+        let value = read_str(self.buf, &mut self.pos, v);
+        Some((name, value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
+/// Encodes sorted, unique, non-empty pairs; the empty set holds no allocation.
+fn encode<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> Labels {
+    let n = pairs.len();
+    if n == 0 {
+        return Labels(None);
+    }
+    let bytes: usize = pairs.clone().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(bytes + 2);
+    push_len(&mut out, n);
+    for (k, v) in pairs {
+        push_len(&mut out, k.len());
+        out.push_str(k);
+        push_len(&mut out, v.len());
+        out.push_str(v);
+    }
+    Labels(Some(Arc::from(out)))
+}
 
 impl fmt::Debug for Labels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Labels {
+    /// Lexicographic over the pairs in name order, as a sorted map compares.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
     }
 }
 
@@ -81,20 +208,8 @@ impl Labels {
         Labels(None)
     }
 
-    /// The pairs, sorted by name.
-    #[inline]
-    fn pairs(&self) -> &[(String, String)] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
-    }
-
-    /// The pairs for writing (copied first if shared).
-    fn pairs_mut(&mut self) -> &mut Vec<(String, String)> {
-        Arc::make_mut(self.0.get_or_insert_with(Arc::default))
-    }
-
-    /// A set from sorted, unique, non-empty pairs; the empty set holds no allocation.
-    fn from_sorted(pairs: Vec<(String, String)>) -> Self {
-        Labels((!pairs.is_empty()).then(|| Arc::new(pairs)))
+    fn pairs(&self) -> Pairs<'_> {
+        Pairs::new(self.0.as_deref().unwrap_or(""))
     }
 
     /// Builds a set from pairs; a later pair with the same name replaces an earlier one.
@@ -116,54 +231,49 @@ impl Labels {
         }
         // An empty value is no label (after the last-wins rule, as `insert` would do it).
         out.retain(|(_, v)| !v.is_empty());
-        Labels::from_sorted(out)
-    }
-
-    /// Where `name` is, or where it would be inserted.
-    fn position(&self, name: &str) -> std::result::Result<usize, usize> {
-        self.pairs().binary_search_by(|(k, _)| k.as_str().cmp(name))
+        encode(out.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
     /// Sets `name` to `value`, returning the previous value. An empty value removes the label.
+    /// The set is rebuilt (O(labels)); build a whole set with [`Labels::from_pairs`].
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
         let (name, value) = (name.into(), value.into());
-        if value.is_empty() {
-            return self.remove(&name);
-        }
-        match self.position(&name) {
-            Ok(i) => Some(std::mem::replace(&mut self.pairs_mut()[i].1, value)),
+        let mut pairs: Vec<(&str, &str)> = self.iter().collect();
+        let old = match pairs.binary_search_by(|(k, _)| (*k).cmp(name.as_str())) {
+            Ok(i) if value.is_empty() => Some(pairs.remove(i).1.to_owned()),
+            Ok(i) => Some(std::mem::replace(&mut pairs[i].1, value.as_str()).to_owned()),
+            Err(_) if value.is_empty() => return None,
             Err(i) => {
-                self.pairs_mut().insert(i, (name, value));
+                pairs.insert(i, (name.as_str(), value.as_str()));
                 None
             }
-        }
+        };
+        let updated = encode(pairs.into_iter());
+        *self = updated;
+        old
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        let i = self.position(name).ok()?;
-        let value = self.pairs_mut().remove(i).1;
-        if self.pairs().is_empty() {
-            self.0 = None;
-        }
-        Some(value)
+        let old = self.get(name)?.to_owned();
+        let updated = encode(
+            self.iter()
+                .filter(|(k, _)| *k != name)
+                .collect::<Vec<_>>()
+                .into_iter(),
+        );
+        *self = updated;
+        Some(old)
     }
 
     /// The value of `name`.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
-        // Small sets: a scan that compares lengths first does about one byte comparison per
-        // lookup; large ones: binary search.
-        let pairs = self.pairs();
-        if pairs.len() <= SMALL {
-            let n = name.as_bytes();
-            pairs
-                .iter()
-                .find(|(k, _)| k.len() == n.len() && k.as_bytes() == n)
-                .map(|(_, v)| v.as_str())
-        } else {
-            self.position(name).ok().map(|i| pairs[i].1.as_str())
-        }
+        // One pass over one contiguous string; names are compared by length first.
+        let n = name.as_bytes();
+        self.pairs()
+            .find(|(k, _)| k.len() == n.len() && k.as_bytes() == n)
+            .map(|(_, v)| v)
     }
 
     /// The first of `names` that is present and non-empty, with its value.
@@ -189,8 +299,8 @@ impl Labels {
     }
 
     /// Pairs in name order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone + '_ {
+        self.pairs()
     }
 
     /// The labels whose name and value are the same in `self` and `other`.
@@ -203,19 +313,24 @@ impl Labels {
             return self.clone();
         }
         // Both are sorted by name: one merge pass finds the shared pairs.
-        let shared = |j: &mut usize, (k, v): &(String, String)| {
-            while *j < b.len() && b[*j].0 < *k {
-                *j += 1;
+        let mut theirs = other.pairs().peekable();
+        let mut shared: Vec<(&str, &str)> = Vec::new();
+        let mut all = true;
+        for (k, v) in self.pairs() {
+            while theirs.peek().is_some_and(|(ok, _)| *ok < k) {
+                theirs.next();
             }
-            *j < b.len() && b[*j].0 == *k && b[*j].1 == *v
-        };
-        let mut j = 0;
+            if theirs.peek().is_some_and(|(ok, ov)| *ok == k && *ov == v) {
+                shared.push((k, v));
+            } else {
+                all = false;
+            }
+        }
         // Folding many alerts into their common labels mostly meets subsets: share, don't copy.
-        if a.iter().all(|p| shared(&mut j, p)) {
+        if all {
             return self.clone();
         }
-        let mut j = 0;
-        Labels::from_sorted(a.iter().filter(|p| shared(&mut j, p)).cloned().collect())
+        encode(shared.into_iter())
     }
 
     /// Prometheus' `LabelSet.Fingerprint()`: FNV-1a 64 over the names in sorted order, each name
@@ -361,6 +476,26 @@ mod tests {
     }
 
     #[test]
+    fn long_and_multibyte_names_and_values_round_trip() {
+        // Lengths on each side of every encoding boundary (1 byte, 2-3 byte chars, multi-char).
+        for len in [
+            0x7f, 0x80, 0x7ff, 0x800, 0xCFFF, 0xD000, 0xD001, 0x10_0000, 0x12_3457,
+        ] {
+            let value = "x".repeat(len);
+            let name = "é".repeat(len % 300 + 1);
+            let l = Labels::from_pairs([(name.as_str(), value.as_str()), ("a", "ü\u{0}z")]);
+            assert_eq!(l.len(), 2);
+            assert_eq!(l.get(&name), Some(value.as_str()), "len {len}");
+            assert_eq!(l.get("a"), Some("ü\u{0}z"));
+            let pairs: Vec<(&str, &str)> = l.iter().collect();
+            assert_eq!(
+                pairs,
+                vec![("a", "ü\u{0}z"), (name.as_str(), value.as_str())]
+            );
+        }
+    }
+
+    #[test]
     fn every_empty_set_is_the_same_value() {
         use std::hash::{BuildHasher, RandomState};
         let mut emptied = Labels::from_pairs([("a", "1")]);
@@ -414,6 +549,43 @@ mod tests {
             let forward = Labels::from_pairs(dedup.clone());
             let backward = Labels::from_pairs(dedup.into_iter().rev());
             proptest::prop_assert_eq!(forward.fingerprint(), backward.fingerprint());
+        }
+
+        /// Any sequence of inserts and removes (empty values remove) leaves the same pairs, in
+        /// the same order, as a map given the same operations; equality, order and the
+        /// fingerprint follow the pairs.
+        #[test]
+        fn edits_match_a_map(
+            ops in proptest::collection::vec(("[a-d\u{e9}\u{1F600}]{0,3}", "[xy\u{0}\u{20AC}]{0,3}", proptest::bool::ANY), 0..40),
+        ) {
+            let mut l = Labels::new();
+            let mut m: BTreeMap<String, String> = BTreeMap::new();
+            for (k, v, remove) in &ops {
+                if *remove {
+                    proptest::prop_assert_eq!(l.remove(k), m.remove(k));
+                } else if v.is_empty() {
+                    proptest::prop_assert_eq!(l.insert(k.clone(), v.clone()), m.remove(k));
+                } else {
+                    proptest::prop_assert_eq!(l.insert(k.clone(), v.clone()), m.insert(k.clone(), v.clone()));
+                }
+                let want: Vec<(&str, &str)> = m.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                proptest::prop_assert_eq!(l.iter().collect::<Vec<_>>(), want);
+                proptest::prop_assert_eq!(l.len(), m.len());
+                let rebuilt = Labels::from_pairs(m.clone());
+                proptest::prop_assert_eq!(&l, &rebuilt);
+                proptest::prop_assert_eq!(l.fingerprint(), rebuilt.fingerprint());
+            }
+        }
+
+        /// The order of label sets is the order of their pair sequences.
+        #[test]
+        fn order_follows_the_pairs(
+            a in proptest::collection::btree_map("[a-c]{1,2}", "[xy]{1,2}", 0..4),
+            b in proptest::collection::btree_map("[a-c]{1,2}", "[xy]{1,2}", 0..4),
+        ) {
+            let (la, lb) = (Labels::from_pairs(a.clone()), Labels::from_pairs(b.clone()));
+            proptest::prop_assert_eq!(la.cmp(&lb), a.iter().cmp(b.iter()));
+            proptest::prop_assert_eq!(la == lb, a == b);
         }
 
         /// The scan in `get` and the merge in `intersection` agree with plain map operations,
