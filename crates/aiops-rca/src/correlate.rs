@@ -1404,16 +1404,14 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     fn build(&mut self, root: u32) -> CorrelatedIncident {
-        let mut alerts = Vec::with_capacity(self.size[root as usize] as usize);
-        let mut records = Vec::new();
+        let size = self.size[root as usize] as usize;
+        // Members in start order first (small keys), then each alert moved once into place.
+        let mut members: Vec<(i64, u32)> = Vec::with_capacity(size);
+        let mut records = Vec::with_capacity(size);
         let mut x = root;
         while x != NONE {
             let n = &self.nodes[x as usize];
-            let alert = match self.owned.get_mut(n.latest_rec).and_then(Option::take) {
-                Some(a) => a,
-                None => self.store[n.latest_rec].clone(),
-            };
-            alerts.push((n.start_ms, x, alert));
+            members.push((n.start_ms, x));
             let mut r = n.rec_head;
             while r != NONE {
                 records.push(self.rec_index[r as usize]);
@@ -1421,9 +1419,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
             x = n.next_member;
         }
-        alerts.sort_by_key(|a| (a.0, a.1));
+        members.sort_unstable();
         records.sort_unstable();
-        let mut merges = Vec::new();
+        let mut merges = Vec::with_capacity(size);
         let mut m = self.merge_head[root as usize];
         while m != NONE {
             let raw = &self.merges[m as usize];
@@ -1436,13 +1434,21 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             m = raw.next;
         }
         merges.sort_by_key(|m| (m.b, m.a));
+        let mut alerts: Vec<Alert> = Vec::with_capacity(size);
+        for &(_, x) in &members {
+            let rec = self.nodes[x as usize].latest_rec;
+            alerts.push(match self.owned.get_mut(rec).and_then(Option::take) {
+                Some(a) => a,
+                None => self.store[rec].clone(),
+            });
+        }
         let id = self.id_of_root(root);
         // Each alert's service as the correlator saw it (by graph index, so the incident need not
         // read every alert's labels again; others by the configured service labels).
         let graph = self.c.graph;
-        let services: Vec<Option<&str>> = alerts
+        let services: Vec<Option<&str>> = members
             .iter()
-            .map(|&(_, x, _)| {
+            .map(|&(_, x)| {
                 let n = &self.nodes[x as usize];
                 match graph.name(n.service as usize) {
                     Some(name) if n.service != NONE => Some(name),
@@ -1450,7 +1456,6 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
             })
             .collect();
-        let alerts: Vec<Alert> = alerts.into_iter().map(|a| a.2).collect();
         // `alerts` is never empty (a root has at least itself) and `services` pairs with it.
         let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)
             .unwrap_or_else(|_| {
