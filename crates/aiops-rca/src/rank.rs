@@ -456,8 +456,11 @@ pub fn is_upward_metric(metric: &str) -> bool {
 /// is the largest robust deviation after the start (upward only for latency, errors and
 /// saturation), capped by the median deviation from its onset on (a transient bump scores
 /// less than a change that holds). The onset is the first point at or above `onset_z` that
-/// the next point confirms. A service's score is its strongest metric, discounted by how much
-/// later its change began than the earliest change (the root's changes first).
+/// the next point confirms. A service's score is its strongest metric (one without a confirmed
+/// onset counts at most `onset_z`), discounted by how much later its change began than the
+/// earliest change (the root's changes first). The baseline scale is at least
+/// `min_relative_scale` (1 %) of the baseline median, so a gauge that is flat up to rounding
+/// does not turn a small wobble into an enormous z.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MetricRanker {
@@ -470,6 +473,14 @@ pub struct MetricRanker {
     /// A change starting this many seconds after the earliest change weighs half as much;
     /// `None` ignores onset times.
     pub onset_half_life_secs: Option<f64>,
+    /// Smallest baseline scale, as a share of the baseline median's magnitude: a metric whose
+    /// baseline barely varies (a flat gauge) measures its change against
+    /// `min_relative_scale * |median|` (at least `1e-9`), so rounding noise is no evidence.
+    pub min_relative_scale: f64,
+    /// Whether a metric without a confirmed onset (no two consecutive points at or above
+    /// `onset_z`: a lone spike or a sub-threshold wobble) counts at most `onset_z` in its
+    /// service's score; `false` lets its largest deviation count in full.
+    pub cap_unconfirmed: bool,
 }
 
 impl Default for MetricRanker {
@@ -479,6 +490,8 @@ impl Default for MetricRanker {
             after_secs: 1_800,
             onset_z: 5.0,
             onset_half_life_secs: Some(60.0),
+            min_relative_scale: 0.01,
+            cap_unconfirmed: true,
         }
     }
 }
@@ -512,9 +525,10 @@ impl MetricRanker {
             scale =
                 (base.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / base.len() as f64).sqrt();
         }
-        if scale <= 0.0 {
-            scale = (med.abs() * 0.01).max(1e-9);
-        }
+        // A near-constant baseline (quantised gauges, values equal up to rounding) has a
+        // spread of ~1e-18: without a floor any later wobble scores 1e15.
+        let floor = (med.abs() * self.min_relative_scale.max(0.0)).max(1e-9);
+        scale = scale.max(floor);
         let up = is_upward_metric(&m.metric);
         let mut best = 0.0f64;
         let mut onset = None;
@@ -573,8 +587,15 @@ impl MetricRanker {
             let Some(ch) = self.change(m, start) else {
                 continue;
             };
-            if ch.z > e.0 {
-                e.0 = ch.z;
+            // Without a confirmed onset the metric never held a change: its z counts up to the
+            // onset threshold only (a lone spike is no stronger than a sub-threshold wobble).
+            let z = if ch.onset.is_some() || !self.cap_unconfirmed {
+                ch.z
+            } else {
+                ch.z.min(self.onset_z)
+            };
+            if z > e.0 {
+                e.0 = z;
             }
             if let Some(o) = ch.onset {
                 e.1 = Some(e.1.map_or(o, |x: Timestamp| x.min(o)));

@@ -283,3 +283,84 @@ fn metric_ranker_prefers_a_held_early_change_to_a_transient_bump() {
     assert_eq!(r[0].service(), "root", "{r:?}");
     assert!(r.len() == 1 || r[1].score() < 0.05, "{r:?}");
 }
+
+#[test]
+fn flat_baseline_rounding_noise_is_no_evidence() {
+    let t0 = 6_000;
+    // A gauge flat up to rounding (spread ~1e-18): a 2 % wobble after the start would score
+    // z ~1e13 against the spread; against the floor 1 % of 0.0046 it scores
+    // (0.004692 - 0.0046) / 0.000046 = 2, below the onset threshold.
+    let flat: Vec<f64> = (0..60)
+        .map(|i| {
+            if i % 2 == 0 {
+                0.0046
+            } else {
+                0.0046 * (1.0 + 1e-15)
+            }
+        })
+        .collect();
+    let mut wobble = flat.clone();
+    wobble.extend([0.0046, 0.004_692, 0.004_692, 0.004_692, 0.004_692]);
+    // The root: median 102, IQR 2 (scale 2 / 1.349), up to 160: z = 58 * 1.349 / 2 = 39.1.
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut root = base.clone();
+    root.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    let metrics = vec![
+        MetricSeries::try_new("flat", "latency", series(t0 - 3600, &wobble)).unwrap(),
+        MetricSeries::try_new("root", "latency", series(t0 - 3600, &root)).unwrap(),
+    ];
+    let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    let ranker = MetricRanker::default();
+    let r = ranker.rank(&input).unwrap();
+    assert_eq!(r[0].service(), "root", "{r:?}");
+    assert!(r.len() == 1 || r[1].score() < 1e-6, "{r:?}");
+    let z = r[0]
+        .evidence()
+        .iter()
+        .find_map(|e| match e {
+            Evidence::MetricChange { score, .. } => Some(*score),
+            _ => None,
+        })
+        .unwrap();
+    assert!((z - 58.0 * 1.349 / 2.0).abs() < 1e-9, "{z}");
+    // Without the floor the rounding noise wins by 12 orders of magnitude.
+    let no_floor = MetricRanker {
+        min_relative_scale: 0.0,
+        ..MetricRanker::default()
+    };
+    let r = no_floor.rank(&input).unwrap();
+    assert_eq!(r[0].service(), "flat", "{r:?}");
+}
+
+#[test]
+fn an_unconfirmed_spike_counts_at_most_the_onset_threshold() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    // "other": memory held up by 10 (z = 10 * 1.349 / 2 = 6.7) and one latency spike
+    // (z ~6600) that the next point does not confirm; "root": latency held up, z 39.1. Both
+    // change from the same minute.
+    let mut memory = base.clone();
+    memory.extend([100.0, 112.0, 112.0, 112.0, 112.0]);
+    let mut spike = base.clone();
+    spike.extend([100.0, 10_000.0, 101.0, 100.0, 101.0]);
+    let mut root = base.clone();
+    root.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    let mk =
+        |s: &str, m: &str, v: &[f64]| MetricSeries::try_new(s, m, series(t0 - 3600, v)).unwrap();
+    let metrics = vec![
+        mk("other", "memory", &memory),
+        mk("other", "latency", &spike),
+        mk("root", "latency", &root),
+    ];
+    let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    let r = MetricRanker::default().rank(&input).unwrap();
+    assert_eq!(r[0].service(), "root", "{r:?}");
+    // other: max(6.7, min(6600, 5)) = 6.7 against 39.1.
+    assert!((r[1].score() - 10.0 / 58.0).abs() < 1e-9, "{r:?}");
+    let uncapped = MetricRanker {
+        cap_unconfirmed: false,
+        ..MetricRanker::default()
+    };
+    let r = uncapped.rank(&input).unwrap();
+    assert_eq!(r[0].service(), "other", "{r:?}");
+}
