@@ -20,6 +20,6 @@ pub use graph::{GraphOptions, ServiceGraph};
 pub use pagerank::{CsrGraph, PageRankParams, pagerank};
 pub use rank::{
     AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries, RankInput, Ranker,
-    TopologyRanker, is_upward_metric,
+    TopologyRanker, is_caller_side_metric, is_upward_metric,
 };
 pub use recommend::{Recommendations, recommend};

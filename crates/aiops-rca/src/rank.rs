@@ -451,6 +451,12 @@ pub fn is_upward_metric(metric: &str) -> bool {
     .any(|k| m.contains(k))
 }
 
+/// Whether a metric is measured on the caller's side of its calls (client latency): its
+/// rise points at the callees.
+pub fn is_caller_side_metric(metric: &str) -> bool {
+    metric.to_ascii_lowercase().contains("client")
+}
+
 /// Robust before/after change scores per metric: the baseline is the window before the
 /// start, scaled by its median and inter-quartile range (so units do not matter); the change
 /// is the largest robust deviation after the start (upward only for latency, errors and
@@ -481,6 +487,14 @@ pub struct MetricRanker {
     /// `onset_z`: a lone spike or a sub-threshold wobble) counts at most `onset_z` in its
     /// service's score; `false` lets its largest deviation count in full.
     pub cap_unconfirmed: bool,
+    /// Whether a caller-side metric (client latency: see [`is_caller_side_metric`]) of a
+    /// service counts as evidence for the services it depends on rather than for itself, when
+    /// a graph is given: each dependency takes the change as if it were its own metric
+    /// (strongest metric per service, as for own metrics), and the change of a service without
+    /// dependencies in the graph (its calls leave the graph) counts for no candidate. A
+    /// network delay injected into a service shows in its callers' client latency, hardly in
+    /// its own metrics.
+    pub caller_side_to_callees: bool,
 }
 
 impl Default for MetricRanker {
@@ -492,6 +506,7 @@ impl Default for MetricRanker {
             onset_half_life_secs: Some(60.0),
             min_relative_scale: 0.01,
             cap_unconfirmed: true,
+            caller_side_to_callees: true,
         }
     }
 }
@@ -573,16 +588,17 @@ impl MetricRanker {
         Some(Change { z: best, onset })
     }
 
-    /// Per service: (score, evidence).
+    /// Per service: (score, evidence). With a graph and `caller_side_to_callees`, a
+    /// caller-side metric's change counts for the service's dependencies instead.
     fn service_scores(
         &self,
         metrics: &[MetricSeries],
         start: Timestamp,
+        graph: Option<&ServiceGraph>,
     ) -> BTreeMap<String, (f64, Option<Timestamp>, Vec<Evidence>)> {
         let mut per: BTreeMap<String, (f64, Option<Timestamp>, Vec<Evidence>)> = BTreeMap::new();
         for m in metrics {
-            let e = per
-                .entry(m.service.clone())
+            per.entry(m.service.clone())
                 .or_insert((0.0, None, Vec::new()));
             let Some(ch) = self.change(m, start) else {
                 continue;
@@ -594,15 +610,38 @@ impl MetricRanker {
             } else {
                 ch.z.min(self.onset_z)
             };
-            if z > e.0 {
-                e.0 = z;
-            }
-            if let Some(o) = ch.onset {
-                e.1 = Some(e.1.map_or(o, |x: Timestamp| x.min(o)));
-                e.2.push(Evidence::MetricChange {
-                    metric: m.metric.clone(),
-                    score: ch.z,
-                });
+            let targets: Vec<String> = match graph {
+                Some(g)
+                    if self.caller_side_to_callees
+                        && is_caller_side_metric(&m.metric)
+                        && g.contains(&m.service) =>
+                {
+                    // A service without dependencies in the graph calls only services outside
+                    // it: its caller-side change points at no candidate.
+                    g.dependencies(&m.service)
+                        .into_iter()
+                        .map(|(d, _)| d.to_owned())
+                        .collect()
+                }
+                _ => vec![m.service.clone()],
+            };
+            for t in targets {
+                let metric = if t == m.service {
+                    m.metric.clone()
+                } else {
+                    format!("{} of caller {}", m.metric, m.service)
+                };
+                let e = per.entry(t).or_insert((0.0, None, Vec::new()));
+                if z > e.0 {
+                    e.0 = z;
+                }
+                if let Some(o) = ch.onset {
+                    e.1 = Some(e.1.map_or(o, |x: Timestamp| x.min(o)));
+                    e.2.push(Evidence::MetricChange {
+                        metric,
+                        score: ch.z,
+                    });
+                }
             }
         }
         let earliest = per.values().filter_map(|v| v.1).min();
@@ -622,7 +661,7 @@ impl Ranker for MetricRanker {
         if input.metrics.is_empty() {
             return Err(RcaError::Empty("metric series"));
         }
-        let per = self.service_scores(input.metrics, start);
+        let per = self.service_scores(input.metrics, start, input.graph);
         finish(per.into_iter().map(|(k, (s, _, e))| (k, s, e)).collect())
     }
 }
@@ -663,7 +702,11 @@ impl Ranker for CombinedRanker {
             0.5
         };
         let metric = match (input.metrics.is_empty(), input.start) {
-            (false, Some(start)) => Some(self.metric.service_scores(input.metrics, start)),
+            (false, Some(start)) => Some(self.metric.service_scores(
+                input.metrics,
+                start,
+                input.graph,
+            )),
             _ => None,
         };
         let Some(graph) = input.graph else {

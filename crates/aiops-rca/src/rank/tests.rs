@@ -364,3 +364,51 @@ fn an_unconfirmed_spike_counts_at_most_the_onset_threshold() {
     let r = uncapped.rank(&input).unwrap();
     assert_eq!(r[0].service(), "other", "{r:?}");
 }
+
+#[test]
+fn caller_side_latency_counts_for_the_callees() {
+    assert!(is_caller_side_metric("client-latency-p90"));
+    assert!(!is_caller_side_metric("server-latency-p90"));
+    let g = graph(); // web calls api and cache; api calls db; db and cache call nothing.
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    // web's client latency up (z 39.1); cache's client latency up more (z 78.2), but cache has
+    // no dependency in the graph; api's own cpu up a little (z 6.7).
+    let mut web = base.clone();
+    web.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    let mut cache = base.clone();
+    cache.extend([100.0, 218.0, 218.0, 218.0, 218.0]);
+    let mut api = base.clone();
+    api.extend([100.0, 112.0, 112.0, 112.0, 112.0]);
+    let mk =
+        |s: &str, m: &str, v: &[f64]| MetricSeries::try_new(s, m, series(t0 - 3600, v)).unwrap();
+    let metrics = vec![
+        mk("web", "client-latency", &web),
+        mk("cache", "client-latency", &cache),
+        mk("api", "cpu", &api),
+    ];
+    let input = RankInput::new()
+        .metrics(&metrics, Timestamp::from_secs(t0))
+        .graph(&g);
+    let r = MetricRanker::default().rank(&input).unwrap();
+    let names: Vec<&str> = r.iter().map(RootCause::service).collect();
+    // api and cache both take web's z 39.1 (api's own 6.7 is weaker); web and cache's own
+    // caller-side changes count for nobody.
+    assert_eq!(names, ["api", "cache"], "{r:?}");
+    assert!((r[1].score() - 1.0).abs() < 1e-12, "{r:?}");
+    assert!(r[0].evidence().iter().any(|e| matches!(
+        e,
+        Evidence::MetricChange { metric, .. } if metric == "client-latency of caller web"
+    )));
+    // Without a graph, or with the option off, each metric is its own service's.
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(r[0].service(), "cache", "{r:?}");
+    assert_eq!(r[1].service(), "web", "{r:?}");
+    let off = MetricRanker {
+        caller_side_to_callees: false,
+        ..MetricRanker::default()
+    };
+    assert_eq!(off.rank(&input).unwrap()[0].service(), "cache");
+}
