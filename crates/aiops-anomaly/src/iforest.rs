@@ -306,6 +306,16 @@ struct Tree {
 const MIN_SLOTS: usize = 64;
 
 impl Tree {
+    /// Whether the tree has the shape the vector kernels' unchecked accesses rely on for `n`
+    /// leaves: at least `max(n, MIN_SLOTS)` node slots and exactly `n` leaf slots (always true for
+    /// a tree `grow` built at depth `log2(n)`).
+    #[inline]
+    fn has_vector_shape(&self, n: usize) -> bool {
+        self.thr.len() >= n.max(MIN_SLOTS)
+            && self.off.len() >= n.max(MIN_SLOTS)
+            && self.leaf.len() == n
+    }
+
     fn grow(
         data: &[f64],
         d: usize,
@@ -657,10 +667,7 @@ impl FittedIsolationForest {
             for tree in &self.trees {
                 // Always true for trees built by `Tree::grow` at this depth (see the AVX-512
                 // kernel); the unchecked accesses below rely on it.
-                if tree.thr.len() < N.max(MIN_SLOTS)
-                    || tree.off.len() < N.max(MIN_SLOTS)
-                    || tree.leaf.len() != N
-                {
+                if !tree.has_vector_shape(N) {
                     continue;
                 }
                 let thr = tree.thr.as_ptr();
@@ -928,10 +935,7 @@ impl FittedIsolationForest {
                 // Always true for trees built by `Tree::grow` at this depth; checked (three
                 // compares per tree and block) so the unchecked accesses below rely on nothing
                 // outside this function, as the portable kernel skips a tree of another shape.
-                if tree.thr.len() < N.max(MIN_SLOTS)
-                    || tree.off.len() < N.max(MIN_SLOTS)
-                    || tree.leaf.len() != N
-                {
+                if !tree.has_vector_shape(N) {
                     continue;
                 }
                 let thr = tree.thr.as_ptr();
