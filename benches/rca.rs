@@ -59,6 +59,13 @@ fn correlation(c: &mut Criterion) {
         });
     }
     let correlator = Correlator::new(&graph, CorrelatorConfig::default()).expect("valid config");
+    // The borrowing batch path (the data tool's): same incidents and why-records, nothing copied.
+    group.bench_function(
+        format!("default_view_1000svc_{}alerts", s.alerts.len()),
+        |b| {
+            b.iter(|| black_box(correlator.correlate_view(black_box(&s.alerts))).len());
+        },
+    );
     group.bench_function("stream_default", |b| {
         b.iter(|| {
             let mut st = correlator.stream();

@@ -119,17 +119,17 @@ fn run(args: &Args) -> Result<String, String> {
         CorrelatorConfig::default()
     };
     let correlator = Correlator::new(&graph, config).map_err(|e| e.to_string())?;
-    let result = correlator.correlate(&alerts);
+    // The borrowing batch path: nothing is copied until an incident is ranked.
+    let result = correlator.correlate_view(&alerts);
     let mut incidents = Vec::new();
     let mut seen = vec![0u32; alerts.len()];
     for inc in result.incidents() {
         for &r in inc.records() {
             seen[r] += 1;
         }
-        let i = inc.incident();
+        let i = inc.to_incident();
         let why: Vec<Value> = inc
             .merges()
-            .iter()
             .map(|m| {
                 json!({"a": m.a(), "b": m.b(), "rule": m.rule().name(),
                        "detail": detail(&graph, m.rule(), m.gap_secs())})

@@ -340,9 +340,8 @@ impl CorrelatedIncident {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correlation {
     incidents: Vec<CorrelatedIncident>,
-    noise: Vec<usize>,
-    records: usize,
-    distinct: usize,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    counts: Counts,
 }
 
 impl Correlation {
@@ -356,33 +355,212 @@ impl Correlation {
     }
     /// Record indices judged unrelated to any incident, ascending.
     pub fn noise(&self) -> &[usize] {
-        &self.noise
+        &self.counts.noise
     }
     /// Number of records read.
     pub fn record_count(&self) -> usize {
-        self.records
+        self.counts.records
     }
     /// Number of distinct alerts after de-duplication.
     pub fn distinct_alerts(&self) -> usize {
-        self.distinct
+        self.counts.distinct
     }
     /// `1 - incidents / distinct alerts` (0 when there are none).
     pub fn compression(&self) -> f64 {
-        ratio(self.incidents.len(), self.distinct)
+        self.counts.compression(self.incidents.len())
     }
     /// `1 - incidents / records` (0 when there are none).
     pub fn raw_compression(&self) -> f64 {
-        ratio(self.incidents.len(), self.records)
+        self.counts.raw_compression(self.incidents.len())
     }
     /// Per record index: the incident it belongs to, `None` for noise.
     pub fn assignment(&self) -> Vec<Option<usize>> {
-        let mut out = vec![None; self.records];
-        for (k, inc) in self.incidents.iter().enumerate() {
-            for &r in &inc.records {
-                out[r] = Some(k);
-            }
+        assignment(
+            self.counts.records,
+            self.incidents.iter().map(|i| &i.records[..]),
+        )
+    }
+}
+
+fn assignment<'r>(
+    records: usize,
+    incidents: impl Iterator<Item = &'r [usize]>,
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; records];
+    for (k, recs) in incidents.enumerate() {
+        for &r in recs {
+            out[r] = Some(k);
         }
-        out
+    }
+    out
+}
+
+/// A batch correlation that borrows the alerts ([`Correlator::correlate_view`]): the same
+/// incidents, noise and why-records as [`Correlation`], with nothing copied. An incident's
+/// aiops-core [`Incident`] and its [`Merge`]s are made when asked for.
+pub struct CorrelationView<'a> {
+    c: &'a Correlator<'a>,
+    alerts: &'a [Alert],
+    nodes: Vec<Node>,
+    groups: Vec<Group>,
+    counts: Counts,
+}
+
+impl std::fmt::Debug for CorrelationView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CorrelationView")
+            .field("incidents", &self.groups.len())
+            .field("noise", &self.counts.noise.len())
+            .field("records", &self.counts.records)
+            .field("distinct", &self.counts.distinct)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> CorrelationView<'a> {
+    fn parts(&self) -> Parts<'_, 'a> {
+        Parts {
+            c: self.c,
+            nodes: &self.nodes,
+            store: self.alerts,
+        }
+    }
+    /// Number of incidents.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+    /// Whether there are no incidents.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+    /// The incidents, in order of their earliest alert.
+    pub fn incidents(&self) -> impl ExactSizeIterator<Item = IncidentView<'_, 'a>> + '_ {
+        self.groups
+            .iter()
+            .map(move |g| IncidentView { view: self, g })
+    }
+    /// Incident `k` (in order of earliest alert).
+    pub fn incident(&self, k: usize) -> Option<IncidentView<'_, 'a>> {
+        self.groups.get(k).map(|g| IncidentView { view: self, g })
+    }
+    /// Record indices judged unrelated to any incident, ascending.
+    pub fn noise(&self) -> &[usize] {
+        &self.counts.noise
+    }
+    /// Number of records read.
+    pub fn record_count(&self) -> usize {
+        self.counts.records
+    }
+    /// Number of distinct alerts after de-duplication.
+    pub fn distinct_alerts(&self) -> usize {
+        self.counts.distinct
+    }
+    /// `1 - incidents / distinct alerts` (0 when there are none).
+    pub fn compression(&self) -> f64 {
+        self.counts.compression(self.groups.len())
+    }
+    /// `1 - incidents / records` (0 when there are none).
+    pub fn raw_compression(&self) -> f64 {
+        self.counts.raw_compression(self.groups.len())
+    }
+    /// Per record index: the incident it belongs to, `None` for noise.
+    pub fn assignment(&self) -> Vec<Option<usize>> {
+        assignment(
+            self.counts.records,
+            self.groups.iter().map(|g| &g.records[..]),
+        )
+    }
+    /// The owned [`Correlation`] (what [`Correlator::correlate`] returns), copying the alerts.
+    pub fn to_correlation(&self) -> Correlation {
+        let parts = self.parts();
+        let mut none: [Option<Alert>; 0] = [];
+        Correlation {
+            incidents: self
+                .groups
+                .iter()
+                .map(|g| parts.incident(g.clone(), &mut none))
+                .collect(),
+            counts: self.counts.clone(),
+        }
+    }
+}
+
+/// One incident of a [`CorrelationView`].
+#[derive(Clone, Copy)]
+pub struct IncidentView<'v, 'a> {
+    view: &'v CorrelationView<'a>,
+    g: &'v Group,
+}
+
+impl std::fmt::Debug for IncidentView<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncidentView")
+            .field("id", &self.id())
+            .field("records", &self.g.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'v, 'a> IncidentView<'v, 'a> {
+    /// The incident id, as [`Correlation`]'s incident has it (`inc-<first record>`).
+    pub fn id(&self) -> String {
+        format!("inc-{}", self.g.id_rec)
+    }
+    /// Every record index of its alerts (re-fires included), ascending.
+    pub fn records(&self) -> &'v [usize] {
+        &self.g.records
+    }
+    /// Number of distinct alerts.
+    pub fn len(&self) -> usize {
+        self.g.members.len()
+    }
+    /// Whether it has no alerts (never: an incident has at least one).
+    pub fn is_empty(&self) -> bool {
+        self.g.members.is_empty()
+    }
+    /// Its distinct alerts in their latest state, in order of first start.
+    pub fn alerts(&self) -> impl ExactSizeIterator<Item = &'a Alert> + 'v {
+        let (nodes, store) = (&self.view.nodes, self.view.alerts);
+        self.g
+            .members
+            .iter()
+            .map(move |&x| &store[nodes[x as usize].latest_rec])
+    }
+    /// Each distinct alert's service as the correlator read it (in the order of
+    /// [`IncidentView::alerts`]).
+    pub fn alert_services(&self) -> impl ExactSizeIterator<Item = Option<&'v str>> + 'v {
+        let view = self.view;
+        self.g.members.iter().map(move |&x| {
+            let n = &view.nodes[x as usize];
+            match view.c.graph.name(n.service as usize) {
+                Some(name) if n.service != NONE => Some(name),
+                _ => service_of(&view.c.config, &view.alerts[n.latest_rec]),
+            }
+        })
+    }
+    /// The merges, one per join, by later record then earlier (as
+    /// [`CorrelatedIncident::merges`]), made now.
+    pub fn merges(&self) -> impl ExactSizeIterator<Item = Merge> + 'v {
+        let view = self.view;
+        self.g.merges.iter().map(move |m| view.parts().merge(m))
+    }
+    /// Why record `record` is in this incident: the merges touching it.
+    pub fn why(&self, record: usize) -> Vec<Merge> {
+        let parts = self.view.parts();
+        self.g
+            .merges
+            .iter()
+            .filter(|m| m.a_rec == record || m.b_rec == record)
+            .map(|m| parts.merge(m))
+            .collect()
+    }
+    /// The aiops-core incident (alerts copied), equal to [`CorrelatedIncident::incident`].
+    pub fn to_incident(&self) -> Incident {
+        self.view.parts().core_incident(self.g, &mut [])
+    }
+    /// The owned [`CorrelatedIncident`].
+    pub fn to_correlated(&self) -> CorrelatedIncident {
+        self.view.parts().incident(self.g.clone(), &mut [])
     }
 }
 
@@ -505,6 +683,26 @@ impl<'g> Correlator<'g> {
     /// Correlates a batch of records (record `i` is `alerts[i]`), in any order. Equal to
     /// streaming the records sorted by start through [`Correlator::stream`].
     pub fn correlate(&self, alerts: &[Alert]) -> Correlation {
+        self.run(alerts, true).into_correlation()
+    }
+
+    /// As [`Correlator::correlate`], borrowing the alerts instead of copying them into owned
+    /// incidents: the fastest batch path (the figure in `docs/benchmarks.md`). Incidents,
+    /// noise, counts and why-records are the same; aiops-core [`Incident`]s are made per
+    /// incident on request ([`IncidentView::to_incident`]).
+    pub fn correlate_view<'a>(&'a self, alerts: &'a [Alert]) -> CorrelationView<'a> {
+        let f = self.run(alerts, false);
+        CorrelationView {
+            c: f.c,
+            alerts,
+            nodes: f.nodes,
+            groups: f.groups,
+            counts: f.counts,
+        }
+    }
+
+    /// The batch engine; `copy` makes the incidents' copies of the alerts in its first pass.
+    fn run<'c, 'a>(&'c self, alerts: &'a [Alert], copy: bool) -> Finished<'c, 'g, 'a> {
         let mut engine = Engine::new(self, false, Cow::Borrowed(alerts));
         // The keys are computed once and sorted in place (the index makes them unique, so an
         // unstable sort gives the same order as a stable one).
@@ -520,7 +718,9 @@ impl<'g> Correlator<'g> {
         let services: Vec<u32> = alerts
             .iter()
             .map(|a| {
-                engine.owned.push(Some(a.clone()));
+                if copy {
+                    engine.owned.push(Some(a.clone()));
+                }
                 engine.service_index(a)
             })
             .collect();
@@ -809,7 +1009,7 @@ impl CorrelationStream<'_, '_> {
     /// Ends the stream: the correlation of everything pushed, equal to the batch result.
     pub fn finish(mut self) -> Correlation {
         self.flush_pending();
-        self.engine.finish()
+        self.engine.finish().into_correlation()
     }
 }
 
@@ -1348,12 +1548,176 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
+    /// An incident's members (in start order), records (ascending) and merges (by later record,
+    /// then earlier), without copying any alert.
+    fn collect(&self, root: u32) -> Group {
+        let size = self.size[root as usize] as usize;
+        let mut members: Vec<(i64, u32)> = Vec::with_capacity(size);
+        let mut records = Vec::with_capacity(size);
+        let mut x = root;
+        while x != NONE {
+            let n = &self.nodes[x as usize];
+            members.push((n.start_ms, x));
+            let mut r = n.rec_head;
+            while r != NONE {
+                records.push(self.rec_index[r as usize]);
+                r = self.rec_next[r as usize];
+            }
+            x = n.next_member;
+        }
+        members.sort_unstable();
+        records.sort_unstable();
+        let mut merges = Vec::with_capacity(size);
+        let mut m = self.merge_head[root as usize];
+        while m != NONE {
+            let raw = self.merges[m as usize];
+            merges.push(raw);
+            m = raw.next;
+        }
+        merges.sort_by_key(|m| (m.b_rec, m.a_rec));
+        Group {
+            id_rec: self.nodes[self.comp_min[root as usize] as usize].first_rec,
+            members: members.into_iter().map(|(_, x)| x).collect(),
+            records,
+            merges,
+        }
+    }
+
+    /// The incident of the group of `root`, built now (streaming `Closed` events).
+    fn build(&mut self, root: u32) -> CorrelatedIncident {
+        let g = self.collect(root);
+        let parts = Parts {
+            c: self.c,
+            nodes: &self.nodes,
+            store: &self.store,
+        };
+        parts.incident(g, &mut self.owned)
+    }
+
+    /// Ends the correlation: the groups, in order of their earliest alert, and the noise.
+    fn finish(mut self) -> Finished<'c, 'g, 'a> {
+        let n = self.nodes.len();
+        let mut roots = Vec::new();
+        let mut noise = Vec::new();
+        for x in 0..n as u32 {
+            if self.find(x) == x {
+                if self.size[x as usize] as usize >= self.cfg().min_incident_alerts {
+                    roots.push(x);
+                } else {
+                    let mut y = x;
+                    while y != NONE {
+                        let nd = &self.nodes[y as usize];
+                        let mut r = nd.rec_head;
+                        while r != NONE {
+                            noise.push(self.rec_index[r as usize]);
+                            r = self.rec_next[r as usize];
+                        }
+                        y = nd.next_member;
+                    }
+                }
+            }
+        }
+        roots.sort_by_key(|&r| self.comp_min[r as usize]);
+        let groups = roots.iter().map(|&r| self.collect(r)).collect();
+        noise.sort_unstable();
+        Finished {
+            c: self.c,
+            store: self.store,
+            nodes: self.nodes,
+            owned: self.owned,
+            groups,
+            counts: Counts {
+                noise,
+                records: self.records,
+                distinct: n,
+            },
+        }
+    }
+}
+
+/// One incident as the engine found it: node and record indices, raw merges.
+#[derive(Debug, Clone)]
+struct Group {
+    /// The first record of the incident's first alert (its id is `inc-<id_rec>`).
+    id_rec: usize,
+    /// Nodes in start order.
+    members: Vec<u32>,
+    /// Record indices, ascending.
+    records: Vec<usize>,
+    /// Merges by later record, then earlier.
+    merges: Vec<RawMerge>,
+}
+
+/// Record counts shared by [`Correlation`] and [`CorrelationView`].
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Counts {
+    noise: Vec<usize>,
+    records: usize,
+    distinct: usize,
+}
+
+impl Counts {
+    fn compression(&self, incidents: usize) -> f64 {
+        ratio(incidents, self.distinct)
+    }
+    fn raw_compression(&self, incidents: usize) -> f64 {
+        ratio(incidents, self.records)
+    }
+}
+
+/// What a finished engine leaves: enough to render incidents now or later.
+struct Finished<'c, 'g, 'a> {
+    c: &'c Correlator<'g>,
+    store: Cow<'a, [Alert]>,
+    nodes: Vec<Node>,
+    owned: Vec<Option<Alert>>,
+    groups: Vec<Group>,
+    counts: Counts,
+}
+
+impl Finished<'_, '_, '_> {
+    fn into_correlation(mut self) -> Correlation {
+        let parts = Parts {
+            c: self.c,
+            nodes: &self.nodes,
+            store: &self.store,
+        };
+        let incidents = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|g| parts.incident(g, &mut self.owned))
+            .collect();
+        Correlation {
+            incidents,
+            counts: self.counts,
+        }
+    }
+}
+
+/// What rendering a [`Group`] needs.
+#[derive(Clone, Copy)]
+struct Parts<'p, 'g> {
+    c: &'p Correlator<'g>,
+    nodes: &'p [Node],
+    store: &'p [Alert],
+}
+
+impl Parts<'_, '_> {
+    fn merge(&self, m: &RawMerge) -> Merge {
+        Merge {
+            a: m.a_rec,
+            b: m.b_rec,
+            rule: self.merge_rule(m),
+            gap_secs: m.gap_ms as f64 / 1000.0,
+        }
+    }
+
     fn merge_rule(&self, m: &RawMerge) -> MergeRule {
         let (na, nb) = (
             &self.nodes[m.a_node as usize],
             &self.nodes[m.b_node as usize],
         );
-        let cfg = self.cfg();
+        let cfg = &self.c.config;
         let (a, b) = (&self.store[na.latest_rec], &self.store[nb.latest_rec]);
         // Known services by graph index (shared names, no label lookup), others by label.
         let svc = |n: &Node, x: &Alert| match self.c.graph.shared_name(n.service as usize) {
@@ -1403,107 +1767,46 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
-    fn build(&mut self, root: u32) -> CorrelatedIncident {
-        let size = self.size[root as usize] as usize;
-        // Members in start order first (small keys), then each alert moved once into place.
-        let mut members: Vec<(i64, u32)> = Vec::with_capacity(size);
-        let mut records = Vec::with_capacity(size);
-        let mut x = root;
-        while x != NONE {
-            let n = &self.nodes[x as usize];
-            members.push((n.start_ms, x));
-            let mut r = n.rec_head;
-            while r != NONE {
-                records.push(self.rec_index[r as usize]);
-                r = self.rec_next[r as usize];
-            }
-            x = n.next_member;
+    /// A member's service as the correlator saw it (by graph index, so the incident need not
+    /// read every alert's labels again; others by the configured service labels).
+    fn service(&self, node: u32) -> Option<&str> {
+        let n = &self.nodes[node as usize];
+        match self.c.graph.name(n.service as usize) {
+            Some(name) if n.service != NONE => Some(name),
+            _ => service_of(&self.c.config, &self.store[n.latest_rec]),
         }
-        members.sort_unstable();
-        records.sort_unstable();
-        let mut merges = Vec::with_capacity(size);
-        let mut m = self.merge_head[root as usize];
-        while m != NONE {
-            let raw = &self.merges[m as usize];
-            merges.push(Merge {
-                a: raw.a_rec,
-                b: raw.b_rec,
-                rule: self.merge_rule(raw),
-                gap_secs: raw.gap_ms as f64 / 1000.0,
-            });
-            m = raw.next;
-        }
-        merges.sort_by_key(|m| (m.b, m.a));
-        let mut alerts: Vec<Alert> = Vec::with_capacity(size);
-        for &(_, x) in &members {
+    }
+
+    /// The aiops-core incident of `g`: each alert in its latest state, taken from `owned` when
+    /// a copy was made there (batch mode), else cloned from the store.
+    fn core_incident(&self, g: &Group, owned: &mut [Option<Alert>]) -> Incident {
+        let id = format!("inc-{}", g.id_rec);
+        let mut alerts: Vec<Alert> = Vec::with_capacity(g.members.len());
+        for &x in &g.members {
             let rec = self.nodes[x as usize].latest_rec;
-            alerts.push(match self.owned.get_mut(rec).and_then(Option::take) {
+            alerts.push(match owned.get_mut(rec).and_then(Option::take) {
                 Some(a) => a,
                 None => self.store[rec].clone(),
             });
         }
-        let id = self.id_of_root(root);
-        // Each alert's service as the correlator saw it (by graph index, so the incident need not
-        // read every alert's labels again; others by the configured service labels).
-        let graph = self.c.graph;
-        let services: Vec<Option<&str>> = members
-            .iter()
-            .map(|&(_, x)| {
-                let n = &self.nodes[x as usize];
-                match graph.name(n.service as usize) {
-                    Some(name) if n.service != NONE => Some(name),
-                    _ => service_of(self.cfg(), &self.store[n.latest_rec]),
-                }
-            })
-            .collect();
-        // `alerts` is never empty (a root has at least itself) and `services` pairs with it.
-        let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)
-            .unwrap_or_else(|_| {
-                Incident::from_summary(
-                    id,
-                    "",
-                    aiops_core::Severity::Medium,
-                    aiops_core::Labels::new(),
-                    Timestamp::EPOCH,
-                )
-            });
-        CorrelatedIncident {
-            incident,
-            records,
-            merges,
-        }
+        let services: Vec<Option<&str>> = g.members.iter().map(|&x| self.service(x)).collect();
+        // `alerts` is never empty (a group has at least one member) and `services` pairs with it.
+        Incident::from_alerts_and_services(id.clone(), alerts, &services).unwrap_or_else(|_| {
+            Incident::from_summary(
+                id,
+                "",
+                aiops_core::Severity::Medium,
+                aiops_core::Labels::new(),
+                Timestamp::EPOCH,
+            )
+        })
     }
 
-    fn finish(mut self) -> Correlation {
-        let n = self.nodes.len();
-        let mut roots = Vec::new();
-        let mut noise = Vec::new();
-        for x in 0..n as u32 {
-            if self.find(x) == x {
-                if self.size[x as usize] as usize >= self.cfg().min_incident_alerts {
-                    roots.push(x);
-                } else {
-                    let mut y = x;
-                    while y != NONE {
-                        let nd = &self.nodes[y as usize];
-                        let mut r = nd.rec_head;
-                        while r != NONE {
-                            noise.push(self.rec_index[r as usize]);
-                            r = self.rec_next[r as usize];
-                        }
-                        y = nd.next_member;
-                    }
-                }
-            }
-        }
-        roots.sort_by_key(|&r| self.comp_min[r as usize]);
-        let incidents = roots.iter().map(|&r| self.build(r)).collect();
-        noise.sort_unstable();
-        Correlation {
-            incidents,
-            noise,
-            records: self.records,
-            distinct: n,
+    fn incident(&self, g: Group, owned: &mut [Option<Alert>]) -> CorrelatedIncident {
+        CorrelatedIncident {
+            incident: self.core_incident(&g, owned),
+            merges: g.merges.iter().map(|m| self.merge(m)).collect(),
+            records: g.records,
         }
     }
 }

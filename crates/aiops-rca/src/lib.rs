@@ -12,8 +12,8 @@ mod rank;
 mod recommend;
 
 pub use correlate::{
-    CorrelatedIncident, Correlation, CorrelationStream, Correlator, CorrelatorConfig, Grouping,
-    IncidentEvent, Merge, MergeRule,
+    CorrelatedIncident, Correlation, CorrelationStream, CorrelationView, Correlator,
+    CorrelatorConfig, Grouping, IncidentEvent, IncidentView, Merge, MergeRule,
 };
 pub use error::{RcaError, Result};
 pub use graph::{GraphOptions, ServiceGraph};

@@ -511,6 +511,85 @@ fn partition(c: &Correlation, map: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     (g, n)
 }
 
+/// Every accessor of the view agrees with the owned correlation.
+fn assert_view_equals(view: &CorrelationView<'_>, owned: &Correlation) {
+    assert_eq!(view.len(), owned.incidents().len());
+    assert_eq!(view.is_empty(), owned.incidents().is_empty());
+    assert_eq!(view.noise(), owned.noise());
+    assert_eq!(view.record_count(), owned.record_count());
+    assert_eq!(view.distinct_alerts(), owned.distinct_alerts());
+    assert_eq!(view.compression().to_bits(), owned.compression().to_bits());
+    assert_eq!(
+        view.raw_compression().to_bits(),
+        owned.raw_compression().to_bits()
+    );
+    assert_eq!(view.assignment(), owned.assignment());
+    assert_eq!(view.incidents().len(), owned.incidents().len());
+    for (k, (v, o)) in view.incidents().zip(owned.incidents()).enumerate() {
+        assert_eq!(v.id(), o.incident().id());
+        assert_eq!(v.records(), o.records());
+        assert_eq!(v.len(), o.incident().alerts().len());
+        assert!(!v.is_empty());
+        assert!(v.alerts().eq(o.incident().alerts().iter()));
+        assert_eq!(v.merges().collect::<Vec<_>>(), o.merges());
+        for &r in o.records() {
+            let why: Vec<Merge> = o.why(r).into_iter().cloned().collect();
+            assert_eq!(v.why(r), why);
+        }
+        assert_eq!(&v.to_incident(), o.incident());
+        assert_eq!(&v.to_correlated(), o);
+        assert_eq!(view.incident(k).map(|i| i.records()), Some(o.records()));
+    }
+    assert!(view.incident(view.len()).is_none());
+    assert_eq!(&view.to_correlation(), owned);
+}
+
+#[test]
+fn view_equals_owned_correlation_on_a_storm() {
+    // A simulator storm with overlapping incidents, re-fires and noise, every configuration.
+    let topo = aiops_sim::topology(60, 3);
+    let g = ServiceGraph::from_specs(&topo.services).unwrap();
+    let s = aiops_sim::storm(&topo, &aiops_sim::StormSpec::small(), 3);
+    for cfg in configs() {
+        let c = Correlator::new(&g, cfg).unwrap();
+        let owned = c.correlate(&s.alerts);
+        assert!(!owned.incidents().is_empty());
+        assert_view_equals(&c.correlate_view(&s.alerts), &owned);
+    }
+    // Services named by other labels come out the same way through the view.
+    let cfg = CorrelatorConfig {
+        service_labels: vec!["component".into()],
+        ..CorrelatorConfig::default()
+    };
+    let comp = |c: &str, t: i64| {
+        Alert::new(
+            Labels::from_pairs([("alertname", format!("A{t}").as_str()), ("component", c)]),
+            Timestamp::from_secs(t),
+        )
+    };
+    let alerts = [
+        comp("db", 0),
+        comp("api", 60),
+        comp("ghost", 70),
+        comp("ghost", 90),
+    ];
+    let small = graph();
+    let c = Correlator::new(&small, cfg).unwrap();
+    let view = c.correlate_view(&alerts);
+    let services: Vec<Vec<Option<&str>>> = view
+        .incidents()
+        .map(|i| i.alert_services().collect())
+        .collect();
+    assert_eq!(
+        services,
+        [
+            vec![Some("db"), Some("api")],
+            vec![Some("ghost"), Some("ghost")]
+        ]
+    );
+    assert_view_equals(&view, &c.correlate(&alerts));
+}
+
 proptest! {
     #[test]
     fn every_record_once_stream_equals_batch_and_order_independent(
@@ -534,6 +613,9 @@ proptest! {
                     prop_assert!(inc.records().contains(&m.a()) && inc.records().contains(&m.b()));
                 }
             }
+            // The borrowing view is the same correlation, piece by piece and as a whole.
+            let view = c.correlate_view(&alerts);
+            assert_view_equals(&view, &batch);
             // Streaming the same (sorted) records gives the same result.
             let mut s = c.stream();
             for a in &alerts { s.push(a.clone()).unwrap(); }
