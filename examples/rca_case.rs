@@ -6,7 +6,9 @@
 //!
 //! `CASE_DIR` holds `data.csv` (column `time`, then one column per metric named
 //! `<service>_<metric>`, split at the first `_`; columns without `_` are ignored; empty or
-//! `NaN` cells are missing values), `inject_time.txt` (when the fault began) and optionally
+//! `NaN` cells are missing values; rows may come in any order, and rows with the same time are
+//! one row in which a column's last non-missing value counts, with a note on stderr),
+//! `inject_time.txt` (when the fault began) and optionally
 //! `services.json` (the services config: `[{"name", "type", "criticality", "dependencies":
 //! [name or {"name", "weight"}]}]`, dependencies being the services this one calls or uses;
 //! names it depends on but does not define are added). Times are Unix seconds (integer or
@@ -72,13 +74,15 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
             cols.push((svc.to_owned(), metric.to_owned(), Vec::new()));
         }
     }
+    let mut rows: Vec<(Timestamp, Vec<Option<f64>>)> = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
         let line = row + 2;
         let rec = rec.map_err(|e| format!("{file}: line {line}: {e}"))?;
         let t_text = rec.get(time_col).unwrap_or("").trim();
         let t = Timestamp::parse(t_text)
             .map_err(|e| format!("{file}: line {line}, field \"time\": {e}"))?;
-        for &(i, c) in &index {
+        let mut values = Vec::with_capacity(index.len());
+        for &(i, _) in &index {
             let text = rec.get(i).unwrap_or("").trim();
             let v = if text.is_empty() || text.eq_ignore_ascii_case("nan") {
                 None
@@ -91,8 +95,34 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
                 })?;
                 x.is_finite().then_some(x)
             };
-            cols[c].2.push((t, v));
+            values.push(v);
         }
+        rows.push((t, values));
+    }
+    // Exports are not always clean: rows in time order (stable), equal times merged.
+    rows.sort_by_key(|r| r.0);
+    let mut merged = 0;
+    for (t, values) in rows {
+        let dup = cols
+            .first()
+            .is_some_and(|c| c.2.last().is_some_and(|l| l.0 == t));
+        for (&(_, c), v) in index.iter().zip(values) {
+            let col = &mut cols[c].2;
+            match col.last_mut() {
+                Some(last) if dup => {
+                    if v.is_some() {
+                        last.1 = v;
+                    }
+                }
+                _ => col.push((t, v)),
+            }
+        }
+        merged += usize::from(dup);
+    }
+    if merged > 0 {
+        eprintln!(
+            "rca_case: {file}: {merged} row(s) repeat an earlier time; merged (per column the last value)"
+        );
     }
     Ok(cols)
 }
