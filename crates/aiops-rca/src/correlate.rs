@@ -76,6 +76,15 @@ pub struct CorrelatorConfig {
     /// only if the incident's first alert started at most this long before it (seconds), so
     /// a long-lived incident cannot keep absorbing later, unrelated alerts. `None`: no limit.
     pub max_incident_span_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: how far apart (seconds) one incident's alerts on one service
+    /// can be. A new alert relates to an earlier one on its own service only within this gap,
+    /// and never joins an incident whose alert on its service is older (that incident reached
+    /// the service before; this alert is something else). `None`: no limit.
+    pub same_service_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: an incident's score is its links to the new alert times
+    /// `size / (size + size_prior_alerts)` (size in distinct alerts), so a lone earlier alert
+    /// (often noise) counts for less than an established incident. 0: links alone.
+    pub size_prior_alerts: f64,
 }
 
 /// How related alerts form incidents.
@@ -93,6 +102,14 @@ pub enum Grouping {
     /// chain them; the result is a forest of why-records.
     #[default]
     BestParent,
+    /// Each new alert joins one related incident: the one with the highest score, its links
+    /// to the alert (related earlier alerts in it) times a size prior
+    /// ([`CorrelatorConfig::size_prior_alerts`]; ties: the larger incident, then the latest
+    /// linked alert). An incident whose alert on the new alert's service is older than
+    /// [`CorrelatorConfig::same_service_secs`] is skipped: a cascade reaches a service once,
+    /// so a later alert there is noise or another incident. Incidents never merge, as with
+    /// [`Grouping::BestParent`], and `max_incident_span_secs` applies too.
+    Scored,
 }
 
 impl Default for CorrelatorConfig {
@@ -119,6 +136,8 @@ impl Default for CorrelatorConfig {
             min_incident_alerts: 2,
             grouping: Grouping::BestParent,
             max_incident_span_secs: Some(1_200),
+            same_service_secs: Some(120),
+            size_prior_alerts: 10.0,
         }
     }
 }
@@ -145,6 +164,8 @@ impl CorrelatorConfig {
             min_incident_alerts: 1,
             grouping: Grouping::Connected,
             max_incident_span_secs: None,
+            same_service_secs: None,
+            size_prior_alerts: 0.0,
         }
     }
 
@@ -186,6 +207,20 @@ impl CorrelatorConfig {
             return bad(
                 "max_incident_span_secs",
                 format!("must be in 0..=31536000, got {span}"),
+            );
+        }
+        if let Some(w) = self.same_service_secs
+            && !(0..=86_400 * 365).contains(&w)
+        {
+            return bad(
+                "same_service_secs",
+                format!("must be in 0..=31536000, got {w}"),
+            );
+        }
+        if !(0.0..=1e9).contains(&self.size_prior_alerts) {
+            return bad(
+                "size_prior_alerts",
+                format!("must be in 0..=1e9, got {}", self.size_prior_alerts),
             );
         }
         if self.min_incident_alerts == 0 {
@@ -836,6 +871,18 @@ struct RawMerge {
     next: u32,
 }
 
+/// [`Grouping::Scored`]: one incident related to the alert being placed.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    root: u32,
+    /// Links (related earlier alerts) into the incident.
+    links: u32,
+    /// The incident reached the alert's service long before (see `same_service_secs`).
+    excluded: bool,
+    /// The latest linked alert: (node, earlier node, rule, aux).
+    link: (u32, u32, Kind, u32),
+}
+
 #[derive(Debug)]
 struct Node {
     start_ms: i64,
@@ -881,6 +928,8 @@ struct Engine<'c, 'g, 'a> {
     /// Related earlier alerts found for the current group: (node, earlier node, rule, aux).
     cands: Vec<(u32, u32, Kind, u32)>,
     fresh: Vec<u32>,
+    /// [`Grouping::Scored`]: the incidents related to the alert being placed.
+    scored: Vec<Scored>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
     owned: Vec<Option<Alert>>,
 }
@@ -915,6 +964,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             scratch: Vec::new(),
             cands: Vec::new(),
             fresh: Vec::new(),
+            scored: Vec::new(),
             owned: Vec::new(),
         }
     }
@@ -1313,6 +1363,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     }
                 }
             }
+            Grouping::Scored => {
+                self.group_scored(ms, &mut cands);
+            }
         }
         cands.clear();
         self.cands = cands;
@@ -1325,6 +1378,86 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         self.fresh = fresh;
+    }
+
+    /// [`Grouping::Scored`]: each new alert joins the related incident with the highest score
+    /// (links to it x its size prior), skipping incidents that already reached its service
+    /// earlier than `same_service_secs` ago.
+    fn group_scored(&mut self, ms: i64, cands: &mut [(u32, u32, Kind, u32)]) {
+        let cfg = self.cfg();
+        let span = cfg.max_incident_span_secs.map(|x| x.saturating_mul(1000));
+        let same_ms = cfg.same_service_secs.map(|x| x.saturating_mul(1000));
+        let prior = cfg.size_prior_alerts;
+        // Stable: per node, same-service and key candidates first, then paths.
+        cands.sort_by_key(|c| c.0);
+        let mut per = std::mem::take(&mut self.scored);
+        let mut i = 0;
+        while i < cands.len() {
+            let node = cands[i].0;
+            per.clear();
+            while i < cands.len() && cands[i].0 == node {
+                let c = cands[i];
+                i += 1;
+                let root = self.find(c.1);
+                let first = self.nodes[self.comp_min[root as usize] as usize].start_ms;
+                if span.is_some_and(|span| ms - first > span) {
+                    continue;
+                }
+                let gap = ms - self.nodes[c.1 as usize].start_ms;
+                // The incident's alert on this service is older than a cascade's alerts on one
+                // service can be apart: the incident reached the service before, this alert is
+                // something else.
+                let stale = c.2 == Kind::Service && same_ms.is_some_and(|w| gap > w);
+                let at = if let Some(p) = per.iter().position(|e| e.root == root) {
+                    p
+                } else {
+                    per.push(Scored {
+                        root,
+                        links: 0,
+                        excluded: false,
+                        link: c,
+                    });
+                    per.len() - 1
+                };
+                let e = &mut per[at];
+                if stale {
+                    e.excluded = true;
+                } else {
+                    // Keep the latest linked alert as the why-record.
+                    if e.links == 0
+                        || self.nodes[c.1 as usize].start_ms
+                            > self.nodes[e.link.1 as usize].start_ms
+                    {
+                        e.link = c;
+                    }
+                    e.links += 1;
+                }
+            }
+            let mut best: Option<(f64, u32, i64, u32)> = None;
+            let mut link = None;
+            for e in &per {
+                if e.excluded || e.links == 0 {
+                    continue;
+                }
+                let size = self.size[e.root as usize];
+                let score = f64::from(e.links) * f64::from(size) / (f64::from(size) + prior);
+                let key = (
+                    score,
+                    size,
+                    self.nodes[e.link.1 as usize].start_ms,
+                    e.link.1,
+                );
+                if best.is_none_or(|b| key.partial_cmp(&b) == Some(std::cmp::Ordering::Greater)) {
+                    best = Some(key);
+                    link = Some(e.link);
+                }
+            }
+            if let Some(c) = link {
+                self.union(c.1, node, c.2, c.3);
+            }
+        }
+        per.clear();
+        self.scored = per;
     }
 
     fn close_quiet(&mut self, now_ms: i64) {

@@ -364,10 +364,108 @@ fn bad_config_is_an_error() {
             max_incident_span_secs: Some(-1),
             ..CorrelatorConfig::default()
         },
+        CorrelatorConfig {
+            same_service_secs: Some(-5),
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            size_prior_alerts: f64::NAN,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            size_prior_alerts: -1.0,
+            ..CorrelatorConfig::default()
+        },
     ] {
         let e = Correlator::new(&g, cfg).unwrap_err();
         assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
     }
+}
+
+fn scored() -> CorrelatorConfig {
+    CorrelatorConfig {
+        grouping: Grouping::Scored,
+        window_secs: 300,
+        same_service_secs: Some(120),
+        size_prior_alerts: 10.0,
+        ..CorrelatorConfig::default()
+    }
+}
+
+#[test]
+fn scored_skips_an_incident_that_reached_the_service_before() {
+    let g = graph();
+    // db fails, api follows 10 s later; another api alert 200 s later is not that cascade.
+    let alerts = [
+        alert("db", "A", "x", 0),
+        alert("api", "B", "y", 10),
+        alert("api", "C", "z", 200),
+    ];
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    assert_eq!(r.noise(), &[2]);
+    // Within same_service_secs it joins, through its own service (the latest link).
+    let mut near = alerts.clone();
+    near[2] = alert("api", "C", "z", 100);
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&near);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    let why = r.incidents()[0].why(2);
+    assert_eq!(why.len(), 1);
+    assert_eq!((why[0].a(), why[0].gap_secs()), (1, 90.0));
+    // Without the limit, and with BestParent, the late alert joins.
+    let free = CorrelatorConfig {
+        same_service_secs: None,
+        ..scored()
+    };
+    let r = Correlator::new(&g, free).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    let best = CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        ..scored()
+    };
+    let r = Correlator::new(&g, best).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+}
+
+#[test]
+fn scored_weighs_links_against_size() {
+    let g = graph();
+    // Y = {lb, api} (0, 1); X = {db, db, worker} (2, 3, 4); then api again (5), linked to Y
+    // twice (api itself 50 s ago, lb 60 s ago) and to X once (db 39 s ago).
+    let alerts = [
+        alert("lb", "L", "x", 40),
+        alert("api", "B", "y", 50),
+        alert("db", "A", "x", 60),
+        alert("db", "A2", "x", 61),
+        alert("worker", "W", "y", 62),
+        alert("api", "D", "z", 100),
+    ];
+    // Scores: Y 2 x 2 / (2 + 10) = 0.33 beats X 1 x 3 / (3 + 10) = 0.23.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 5], vec![2, 3, 4]]);
+    // BestParent prefers the larger X.
+    let best = CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        ..scored()
+    };
+    let r = Correlator::new(&g, best).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![2, 3, 4, 5]]);
+    // X of 8 alerts: 1 x 8 / (8 + 10) = 0.44 beats Y's 0.33; with no size prior, Y's two
+    // links beat X's one.
+    let mut alerts: Vec<Alert> = vec![alert("lb", "L", "x", 40), alert("api", "B", "y", 50)];
+    for k in 0..7 {
+        alerts.push(alert("db", &format!("A{k}"), "x", 60 + k));
+    }
+    alerts.push(alert("worker", "W", "y", 67));
+    alerts.push(alert("api", "D", "z", 100));
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], (2..=10).collect()]);
+    let flat = CorrelatorConfig {
+        size_prior_alerts: 0.0,
+        ..scored()
+    };
+    let r = Correlator::new(&g, flat).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 10], (2..=9).collect()]);
 }
 
 #[test]
@@ -491,6 +589,13 @@ fn configs() -> Vec<CorrelatorConfig> {
         CorrelatorConfig {
             shared_dependency: true,
             ..CorrelatorConfig::default().with_shared_instance()
+        },
+        scored(),
+        CorrelatorConfig {
+            shared_dependency: true,
+            same_metric_type: true,
+            size_prior_alerts: 0.0,
+            ..scored()
         },
     ]
 }
