@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use aiops_core::{Alert, RootCause};
+use aiops_core::{Alert, RootCause, Severity};
 use aiops_rca::{
     AlertGraphRanker, CombinedRanker, Correlator, CorrelatorConfig, Grouping, MetricRanker,
     MetricSeries, RankInput, Ranker, ServiceGraph, TopologyRanker,
@@ -145,6 +145,20 @@ fn main() {
             with(CorrelatorConfig::default(), |c| {
                 c.grouping = Grouping::Scored;
                 c.window_secs = 300;
+            }),
+        ),
+        (
+            "scored (w=300) min_severity=low",
+            with(CorrelatorConfig::default(), |c| {
+                c.grouping = Grouping::Scored;
+                c.window_secs = 300;
+                c.min_severity = Some(Severity::Low);
+            }),
+        ),
+        (
+            "default min_severity=low",
+            with(CorrelatorConfig::default(), |c| {
+                c.min_severity = Some(Severity::Low);
             }),
         ),
         ("previous default (w=300, any hops, no span)", previous),

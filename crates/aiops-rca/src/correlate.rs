@@ -5,7 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use aiops_core::{Alert, AlertStatus, INSTANCE_LABELS, Incident, SERVICE_LABELS, Timestamp};
+use aiops_core::{
+    Alert, AlertStatus, INSTANCE_LABELS, Incident, SERVICE_LABELS, Severity, Timestamp,
+};
 
 use crate::bitset;
 use crate::error::{RcaError, Result};
@@ -85,6 +87,14 @@ pub struct CorrelatorConfig {
     /// `size / (size + size_prior_alerts)` (size in distinct alerts), so a lone earlier alert
     /// (often noise) counts for less than an established incident. 0: links alone.
     pub size_prior_alerts: f64,
+    /// Alerts below this severity relate to nothing, so they end as noise (lone alerts)
+    /// unless a re-fire joins them to their own alert; an alert without a severity counts
+    /// as [`Severity::Medium`]. `None`: every severity correlates.
+    pub min_severity: Option<Severity>,
+    /// With [`Grouping::Scored`]: each link's weight is `exp(-gap / link_decay_secs)`, gap
+    /// being the seconds between the two alerts' starts, so a closer related alert counts
+    /// more. `None`: every link weighs 1.
+    pub link_decay_secs: Option<i64>,
 }
 
 /// How related alerts form incidents.
@@ -138,6 +148,8 @@ impl Default for CorrelatorConfig {
             max_incident_span_secs: Some(1_200),
             same_service_secs: Some(120),
             size_prior_alerts: 10.0,
+            min_severity: None,
+            link_decay_secs: Some(300),
         }
     }
 }
@@ -166,6 +178,8 @@ impl CorrelatorConfig {
             max_incident_span_secs: None,
             same_service_secs: None,
             size_prior_alerts: 0.0,
+            min_severity: None,
+            link_decay_secs: None,
         }
     }
 
@@ -215,6 +229,14 @@ impl CorrelatorConfig {
             return bad(
                 "same_service_secs",
                 format!("must be in 0..=31536000, got {w}"),
+            );
+        }
+        if let Some(d) = self.link_decay_secs
+            && !(1..=86_400 * 365).contains(&d)
+        {
+            return bad(
+                "link_decay_secs",
+                format!("must be in 1..=31536000, got {d}"),
             );
         }
         if !(0.0..=1e9).contains(&self.size_prior_alerts) {
@@ -877,6 +899,7 @@ struct Scored {
     root: u32,
     /// Links (related earlier alerts) into the incident.
     links: u32,
+    weight: f64,
     /// The incident reached the alert's service long before (see `same_service_secs`).
     excluded: bool,
     /// The latest linked alert: (node, earlier node, rule, aux).
@@ -1318,6 +1341,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
+        if let Some(min) = cfg.min_severity {
+            // Alerts below the minimum severity relate to nothing (they end as noise).
+            cands.retain(|c| {
+                self.alert(c.0).severity().unwrap_or_default() >= min
+                    && self.alert(c.1).severity().unwrap_or_default() >= min
+            });
+        }
         match cfg.grouping {
             Grouping::Connected => {
                 // Dependency paths first, as the article tests them first.
@@ -1388,6 +1418,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let span = cfg.max_incident_span_secs.map(|x| x.saturating_mul(1000));
         let same_ms = cfg.same_service_secs.map(|x| x.saturating_mul(1000));
         let prior = cfg.size_prior_alerts;
+        let decay_ms = cfg.link_decay_secs.map(|d| d as f64 * 1000.0);
         // Stable: per node, same-service and key candidates first, then paths.
         cands.sort_by_key(|c| c.0);
         let mut per = std::mem::take(&mut self.scored);
@@ -1414,6 +1445,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     per.push(Scored {
                         root,
                         links: 0,
+                        weight: 0.0,
                         excluded: false,
                         link: c,
                     });
@@ -1431,6 +1463,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                         e.link = c;
                     }
                     e.links += 1;
+                    // A cascade's hop delays are short more often than long.
+                    let w = decay_ms.map_or(1.0, |d| (-(gap as f64) / d).exp());
+                    e.weight += w;
                 }
             }
             let mut best: Option<(f64, u32, i64, u32)> = None;
@@ -1440,7 +1475,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     continue;
                 }
                 let size = self.size[e.root as usize];
-                let score = f64::from(e.links) * f64::from(size) / (f64::from(size) + prior);
+                let score = e.weight * f64::from(size) / (f64::from(size) + prior);
                 let key = (
                     score,
                     size,

@@ -376,6 +376,10 @@ fn bad_config_is_an_error() {
             size_prior_alerts: -1.0,
             ..CorrelatorConfig::default()
         },
+        CorrelatorConfig {
+            link_decay_secs: Some(0),
+            ..CorrelatorConfig::default()
+        },
     ] {
         let e = Correlator::new(&g, cfg).unwrap_err();
         assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
@@ -595,6 +599,8 @@ fn configs() -> Vec<CorrelatorConfig> {
             shared_dependency: true,
             same_metric_type: true,
             size_prior_alerts: 0.0,
+            link_decay_secs: None,
+            min_severity: Some(Severity::Medium),
             ..scored()
         },
     ]
@@ -735,4 +741,72 @@ fn incidents_name_services_by_the_configured_service_labels() {
     assert_eq!(inc[0].primary_service(), Some("db"));
     // A service the graph does not know is still named by the configured label.
     assert_eq!(inc[1].services(), ["ghost"]);
+}
+
+#[test]
+fn alerts_below_min_severity_relate_to_nothing() {
+    let g = graph();
+    let sev = |svc: &str, name: &str, severity: &str, t: i64| {
+        Alert::new(
+            Labels::from_pairs([
+                ("alertname", name),
+                ("service", svc),
+                ("severity", severity),
+            ]),
+            Timestamp::from_secs(t),
+        )
+    };
+    // db (info) at 0, api (warning) at 10, api (no severity: medium) at 20, worker (info) at 30.
+    let alerts = [
+        sev("db", "A", "info", 0),
+        sev("api", "B", "warning", 10),
+        Alert::new(
+            Labels::from_pairs([("alertname", "C"), ("service", "api")]),
+            Timestamp::from_secs(20),
+        ),
+        sev("db", "D", "critical", 25),
+        sev("worker", "E", "info", 30),
+    ];
+    for grouping in [Grouping::BestParent, Grouping::Scored, Grouping::Connected] {
+        let all = CorrelatorConfig {
+            grouping,
+            ..CorrelatorConfig::default()
+        };
+        let r = Correlator::new(&g, all.clone()).unwrap().correlate(&alerts);
+        assert_eq!(groups(&r), vec![vec![0, 1, 2, 3, 4]], "{grouping:?}");
+        let cfg = CorrelatorConfig {
+            min_severity: Some(Severity::Low),
+            ..all
+        };
+        let r = Correlator::new(&g, cfg).unwrap().correlate(&alerts);
+        // The info alerts are noise; the others still relate (api-api, db -> worker is info).
+        assert_eq!(groups(&r), vec![vec![1, 2]], "{grouping:?}");
+        assert_eq!(r.noise(), &[0, 3, 4], "{grouping:?}");
+    }
+}
+
+#[test]
+fn scored_links_decay_with_the_gap() {
+    let g = graph();
+    // X = {db, db, worker} around 100 s, Y = {lb, lb} at 290 s; api at 300 s links to X's
+    // db (199 s ago) and Y's lb (9 s ago).
+    let alerts = [
+        alert("db", "A", "x", 100),
+        alert("db", "A2", "x", 101),
+        alert("worker", "W", "y", 102),
+        alert("lb", "L", "x", 290),
+        alert("lb", "L2", "x", 291),
+        alert("api", "B", "y", 300),
+    ];
+    // Decay 300 s: Y exp(-9/300) x 2/12 = 0.16 beats X exp(-199/300) x 3/13 = 0.12.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+    assert_eq!(r.incidents()[1].why(5)[0].a(), 4);
+    // No decay: X 3/13 = 0.23 beats Y 2/12 = 0.17.
+    let flat = CorrelatorConfig {
+        link_decay_secs: None,
+        ..scored()
+    };
+    let r = Correlator::new(&g, flat).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 5], vec![3, 4]]);
 }
