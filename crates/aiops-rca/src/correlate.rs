@@ -95,6 +95,10 @@ pub struct CorrelatorConfig {
     /// being the seconds between the two alerts' starts, so a closer related alert counts
     /// more. `None`: every link weighs 1.
     pub link_decay_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: how many of the latest alerts within the window on each
+    /// related service upstream count as links (1: the latest only, as the other groupings
+    /// do), so a later unrelated alert there does not hide a cascade's alert.
+    pub alerts_per_dependency: usize,
 }
 
 /// How related alerts form incidents.
@@ -150,6 +154,7 @@ impl Default for CorrelatorConfig {
             size_prior_alerts: 10.0,
             min_severity: None,
             link_decay_secs: Some(300),
+            alerts_per_dependency: 4,
         }
     }
 }
@@ -180,6 +185,7 @@ impl CorrelatorConfig {
             size_prior_alerts: 0.0,
             min_severity: None,
             link_decay_secs: None,
+            alerts_per_dependency: 1,
         }
     }
 
@@ -237,6 +243,12 @@ impl CorrelatorConfig {
             return bad(
                 "link_decay_secs",
                 format!("must be in 1..=31536000, got {d}"),
+            );
+        }
+        if !(1..=64).contains(&self.alerts_per_dependency) {
+            return bad(
+                "alerts_per_dependency",
+                format!("must be in 1..=64, got {}", self.alerts_per_dependency),
             );
         }
         if !(0.0..=1e9).contains(&self.size_prior_alerts) {
@@ -953,6 +965,8 @@ struct Engine<'c, 'g, 'a> {
     fresh: Vec<u32>,
     /// [`Grouping::Scored`]: the incidents related to the alert being placed.
     scored: Vec<Scored>,
+    /// [`Grouping::Scored`]: per node, the previous alert on its service in the window.
+    prev_on_service: Vec<u32>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
     owned: Vec<Option<Alert>>,
 }
@@ -988,6 +1002,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             cands: Vec::new(),
             fresh: Vec::new(),
             scored: Vec::new(),
+            prev_on_service: Vec::new(),
             owned: Vec::new(),
         }
     }
@@ -1341,6 +1356,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
+        if cfg.grouping == Grouping::Scored {
+            self.scored_lookback(ms, &mut cands);
+        }
         if let Some(min) = cfg.min_severity {
             // Alerts below the minimum severity relate to nothing (they end as noise).
             cands.retain(|c| {
@@ -1408,6 +1426,35 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         self.fresh = fresh;
+    }
+
+    /// [`Grouping::Scored`]: remembers each new alert's previous alert on its service, and adds
+    /// as links the earlier alerts (within the window, up to `alerts_per_dependency` in all)
+    /// on each dependency service a path candidate found, so a later alert there (often
+    /// noise) does not hide a cascade's alert.
+    fn scored_lookback(&mut self, ms: i64, cands: &mut Vec<(u32, u32, Kind, u32)>) {
+        self.prev_on_service.resize(self.nodes.len(), NONE);
+        for c in cands.iter() {
+            if c.2 == Kind::Service {
+                self.prev_on_service[c.0 as usize] = c.1;
+            }
+        }
+        let cfg = self.cfg();
+        let extra = cfg.alerts_per_dependency.saturating_sub(1);
+        let w = cfg.window_secs * 1000;
+        for k in 0..cands.len() {
+            let c = cands[k];
+            if c.2 != Kind::Path {
+                continue;
+            }
+            let mut q = self.prev_on_service[c.1 as usize];
+            let mut d = 0;
+            while q != NONE && d < extra && ms - self.nodes[q as usize].start_ms <= w {
+                cands.push((c.0, q, Kind::Path, c.3));
+                q = self.prev_on_service[q as usize];
+                d += 1;
+            }
+        }
     }
 
     /// [`Grouping::Scored`]: each new alert joins the related incident with the highest score

@@ -380,6 +380,10 @@ fn bad_config_is_an_error() {
             link_decay_secs: Some(0),
             ..CorrelatorConfig::default()
         },
+        CorrelatorConfig {
+            alerts_per_dependency: 0,
+            ..CorrelatorConfig::default()
+        },
     ] {
         let e = Correlator::new(&g, cfg).unwrap_err();
         assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
@@ -434,6 +438,11 @@ fn scored_skips_an_incident_that_reached_the_service_before() {
 #[test]
 fn scored_weighs_links_against_size() {
     let g = graph();
+    // One link per related service (X's two db alerts would count twice otherwise).
+    let scored = || CorrelatorConfig {
+        alerts_per_dependency: 1,
+        ..scored()
+    };
     // Y = {lb, api} (0, 1); X = {db, db, worker} (2, 3, 4); then api again (5), linked to Y
     // twice (api itself 50 s ago, lb 60 s ago) and to X once (db 39 s ago).
     let alerts = [
@@ -601,6 +610,7 @@ fn configs() -> Vec<CorrelatorConfig> {
             size_prior_alerts: 0.0,
             link_decay_secs: None,
             min_severity: Some(Severity::Medium),
+            alerts_per_dependency: 2,
             ..scored()
         },
     ]
@@ -809,4 +819,30 @@ fn scored_links_decay_with_the_gap() {
     };
     let r = Correlator::new(&g, flat).unwrap().correlate(&alerts);
     assert_eq!(groups(&r), vec![vec![0, 1, 2, 5], vec![3, 4]]);
+}
+
+#[test]
+fn scored_looks_past_a_later_alert_on_a_dependency() {
+    let g = graph();
+    // X = {db, worker, worker}; an unrelated db alert at 200 s (X reached db long before, so
+    // it stays alone) hides X's db alert from api at 210 s unless earlier db alerts count.
+    let alerts = [
+        alert("db", "A", "x", 0),
+        alert("worker", "W", "y", 10),
+        alert("worker", "W2", "y", 11),
+        alert("db", "N", "x", 200),
+        alert("api", "B", "y", 210),
+    ];
+    // X: exp(-210/300) x 3/13 = 0.11 beats the lone db alert: exp(-10/300) x 1/11 = 0.09.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 4]]);
+    assert_eq!(r.noise(), &[3]);
+    let why = r.incidents()[0].why(4);
+    assert_eq!((why[0].a(), why[0].gap_secs()), (0, 210.0));
+    let latest_only = CorrelatorConfig {
+        alerts_per_dependency: 1,
+        ..scored()
+    };
+    let r = Correlator::new(&g, latest_only).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2], vec![3, 4]]);
 }
