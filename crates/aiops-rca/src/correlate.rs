@@ -74,7 +74,7 @@ pub struct CorrelatorConfig {
     pub min_incident_alerts: usize,
     /// How related alerts form incidents.
     pub grouping: Grouping,
-    /// With [`Grouping::BestParent`]: a new alert joins an incident
+    /// With [`Grouping::BestParent`] and [`Grouping::Scored`]: a new alert joins an incident
     /// only if the incident's first alert started at most this long before it (seconds), so
     /// a long-lived incident cannot keep absorbing later, unrelated alerts. `None`: no limit.
     pub max_incident_span_secs: Option<i64>,
@@ -114,7 +114,6 @@ pub enum Grouping {
     /// Each new alert joins the incident of one related earlier alert: the one whose
     /// incident is largest (ties: the latest alert). Incidents never merge, so noise cannot
     /// chain them; the result is a forest of why-records.
-    #[default]
     BestParent,
     /// Each new alert joins one related incident: the one with the highest score, its links
     /// to the alert (related earlier alerts in it) times a size prior
@@ -123,18 +122,22 @@ pub enum Grouping {
     /// [`CorrelatorConfig::same_service_secs`] is skipped: a cascade reaches a service once,
     /// so a later alert there is noise or another incident. Incidents never merge, as with
     /// [`Grouping::BestParent`], and `max_incident_span_secs` applies too.
+    #[default]
     Scored,
 }
 
 impl Default for CorrelatorConfig {
     /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
-    /// 240 s window, dependency paths of at most 2 edges and same service, each alert joining
-    /// one related earlier alert's incident ([`Grouping::BestParent`]) only while that
-    /// incident is at most 1,200 s old; no same-metric-type rule, no shared-instance rule,
+    /// 300 s window, dependency paths of at most 2 edges and same service, each alert joining
+    /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
+    /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
+    /// an incident that reached the alert's service more than 120 s before is skipped) only
+    /// while that incident is at most 1,200 s old; `info` alerts relate to nothing
+    /// (`min_severity` [`Severity::Low`]); no same-metric-type rule, no shared-instance rule,
     /// noise = lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
-            window_secs: 240,
+            window_secs: 300,
             dependency_path: true,
             max_hops: Some(2),
             same_service: true,
@@ -148,11 +151,11 @@ impl Default for CorrelatorConfig {
             refire_window_secs: 600,
             quiet_period_secs: 600,
             min_incident_alerts: 2,
-            grouping: Grouping::BestParent,
+            grouping: Grouping::Scored,
             max_incident_span_secs: Some(1_200),
             same_service_secs: Some(120),
             size_prior_alerts: 10.0,
-            min_severity: None,
+            min_severity: Some(Severity::Low),
             link_decay_secs: Some(300),
             alerts_per_dependency: 4,
         }
@@ -965,6 +968,8 @@ struct Engine<'c, 'g, 'a> {
     fresh: Vec<u32>,
     /// [`Grouping::Scored`]: the incidents related to the alert being placed.
     scored: Vec<Scored>,
+    /// With `min_severity`: per node, whether it is below it (by its first record).
+    low: Vec<bool>,
     /// [`Grouping::Scored`]: per node, the previous alert on its service in the window.
     prev_on_service: Vec<u32>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
@@ -1003,6 +1008,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             fresh: Vec::new(),
             scored: Vec::new(),
             prev_on_service: Vec::new(),
+            low: Vec::new(),
             owned: Vec::new(),
         }
     }
@@ -1361,10 +1367,12 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         if let Some(min) = cfg.min_severity {
             // Alerts below the minimum severity relate to nothing (they end as noise).
-            cands.retain(|c| {
-                self.alert(c.0).severity().unwrap_or_default() >= min
-                    && self.alert(c.1).severity().unwrap_or_default() >= min
-            });
+            self.low.resize(self.nodes.len(), false);
+            for &node in &fresh {
+                self.low[node as usize] = self.alert(node).severity().unwrap_or_default() < min;
+            }
+            let low = &self.low;
+            cands.retain(|c| !low[c.0 as usize] && !low[c.1 as usize]);
         }
         match cfg.grouping {
             Grouping::Connected => {

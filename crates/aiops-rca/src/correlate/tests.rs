@@ -244,6 +244,16 @@ fn max_hops_limits_the_path() {
     );
 }
 
+/// The default before [`Grouping::Scored`].
+fn best_parent() -> CorrelatorConfig {
+    CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        window_secs: 240,
+        min_severity: None,
+        ..CorrelatorConfig::default()
+    }
+}
+
 #[test]
 fn incident_span_stops_an_old_incident_absorbing_alerts() {
     let g = graph();
@@ -253,7 +263,7 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
         .collect();
     let unlimited = CorrelatorConfig {
         max_incident_span_secs: None,
-        ..CorrelatorConfig::default()
+        ..best_parent()
     };
     let r = Correlator::new(&g, unlimited).unwrap().correlate(&storm);
     assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
@@ -262,7 +272,7 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
         CorrelatorConfig::default().max_incident_span_secs,
         Some(1_200)
     );
-    let r = Correlator::new(&g, CorrelatorConfig::default())
+    let r = Correlator::new(&g, best_parent())
         .unwrap()
         .correlate(&storm);
     assert_eq!(groups(&r), vec![(0..7).collect::<Vec<_>>()]);
@@ -604,6 +614,7 @@ fn configs() -> Vec<CorrelatorConfig> {
             ..CorrelatorConfig::default().with_shared_instance()
         },
         scored(),
+        best_parent(),
         CorrelatorConfig {
             shared_dependency: true,
             same_metric_type: true,
@@ -702,7 +713,8 @@ fn serde_config_round_trip_and_result_serializes() {
     // Missing fields take the defaults.
     let partial: CorrelatorConfig = serde_json::from_str(r#"{"window_secs": 120}"#).unwrap();
     assert_eq!(partial.window_secs, 120);
-    assert_eq!(partial.grouping, Grouping::BestParent);
+    assert_eq!(partial.grouping, Grouping::Scored);
+    assert_eq!(partial.min_severity, Some(Severity::Low));
     let g = graph();
     let r = Correlator::new(&g, CorrelatorConfig::default())
         .unwrap()
@@ -780,6 +792,7 @@ fn alerts_below_min_severity_relate_to_nothing() {
     for grouping in [Grouping::BestParent, Grouping::Scored, Grouping::Connected] {
         let all = CorrelatorConfig {
             grouping,
+            min_severity: None,
             ..CorrelatorConfig::default()
         };
         let r = Correlator::new(&g, all.clone()).unwrap().correlate(&alerts);
