@@ -274,8 +274,11 @@ fn main() {
         (200, calm, "medium, no overlap, 500 noise"),
     ] {
         println!(
-            "\n## Correlation, topology({size}), {label}: {} incidents, {} noise alerts, seeds 1..={seeds}",
-            spec.incidents, spec.noise_alerts
+            "\n## Correlation, topology({size}), {label}: {} incidents, {} noise alerts, seeds {}..={}",
+            spec.incidents,
+            spec.noise_alerts,
+            seed0 + 1,
+            seed0 + seeds
         );
         println!(
             "| config | records | compression | raw compression | precision | recall | worst precision | worst recall | incidents | alerts/s |"
