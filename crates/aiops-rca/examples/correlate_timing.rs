@@ -1,11 +1,12 @@
 //! Batch correlation time on the benchmark storm (topology(1000), `StormSpec::large()`, seed 1:
-//! 113,175 records), the default configuration with explanations on: the minimum over N runs,
-//! which is steadier than a mean on a shared machine. Two paths, measured alternately in one
+//! 113,175 records) with explanations on: the minimum over N runs, which is steadier than a mean
+//! on a shared machine. Per configuration (the default, and the previous default:
+//! `Grouping::BestParent`, 240 s window, every severity) two paths, measured alternately in one
 //! run: `correlate_view` (borrows the alerts; incidents and why-records made on request) and
 //! `correlate` (owned aiops-core incidents with every alert copied). Dropping the result is
-//! inside the timed region. `--stream` adds the streaming path: `push` of every record (a copy
-//! of each, as a receiver would own them), the events dropped, then `finish`. For before/after comparisons, build this example at both commits and
-//! run the binaries alternately.
+//! inside the timed region. `--stream` adds the default's streaming path: `push` of every record
+//! (a copy of each, as a receiver would own them), the events dropped, then `finish`. For other
+//! before/after comparisons, build this example at both commits and run the binaries alternately.
 //!
 //! `cargo run --release -p aiops-rca --example correlate_timing [-- N [--stream]]` (default 30
 //! runs).
@@ -13,7 +14,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use aiops_rca::{Correlator, CorrelatorConfig, ServiceGraph};
+use aiops_rca::{Correlator, CorrelatorConfig, Grouping, ServiceGraph};
 use aiops_sim::{StormSpec, storm, topology};
 
 fn main() {
@@ -21,50 +22,68 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let stream = std::env::args().any(|a| a == "--stream");
     let topo = topology(1000, 1);
     let graph = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
     let s = storm(&topo, &StormSpec::large(), 1);
-    let c = Correlator::new(&graph, CorrelatorConfig::default()).expect("the default is valid");
-    let stream = std::env::args().any(|a| a == "--stream");
-    let (mut best_view, mut best_owned, mut best_stream) = (f64::MAX, f64::MAX, f64::MAX);
-    let (mut view_incidents, mut owned_incidents) = (0, 0);
+    let mut previous = CorrelatorConfig::default();
+    previous.grouping = Grouping::BestParent;
+    previous.window_secs = 240;
+    previous.min_severity = None;
+    let configs = [
+        ("default", CorrelatorConfig::default()),
+        ("previous default (BestParent, 240 s)", previous),
+    ];
+    let correlators: Vec<Correlator<'_>> = configs
+        .iter()
+        .map(|(_, cfg)| Correlator::new(&graph, cfg.clone()).expect("valid configurations"))
+        .collect();
+    // Per configuration: best view, best owned; incidents.
+    let mut best = [[f64::MAX; 2]; 2];
+    let mut incidents = [0; 2];
+    let mut best_stream = f64::MAX;
     for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let r = c.correlate_view(black_box(&s.alerts));
-        view_incidents = r.len();
-        drop(black_box(r));
-        best_view = best_view.min(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let r = c.correlate(black_box(&s.alerts));
-        owned_incidents = r.incidents().len();
-        drop(black_box(r));
-        best_owned = best_owned.min(t.elapsed().as_secs_f64());
+        for (k, c) in correlators.iter().enumerate() {
+            let t = Instant::now();
+            let r = c.correlate_view(black_box(&s.alerts));
+            let view_incidents = r.len();
+            drop(black_box(r));
+            best[k][0] = best[k][0].min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let r = c.correlate(black_box(&s.alerts));
+            incidents[k] = r.incidents().len();
+            drop(black_box(r));
+            best[k][1] = best[k][1].min(t.elapsed().as_secs_f64());
+            assert_eq!(view_incidents, incidents[k], "both paths find the same incidents");
+        }
         if stream {
             let t = Instant::now();
-            let mut st = c.stream();
+            let mut st = correlators[0].stream();
             for a in &s.alerts {
                 drop(black_box(st.push(a.clone()).expect("the storm is sorted")));
             }
             let r = st.finish();
-            assert_eq!(r.incidents().len(), owned_incidents, "stream equals batch");
+            assert_eq!(r.incidents().len(), incidents[0], "stream equals batch");
             drop(black_box(r));
             best_stream = best_stream.min(t.elapsed().as_secs_f64());
         }
     }
-    assert_eq!(view_incidents, owned_incidents, "both paths find the same incidents");
     let n = s.alerts.len() as f64;
-    println!(
-        "{} records, {view_incidents} incidents, min over {runs} runs: correlate_view {:.1} ms = \
-         {:.2e} alerts/s; correlate (owned) {:.1} ms = {:.2e} alerts/s",
-        s.alerts.len(),
-        best_view * 1e3,
-        n / best_view,
-        best_owned * 1e3,
-        n / best_owned
-    );
+    for (k, (name, _)) in configs.iter().enumerate() {
+        println!(
+            "{name}: {} records, {} incidents, min over {runs} runs: correlate_view {:.1} ms = \
+             {:.2e} alerts/s; correlate (owned) {:.1} ms = {:.2e} alerts/s",
+            s.alerts.len(),
+            incidents[k],
+            best[k][0] * 1e3,
+            n / best[k][0],
+            best[k][1] * 1e3,
+            n / best[k][1]
+        );
+    }
     if stream {
         println!(
-            "stream (push + finish) {:.1} ms = {:.2e} alerts/s",
+            "default stream (push + finish) {:.1} ms = {:.2e} alerts/s",
             best_stream * 1e3,
             n / best_stream
         );

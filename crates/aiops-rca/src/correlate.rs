@@ -5,7 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use aiops_core::{Alert, AlertStatus, INSTANCE_LABELS, Incident, SERVICE_LABELS, Timestamp};
+use aiops_core::{
+    Alert, AlertStatus, INSTANCE_LABELS, Incident, SERVICE_LABELS, Severity, Timestamp,
+};
 
 use crate::bitset;
 use crate::error::{RcaError, Result};
@@ -72,10 +74,31 @@ pub struct CorrelatorConfig {
     pub min_incident_alerts: usize,
     /// How related alerts form incidents.
     pub grouping: Grouping,
-    /// With [`Grouping::BestParent`]: a new alert joins an incident
+    /// With [`Grouping::BestParent`] and [`Grouping::Scored`]: a new alert joins an incident
     /// only if the incident's first alert started at most this long before it (seconds), so
     /// a long-lived incident cannot keep absorbing later, unrelated alerts. `None`: no limit.
     pub max_incident_span_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: how far apart (seconds) one incident's alerts on one service
+    /// can be. A new alert relates to an earlier one on its own service only within this gap,
+    /// and never joins an incident whose alert on its service is older (that incident reached
+    /// the service before; this alert is something else). `None`: no limit.
+    pub same_service_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: an incident's score is its links to the new alert times
+    /// `size / (size + size_prior_alerts)` (size in distinct alerts), so a lone earlier alert
+    /// (often noise) counts for less than an established incident. 0: links alone.
+    pub size_prior_alerts: f64,
+    /// Alerts below this severity relate to nothing, so they end as noise (lone alerts)
+    /// unless a re-fire joins them to their own alert; an alert without a severity counts
+    /// as [`Severity::Medium`]. `None`: every severity correlates.
+    pub min_severity: Option<Severity>,
+    /// With [`Grouping::Scored`]: each link's weight is `exp(-gap / link_decay_secs)`, gap
+    /// being the seconds between the two alerts' starts, so a closer related alert counts
+    /// more. `None`: every link weighs 1.
+    pub link_decay_secs: Option<i64>,
+    /// With [`Grouping::Scored`]: how many of the latest alerts within the window on each
+    /// related service upstream count as links (1: the latest only, as the other groupings
+    /// do), so a later unrelated alert there does not hide a cascade's alert.
+    pub alerts_per_dependency: usize,
 }
 
 /// How related alerts form incidents.
@@ -91,19 +114,30 @@ pub enum Grouping {
     /// Each new alert joins the incident of one related earlier alert: the one whose
     /// incident is largest (ties: the latest alert). Incidents never merge, so noise cannot
     /// chain them; the result is a forest of why-records.
-    #[default]
     BestParent,
+    /// Each new alert joins one related incident: the one with the highest score, its links
+    /// to the alert (related earlier alerts in it) times a size prior
+    /// ([`CorrelatorConfig::size_prior_alerts`]; ties: the larger incident, then the latest
+    /// linked alert). An incident whose alert on the new alert's service is older than
+    /// [`CorrelatorConfig::same_service_secs`] is skipped: a cascade reaches a service once,
+    /// so a later alert there is noise or another incident. Incidents never merge, as with
+    /// [`Grouping::BestParent`], and `max_incident_span_secs` applies too.
+    #[default]
+    Scored,
 }
 
 impl Default for CorrelatorConfig {
     /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
-    /// 240 s window, dependency paths of at most 2 edges and same service, each alert joining
-    /// one related earlier alert's incident ([`Grouping::BestParent`]) only while that
-    /// incident is at most 1,200 s old; no same-metric-type rule, no shared-instance rule,
+    /// 300 s window, dependency paths of at most 2 edges and same service, each alert joining
+    /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
+    /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
+    /// an incident that reached the alert's service more than 120 s before is skipped) only
+    /// while that incident is at most 1,200 s old; `info` alerts relate to nothing
+    /// (`min_severity` [`Severity::Low`]); no same-metric-type rule, no shared-instance rule,
     /// noise = lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
-            window_secs: 240,
+            window_secs: 300,
             dependency_path: true,
             max_hops: Some(2),
             same_service: true,
@@ -117,8 +151,13 @@ impl Default for CorrelatorConfig {
             refire_window_secs: 600,
             quiet_period_secs: 600,
             min_incident_alerts: 2,
-            grouping: Grouping::BestParent,
+            grouping: Grouping::Scored,
             max_incident_span_secs: Some(1_200),
+            same_service_secs: Some(120),
+            size_prior_alerts: 10.0,
+            min_severity: Some(Severity::Low),
+            link_decay_secs: Some(300),
+            alerts_per_dependency: 4,
         }
     }
 }
@@ -145,6 +184,11 @@ impl CorrelatorConfig {
             min_incident_alerts: 1,
             grouping: Grouping::Connected,
             max_incident_span_secs: None,
+            same_service_secs: None,
+            size_prior_alerts: 0.0,
+            min_severity: None,
+            link_decay_secs: None,
+            alerts_per_dependency: 1,
         }
     }
 
@@ -186,6 +230,34 @@ impl CorrelatorConfig {
             return bad(
                 "max_incident_span_secs",
                 format!("must be in 0..=31536000, got {span}"),
+            );
+        }
+        if let Some(w) = self.same_service_secs
+            && !(0..=86_400 * 365).contains(&w)
+        {
+            return bad(
+                "same_service_secs",
+                format!("must be in 0..=31536000, got {w}"),
+            );
+        }
+        if let Some(d) = self.link_decay_secs
+            && !(1..=86_400 * 365).contains(&d)
+        {
+            return bad(
+                "link_decay_secs",
+                format!("must be in 1..=31536000, got {d}"),
+            );
+        }
+        if !(1..=64).contains(&self.alerts_per_dependency) {
+            return bad(
+                "alerts_per_dependency",
+                format!("must be in 1..=64, got {}", self.alerts_per_dependency),
+            );
+        }
+        if !(0.0..=1e9).contains(&self.size_prior_alerts) {
+            return bad(
+                "size_prior_alerts",
+                format!("must be in 0..=1e9, got {}", self.size_prior_alerts),
             );
         }
         if self.min_incident_alerts == 0 {
@@ -1036,6 +1108,19 @@ struct RawMerge {
     next: u32,
 }
 
+/// [`Grouping::Scored`]: one incident related to the alert being placed.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    root: u32,
+    /// Links (related earlier alerts) into the incident.
+    links: u32,
+    weight: f64,
+    /// The incident reached the alert's service long before (see `same_service_secs`).
+    excluded: bool,
+    /// The latest linked alert: (node, earlier node, rule, aux).
+    link: (u32, u32, Kind, u32),
+}
+
 #[derive(Debug)]
 struct Node {
     start_ms: i64,
@@ -1081,6 +1166,12 @@ struct Engine<'c, 'g, 'a> {
     /// Related earlier alerts found for the current group: (node, earlier node, rule, aux).
     cands: Vec<(u32, u32, Kind, u32)>,
     fresh: Vec<u32>,
+    /// [`Grouping::Scored`]: the incidents related to the alert being placed.
+    scored: Vec<Scored>,
+    /// With `min_severity`: per node, whether it is below it (by its first record).
+    low: Vec<bool>,
+    /// [`Grouping::Scored`]: per node, the previous alert on its service in the window.
+    prev_on_service: Vec<u32>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
     owned: Vec<Option<Alert>>,
 }
@@ -1115,6 +1206,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             scratch: Vec::new(),
             cands: Vec::new(),
             fresh: Vec::new(),
+            scored: Vec::new(),
+            prev_on_service: Vec::new(),
+            low: Vec::new(),
             owned: Vec::new(),
         }
     }
@@ -1468,6 +1562,18 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
+        if cfg.grouping == Grouping::Scored {
+            self.scored_lookback(ms, &mut cands);
+        }
+        if let Some(min) = cfg.min_severity {
+            // Alerts below the minimum severity relate to nothing (they end as noise).
+            self.low.resize(self.nodes.len(), false);
+            for &node in &fresh {
+                self.low[node as usize] = self.alert(node).severity().unwrap_or_default() < min;
+            }
+            let low = &self.low;
+            cands.retain(|c| !low[c.0 as usize] && !low[c.1 as usize]);
+        }
         match cfg.grouping {
             Grouping::Connected => {
                 // Dependency paths first, as the article tests them first.
@@ -1513,6 +1619,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     }
                 }
             }
+            Grouping::Scored => {
+                self.group_scored(ms, &mut cands);
+            }
         }
         cands.clear();
         self.cands = cands;
@@ -1525,6 +1634,120 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         self.fresh = fresh;
+    }
+
+    /// [`Grouping::Scored`]: remembers each new alert's previous alert on its service, and adds
+    /// as links the earlier alerts (within the window, up to `alerts_per_dependency` in all)
+    /// on each dependency service a path candidate found, so a later alert there (often
+    /// noise) does not hide a cascade's alert.
+    fn scored_lookback(&mut self, ms: i64, cands: &mut Vec<(u32, u32, Kind, u32)>) {
+        self.prev_on_service.resize(self.nodes.len(), NONE);
+        for c in cands.iter() {
+            if c.2 == Kind::Service {
+                self.prev_on_service[c.0 as usize] = c.1;
+            }
+        }
+        let cfg = self.cfg();
+        let extra = cfg.alerts_per_dependency.saturating_sub(1);
+        let w = cfg.window_secs * 1000;
+        for k in 0..cands.len() {
+            let c = cands[k];
+            if c.2 != Kind::Path {
+                continue;
+            }
+            let mut q = self.prev_on_service[c.1 as usize];
+            let mut d = 0;
+            while q != NONE && d < extra && ms - self.nodes[q as usize].start_ms <= w {
+                cands.push((c.0, q, Kind::Path, c.3));
+                q = self.prev_on_service[q as usize];
+                d += 1;
+            }
+        }
+    }
+
+    /// [`Grouping::Scored`]: each new alert joins the related incident with the highest score
+    /// (links to it x its size prior), skipping incidents that already reached its service
+    /// earlier than `same_service_secs` ago.
+    fn group_scored(&mut self, ms: i64, cands: &mut [(u32, u32, Kind, u32)]) {
+        let cfg = self.cfg();
+        let span = cfg.max_incident_span_secs.map(|x| x.saturating_mul(1000));
+        let same_ms = cfg.same_service_secs.map(|x| x.saturating_mul(1000));
+        let prior = cfg.size_prior_alerts;
+        let decay_ms = cfg.link_decay_secs.map(|d| d as f64 * 1000.0);
+        // Stable: per node, same-service and key candidates first, then paths.
+        cands.sort_by_key(|c| c.0);
+        let mut per = std::mem::take(&mut self.scored);
+        let mut i = 0;
+        while i < cands.len() {
+            let node = cands[i].0;
+            per.clear();
+            while i < cands.len() && cands[i].0 == node {
+                let c = cands[i];
+                i += 1;
+                let root = self.find(c.1);
+                let first = self.nodes[self.comp_min[root as usize] as usize].start_ms;
+                if span.is_some_and(|span| ms - first > span) {
+                    continue;
+                }
+                let gap = ms - self.nodes[c.1 as usize].start_ms;
+                // The incident's alert on this service is older than a cascade's alerts on one
+                // service can be apart: the incident reached the service before, this alert is
+                // something else.
+                let stale = c.2 == Kind::Service && same_ms.is_some_and(|w| gap > w);
+                let at = if let Some(p) = per.iter().position(|e| e.root == root) {
+                    p
+                } else {
+                    per.push(Scored {
+                        root,
+                        links: 0,
+                        weight: 0.0,
+                        excluded: false,
+                        link: c,
+                    });
+                    per.len() - 1
+                };
+                let e = &mut per[at];
+                if stale {
+                    e.excluded = true;
+                } else {
+                    // Keep the latest linked alert as the why-record.
+                    if e.links == 0
+                        || self.nodes[c.1 as usize].start_ms
+                            > self.nodes[e.link.1 as usize].start_ms
+                    {
+                        e.link = c;
+                    }
+                    e.links += 1;
+                    // A cascade's hop delays are short more often than long.
+                    let w = decay_ms.map_or(1.0, |d| (-(gap as f64) / d).exp());
+                    e.weight += w;
+                }
+            }
+            let mut best: Option<(f64, u32, i64, u32)> = None;
+            let mut link = None;
+            for e in &per {
+                if e.excluded || e.links == 0 {
+                    continue;
+                }
+                let size = self.size[e.root as usize];
+                let score = e.weight * f64::from(size) / (f64::from(size) + prior);
+                let key = (
+                    score,
+                    size,
+                    self.nodes[e.link.1 as usize].start_ms,
+                    e.link.1,
+                );
+                if best.is_none_or(|b| key.partial_cmp(&b) == Some(std::cmp::Ordering::Greater)) {
+                    best = Some(key);
+                    link = Some(e.link);
+                }
+            }
+            if let Some(c) = link {
+                self.union(c.1, node, c.2, c.3);
+            }
+        }
+        per.clear();
+        self.scored = per;
     }
 
     fn close_quiet(&mut self, now_ms: i64) {

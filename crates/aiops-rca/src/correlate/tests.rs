@@ -244,6 +244,16 @@ fn max_hops_limits_the_path() {
     );
 }
 
+/// The default before [`Grouping::Scored`].
+fn best_parent() -> CorrelatorConfig {
+    CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        window_secs: 240,
+        min_severity: None,
+        ..CorrelatorConfig::default()
+    }
+}
+
 #[test]
 fn incident_span_stops_an_old_incident_absorbing_alerts() {
     let g = graph();
@@ -253,7 +263,7 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
         .collect();
     let unlimited = CorrelatorConfig {
         max_incident_span_secs: None,
-        ..CorrelatorConfig::default()
+        ..best_parent()
     };
     let r = Correlator::new(&g, unlimited).unwrap().correlate(&storm);
     assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
@@ -262,7 +272,7 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
         CorrelatorConfig::default().max_incident_span_secs,
         Some(1_200)
     );
-    let r = Correlator::new(&g, CorrelatorConfig::default())
+    let r = Correlator::new(&g, best_parent())
         .unwrap()
         .correlate(&storm);
     assert_eq!(groups(&r), vec![(0..7).collect::<Vec<_>>()]);
@@ -364,10 +374,121 @@ fn bad_config_is_an_error() {
             max_incident_span_secs: Some(-1),
             ..CorrelatorConfig::default()
         },
+        CorrelatorConfig {
+            same_service_secs: Some(-5),
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            size_prior_alerts: f64::NAN,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            size_prior_alerts: -1.0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            link_decay_secs: Some(0),
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            alerts_per_dependency: 0,
+            ..CorrelatorConfig::default()
+        },
     ] {
         let e = Correlator::new(&g, cfg).unwrap_err();
         assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
     }
+}
+
+fn scored() -> CorrelatorConfig {
+    CorrelatorConfig {
+        grouping: Grouping::Scored,
+        window_secs: 300,
+        same_service_secs: Some(120),
+        size_prior_alerts: 10.0,
+        ..CorrelatorConfig::default()
+    }
+}
+
+#[test]
+fn scored_skips_an_incident_that_reached_the_service_before() {
+    let g = graph();
+    // db fails, api follows 10 s later; another api alert 200 s later is not that cascade.
+    let alerts = [
+        alert("db", "A", "x", 0),
+        alert("api", "B", "y", 10),
+        alert("api", "C", "z", 200),
+    ];
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    assert_eq!(r.noise(), &[2]);
+    // Within same_service_secs it joins, through its own service (the latest link).
+    let mut near = alerts.clone();
+    near[2] = alert("api", "C", "z", 100);
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&near);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    let why = r.incidents()[0].why(2);
+    assert_eq!(why.len(), 1);
+    assert_eq!((why[0].a(), why[0].gap_secs()), (1, 90.0));
+    // Without the limit, and with BestParent, the late alert joins.
+    let free = CorrelatorConfig {
+        same_service_secs: None,
+        ..scored()
+    };
+    let r = Correlator::new(&g, free).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    let best = CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        ..scored()
+    };
+    let r = Correlator::new(&g, best).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+}
+
+#[test]
+fn scored_weighs_links_against_size() {
+    let g = graph();
+    // One link per related service (X's two db alerts would count twice otherwise).
+    let scored = || CorrelatorConfig {
+        alerts_per_dependency: 1,
+        ..scored()
+    };
+    // Y = {lb, api} (0, 1); X = {db, db, worker} (2, 3, 4); then api again (5), linked to Y
+    // twice (api itself 50 s ago, lb 60 s ago) and to X once (db 39 s ago).
+    let alerts = [
+        alert("lb", "L", "x", 40),
+        alert("api", "B", "y", 50),
+        alert("db", "A", "x", 60),
+        alert("db", "A2", "x", 61),
+        alert("worker", "W", "y", 62),
+        alert("api", "D", "z", 100),
+    ];
+    // Scores: Y 2 x 2 / (2 + 10) = 0.33 beats X 1 x 3 / (3 + 10) = 0.23.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 5], vec![2, 3, 4]]);
+    // BestParent prefers the larger X.
+    let best = CorrelatorConfig {
+        grouping: Grouping::BestParent,
+        ..scored()
+    };
+    let r = Correlator::new(&g, best).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![2, 3, 4, 5]]);
+    // X of 8 alerts: 1 x 8 / (8 + 10) = 0.44 beats Y's 0.33; with no size prior, Y's two
+    // links beat X's one.
+    let mut alerts: Vec<Alert> = vec![alert("lb", "L", "x", 40), alert("api", "B", "y", 50)];
+    for k in 0..7 {
+        alerts.push(alert("db", &format!("A{k}"), "x", 60 + k));
+    }
+    alerts.push(alert("worker", "W", "y", 67));
+    alerts.push(alert("api", "D", "z", 100));
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], (2..=10).collect()]);
+    let flat = CorrelatorConfig {
+        size_prior_alerts: 0.0,
+        ..scored()
+    };
+    let r = Correlator::new(&g, flat).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 10], (2..=9).collect()]);
 }
 
 #[test]
@@ -491,6 +612,17 @@ fn configs() -> Vec<CorrelatorConfig> {
         CorrelatorConfig {
             shared_dependency: true,
             ..CorrelatorConfig::default().with_shared_instance()
+        },
+        scored(),
+        best_parent(),
+        CorrelatorConfig {
+            shared_dependency: true,
+            same_metric_type: true,
+            size_prior_alerts: 0.0,
+            link_decay_secs: None,
+            min_severity: Some(Severity::Medium),
+            alerts_per_dependency: 2,
+            ..scored()
         },
     ]
 }
@@ -663,7 +795,8 @@ fn serde_config_round_trip_and_result_serializes() {
     // Missing fields take the defaults.
     let partial: CorrelatorConfig = serde_json::from_str(r#"{"window_secs": 120}"#).unwrap();
     assert_eq!(partial.window_secs, 120);
-    assert_eq!(partial.grouping, Grouping::BestParent);
+    assert_eq!(partial.grouping, Grouping::Scored);
+    assert_eq!(partial.min_severity, Some(Severity::Low));
     let g = graph();
     let r = Correlator::new(&g, CorrelatorConfig::default())
         .unwrap()
@@ -712,4 +845,99 @@ fn incidents_name_services_by_the_configured_service_labels() {
     assert_eq!(inc[0].primary_service(), Some("db"));
     // A service the graph does not know is still named by the configured label.
     assert_eq!(inc[1].services(), ["ghost"]);
+}
+
+#[test]
+fn alerts_below_min_severity_relate_to_nothing() {
+    let g = graph();
+    let sev = |svc: &str, name: &str, severity: &str, t: i64| {
+        Alert::new(
+            Labels::from_pairs([
+                ("alertname", name),
+                ("service", svc),
+                ("severity", severity),
+            ]),
+            Timestamp::from_secs(t),
+        )
+    };
+    // db (info) at 0, api (warning) at 10, api (no severity: medium) at 20, worker (info) at 30.
+    let alerts = [
+        sev("db", "A", "info", 0),
+        sev("api", "B", "warning", 10),
+        Alert::new(
+            Labels::from_pairs([("alertname", "C"), ("service", "api")]),
+            Timestamp::from_secs(20),
+        ),
+        sev("db", "D", "critical", 25),
+        sev("worker", "E", "info", 30),
+    ];
+    for grouping in [Grouping::BestParent, Grouping::Scored, Grouping::Connected] {
+        let all = CorrelatorConfig {
+            grouping,
+            min_severity: None,
+            ..CorrelatorConfig::default()
+        };
+        let r = Correlator::new(&g, all.clone()).unwrap().correlate(&alerts);
+        assert_eq!(groups(&r), vec![vec![0, 1, 2, 3, 4]], "{grouping:?}");
+        let cfg = CorrelatorConfig {
+            min_severity: Some(Severity::Low),
+            ..all
+        };
+        let r = Correlator::new(&g, cfg).unwrap().correlate(&alerts);
+        // The info alerts are noise; the others still relate (api-api, db -> worker is info).
+        assert_eq!(groups(&r), vec![vec![1, 2]], "{grouping:?}");
+        assert_eq!(r.noise(), &[0, 3, 4], "{grouping:?}");
+    }
+}
+
+#[test]
+fn scored_links_decay_with_the_gap() {
+    let g = graph();
+    // X = {db, db, worker} around 100 s, Y = {lb, lb} at 290 s; api at 300 s links to X's
+    // db (199 s ago) and Y's lb (9 s ago).
+    let alerts = [
+        alert("db", "A", "x", 100),
+        alert("db", "A2", "x", 101),
+        alert("worker", "W", "y", 102),
+        alert("lb", "L", "x", 290),
+        alert("lb", "L2", "x", 291),
+        alert("api", "B", "y", 300),
+    ];
+    // Decay 300 s: Y exp(-9/300) x 2/12 = 0.16 beats X exp(-199/300) x 3/13 = 0.12.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+    assert_eq!(r.incidents()[1].why(5)[0].a(), 4);
+    // No decay: X 3/13 = 0.23 beats Y 2/12 = 0.17.
+    let flat = CorrelatorConfig {
+        link_decay_secs: None,
+        ..scored()
+    };
+    let r = Correlator::new(&g, flat).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 5], vec![3, 4]]);
+}
+
+#[test]
+fn scored_looks_past_a_later_alert_on_a_dependency() {
+    let g = graph();
+    // X = {db, worker, worker}; an unrelated db alert at 200 s (X reached db long before, so
+    // it stays alone) hides X's db alert from api at 210 s unless earlier db alerts count.
+    let alerts = [
+        alert("db", "A", "x", 0),
+        alert("worker", "W", "y", 10),
+        alert("worker", "W2", "y", 11),
+        alert("db", "N", "x", 200),
+        alert("api", "B", "y", 210),
+    ];
+    // X: exp(-210/300) x 3/13 = 0.11 beats the lone db alert: exp(-10/300) x 1/11 = 0.09.
+    let r = Correlator::new(&g, scored()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2, 4]]);
+    assert_eq!(r.noise(), &[3]);
+    let why = r.incidents()[0].why(4);
+    assert_eq!((why[0].a(), why[0].gap_secs()), (0, 210.0));
+    let latest_only = CorrelatorConfig {
+        alerts_per_dependency: 1,
+        ..scored()
+    };
+    let r = Correlator::new(&g, latest_only).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2], vec![3, 4]]);
 }
