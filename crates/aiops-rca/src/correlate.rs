@@ -1180,6 +1180,8 @@ struct Engine<'c, 'g, 'a> {
     nodes: Vec<Node>,
     rec_index: Vec<usize>,
     rec_next: Vec<u32>,
+    /// Per record slot: its node.
+    rec_node: Vec<u32>,
     dedup: FastMap<u64, u32>,
     /// Batch mode: (expiry, key, node) in the order alerts were last seen (see
     /// `expire_dedup`).
@@ -1228,6 +1230,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             nodes: Vec::new(),
             rec_index: Vec::new(),
             rec_next: Vec::new(),
+            rec_node: Vec::new(),
             dedup: FastMap::default(),
             dedup_expiry: VecDeque::new(),
             parent: Vec::new(),
@@ -1346,6 +1349,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     fn push_record(&mut self, node: u32, record: usize) -> u32 {
         let slot = self.rec_index.len() as u32;
         self.rec_index.push(record);
+        self.rec_node.push(node);
         self.rec_next.push(NONE);
         let n = &mut self.nodes[node as usize];
         if n.rec_tail == NONE {
@@ -1897,29 +1901,52 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
 
     /// Ends the correlation: the groups, in order of their earliest alert, and the noise.
     fn finish(mut self) -> Finished<'c, 'g, 'a> {
+        // One pass per array instead of walking every incident's linked lists (8% of the
+        // batch time): nodes in id order are in start order, and the first node met of a
+        // group is its first alert, so groups come out in order of their earliest alert.
         let n = self.nodes.len();
-        let mut roots = Vec::new();
-        let mut noise = Vec::new();
+        let min = self.cfg().min_incident_alerts;
+        let mut node_group = vec![NONE; n];
+        let mut groups: Vec<Group> = Vec::new();
         for x in 0..n as u32 {
-            if self.find(x) == x {
-                if self.size[x as usize] as usize >= self.cfg().min_incident_alerts {
-                    roots.push(x);
-                } else {
-                    let mut y = x;
-                    while y != NONE {
-                        let nd = &self.nodes[y as usize];
-                        let mut r = nd.rec_head;
-                        while r != NONE {
-                            noise.push(self.rec_index[r as usize]);
-                            r = self.rec_next[r as usize];
-                        }
-                        y = nd.next_member;
-                    }
-                }
+            let root = self.find(x) as usize;
+            if (self.size[root] as usize) < min {
+                continue;
+            }
+            let g = if node_group[root] == NONE {
+                let g = groups.len();
+                groups.push(Group {
+                    id_rec: self.nodes[x as usize].first_rec,
+                    members: Vec::with_capacity(self.size[root] as usize),
+                    records: Vec::new(),
+                    merges: Vec::new(),
+                });
+                node_group[root] = g as u32;
+                g
+            } else {
+                node_group[root] as usize
+            };
+            node_group[x as usize] = g as u32;
+            groups[g].members.push(x);
+        }
+        let mut noise = Vec::new();
+        for (&record, &node) in self.rec_index.iter().zip(&self.rec_node) {
+            match node_group[node as usize] {
+                NONE => noise.push(record),
+                g => groups[g as usize].records.push(record),
             }
         }
-        roots.sort_by_key(|&r| self.comp_min[r as usize]);
-        let groups = roots.iter().map(|&r| self.collect(r)).collect();
+        for m in &self.merges {
+            let g = node_group[m.b_node as usize];
+            if g != NONE {
+                groups[g as usize].merges.push(*m);
+            }
+        }
+        for g in &mut groups {
+            g.records.sort_unstable();
+            // (later record, earlier record) is unique per merge: any order sorts the same.
+            g.merges.sort_unstable_by_key(|m| (m.b_rec, m.a_rec));
+        }
         noise.sort_unstable();
         Finished {
             c: self.c,
