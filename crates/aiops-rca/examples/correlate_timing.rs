@@ -54,7 +54,10 @@ fn main() {
             incidents[k] = r.incidents().len();
             drop(black_box(r));
             best[k][1] = best[k][1].min(t.elapsed().as_secs_f64());
-            assert_eq!(view_incidents, incidents[k], "both paths find the same incidents");
+            assert_eq!(
+                view_incidents, incidents[k],
+                "both paths find the same incidents"
+            );
         }
         if stream {
             let t = Instant::now();
