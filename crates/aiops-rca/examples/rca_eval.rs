@@ -154,6 +154,22 @@ fn main() {
     let mut configs: Vec<(&str, CorrelatorConfig)> = vec![
         ("default", CorrelatorConfig::default()),
         (
+            "default name_label=none (the default before alert-name statistics)",
+            with(CorrelatorConfig::default(), |c| c.name_label = None),
+        ),
+        (
+            "default min_name_link_ratio=0.6",
+            with(CorrelatorConfig::default(), |c| c.min_name_link_ratio = 0.6),
+        ),
+        (
+            "default min_name_link_ratio=1.0",
+            with(CorrelatorConfig::default(), |c| c.min_name_link_ratio = 1.0),
+        ),
+        (
+            "default name_prior=20",
+            with(CorrelatorConfig::default(), |c| c.name_prior_alerts = 20.0),
+        ),
+        (
             "before: BestParent (w=240, every severity)",
             best_parent.clone(),
         ),

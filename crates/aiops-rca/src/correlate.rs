@@ -21,6 +21,7 @@ const SALT_LABEL: u64 = 3;
 const SALT_SET: u64 = 1 << 20;
 const SALT_DEP: u64 = 5;
 const SALT_DEDUP: u64 = 6;
+const SALT_NAME: u64 = 7;
 const MISSING_METRIC: u64 = 0x5eed_0000_0000_0001;
 
 /// How alerts are de-duplicated and related. Build from [`CorrelatorConfig::default`] (the
@@ -99,6 +100,25 @@ pub struct CorrelatorConfig {
     /// related service upstream count as links (1: the latest only, as the other groupings
     /// do), so a later unrelated alert there does not hide a cascade's alert.
     pub alerts_per_dependency: usize,
+    /// With [`Grouping::Scored`]: the label naming an alert's kind (e.g. `alertname`), for
+    /// [`CorrelatorConfig::min_name_link_ratio`]. An alert without it has no name (no
+    /// minimum applies to it). `None`: names are not used.
+    pub name_label: Option<String>,
+    /// With `name_label`: per alert name, the rate of dependency-path links into its alerts
+    /// (related earlier alerts on upstream services, the look-back included) is learned from
+    /// the alerts (at or above `min_severity`) of earlier timestamps only, smoothed as `(links + k * mean) / (alerts + k)`
+    /// with `k` = [`CorrelatorConfig::name_prior_alerts`] and `mean` the rate over all named
+    /// alerts. An alert whose name's rate is below `min_name_link_ratio * mean` (a name that
+    /// fires independently of its dependencies' trouble, such as a certificate or backup
+    /// alert) joins an incident only through a same-service link. 0: no minimum.
+    pub min_name_link_ratio: f64,
+    /// With `name_label`: the pseudo-count `k` of alerts at the mean rate each name starts
+    /// with.
+    pub name_prior_alerts: f64,
+    /// With `name_label`: at most this many names are tracked, so memory stays bounded
+    /// (about 32 bytes a name, beside 4 bytes per alert); once full, a new name counts only
+    /// in the mean and no minimum applies to it.
+    pub max_names: usize,
 }
 
 /// How related alerts form incidents.
@@ -133,8 +153,10 @@ impl Default for CorrelatorConfig {
     /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
     /// an incident that reached the alert's service more than 120 s before is skipped) only
     /// while that incident is at most 1,200 s old; `info` alerts relate to nothing
-    /// (`min_severity` [`Severity::Low`]); no same-metric-type rule, no shared-instance rule,
-    /// noise = lone alerts.
+    /// (`min_severity` [`Severity::Low`]); an alert whose `alertname` has found fewer than
+    /// 0.8 times the mean number of dependency-path links so far (learned online, smoothed by
+    /// 5 alerts; at most 4,096 names) joins only through a same-service link; no
+    /// same-metric-type rule, no shared-instance rule, noise = lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
             window_secs: 300,
@@ -158,6 +180,10 @@ impl Default for CorrelatorConfig {
             min_severity: Some(Severity::Low),
             link_decay_secs: Some(300),
             alerts_per_dependency: 4,
+            name_label: Some("alertname".to_owned()),
+            min_name_link_ratio: 0.8,
+            name_prior_alerts: 5.0,
+            max_names: 4096,
         }
     }
 }
@@ -189,6 +215,10 @@ impl CorrelatorConfig {
             min_severity: None,
             link_decay_secs: None,
             alerts_per_dependency: 1,
+            name_label: None,
+            min_name_link_ratio: 0.0,
+            name_prior_alerts: 5.0,
+            max_names: 4096,
         }
     }
 
@@ -259,6 +289,27 @@ impl CorrelatorConfig {
                 "size_prior_alerts",
                 format!("must be in 0..=1e9, got {}", self.size_prior_alerts),
             );
+        }
+        if !(0.0..=1e9).contains(&self.name_prior_alerts) {
+            return bad(
+                "name_prior_alerts",
+                format!("must be in 0..=1e9, got {}", self.name_prior_alerts),
+            );
+        }
+        if !(0.0..=1e9).contains(&self.min_name_link_ratio) {
+            return bad(
+                "min_name_link_ratio",
+                format!("must be in 0..=1e9, got {}", self.min_name_link_ratio),
+            );
+        }
+        if !(1..=1 << 20).contains(&self.max_names) {
+            return bad(
+                "max_names",
+                format!("must be in 1..=1048576, got {}", self.max_names),
+            );
+        }
+        if self.name_label.as_ref().is_some_and(String::is_empty) {
+            return bad("name_label", "must be a label name (or None)".into());
         }
         if self.min_incident_alerts == 0 {
             return bad("min_incident_alerts", "must be at least 1, got 0".into());
@@ -789,7 +840,7 @@ impl<'g> Correlator<'g> {
         // scattered label sets (the same lookups inside the main loop stalled it: 15% of the time).
         // The incidents' copies of the alerts are made here too, while each alert is in cache
         // (made later, each copy's reference-count update was a cache miss: 15% of the time).
-        let services: Vec<(u32, bool, Option<i64>)> = alerts
+        let services: Vec<(u32, bool, Option<i64>, u64)> = alerts
             .iter()
             .map(|a| {
                 if copy {
@@ -799,6 +850,7 @@ impl<'g> Correlator<'g> {
                     engine.service_index(a),
                     engine.is_low(a),
                     a.ends_at().map(Timestamp::as_millis),
+                    engine.name_hash(a),
                 )
             })
             .collect();
@@ -829,6 +881,7 @@ impl<'g> Correlator<'g> {
                 service: services[k.2].0,
                 low: services[k.2].1,
                 ends_ms: services[k.2].2,
+                name: services[k.2].3,
             }));
             engine.process_group(t, &group);
             s = e;
@@ -1029,6 +1082,8 @@ struct Pending {
     low: bool,
     /// The record's `ends_at`, in ms.
     ends_ms: Option<i64>,
+    /// With `name_label`: the hash of its value (0: no name, or names unused).
+    name: u64,
 }
 
 impl CorrelationStream<'_, '_> {
@@ -1052,6 +1107,7 @@ impl CorrelationStream<'_, '_> {
                     service: NONE,
                     low: false,
                     ends_ms: alert.ends_at().map(Timestamp::as_millis),
+                    name: 0,
                 };
                 self.engine.store.to_mut().push(alert);
                 self.engine.attach(node, p, ms);
@@ -1073,12 +1129,14 @@ impl CorrelationStream<'_, '_> {
         let a = &self.engine.store[record];
         let (service, low) = (self.engine.service_index(a), self.engine.is_low(a));
         let ends_ms = a.ends_at().map(Timestamp::as_millis);
+        let name = self.engine.name_hash(a);
         self.pending.push(Pending {
             key,
             record,
             service,
             low,
             ends_ms,
+            name,
         });
         Ok(std::mem::take(&mut self.engine.events))
     }
@@ -1149,6 +1207,8 @@ struct Scored {
     /// Links (related earlier alerts) into the incident.
     links: u32,
     weight: f64,
+    /// A same-service link is among the links.
+    service: bool,
     /// The incident reached the alert's service long before (see `same_service_secs`).
     excluded: bool,
     /// The latest linked alert: (node, earlier node, rule, aux).
@@ -1217,6 +1277,72 @@ struct Engine<'c, 'g, 'a> {
     prev_on_service: Vec<u32>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
     owned: Vec<Option<Alert>>,
+    /// With `name_label`: the learned name statistics.
+    names: NameStats,
+    /// Whether the name statistics are on (`Scored`, `name_label` and a minimum ratio).
+    naming: bool,
+}
+
+/// With [`CorrelatorConfig::name_label`]: per node its name (an index into `counts`,
+/// [`NO_NAME`] or [`UNTRACKED`]); per tracked name the alerts and the dependency-path links into
+/// them, learned from earlier timestamps; the totals over all named alerts.
+#[derive(Debug, Default)]
+struct NameStats {
+    of: Vec<u32>,
+    ids: FastMap<u64, u32>,
+    counts: Vec<(u32, u32)>,
+    total: (u64, u64),
+}
+
+/// [`NameStats`]: the alert has no name.
+const NO_NAME: u32 = u32::MAX;
+/// [`NameStats`]: the alert's name is not tracked (the table was full).
+const UNTRACKED: u32 = u32::MAX - 1;
+
+impl NameStats {
+    /// The index of the name with hash `h`, adding it while fewer than `cap` are tracked.
+    fn id(&mut self, h: u64, cap: usize) -> u32 {
+        if let Some(&id) = self.ids.get(&h) {
+            return id;
+        }
+        if self.counts.len() >= cap {
+            return UNTRACKED;
+        }
+        let id = self.counts.len() as u32;
+        self.ids.insert(h, id);
+        self.counts.push((0, 0));
+        id
+    }
+
+    /// The smoothed rate of path links into alerts of name `id`, relative to the mean rate
+    /// (1 without a name, before any link, or for an untracked name).
+    fn link_ratio(&self, id: u32, prior: f64) -> f64 {
+        let Some(&(n, l)) = self.counts.get(id as usize) else {
+            return 1.0;
+        };
+        if self.total.1 == 0 {
+            return 1.0;
+        }
+        let mean = self.total.1 as f64 / self.total.0 as f64;
+        let den = f64::from(n) + prior;
+        if den <= 0.0 {
+            return 1.0;
+        }
+        (f64::from(l) + prior * mean) / den / mean
+    }
+
+    /// Counts one alert of name `id` with `links` path links into it.
+    fn learn(&mut self, id: u32, links: u32) {
+        if id == NO_NAME {
+            return;
+        }
+        self.total.0 += 1;
+        self.total.1 += u64::from(links);
+        if let Some(e) = self.counts.get_mut(id as usize) {
+            e.0 = e.0.saturating_add(1);
+            e.1 = e.1.saturating_add(links);
+        }
+    }
 }
 
 impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
@@ -1256,6 +1382,10 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             prev_on_service: Vec::new(),
             low: Vec::new(),
             owned: Vec::new(),
+            names: NameStats::default(),
+            naming: c.config.grouping == Grouping::Scored
+                && c.config.name_label.is_some()
+                && c.config.min_name_link_ratio > 0.0,
         }
     }
 
@@ -1277,6 +1407,17 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
                 h
             }
+        }
+    }
+
+    /// With the name statistics on: the hash of the alert's name (never 0), or 0.
+    fn name_hash(&self, a: &Alert) -> u64 {
+        match &self.cfg().name_label {
+            Some(label) if self.naming => a
+                .labels()
+                .get(label)
+                .map_or(0, |v| hash_str(SALT_NAME, v) | 1),
+            _ => 0,
         }
     }
 
@@ -1422,6 +1563,14 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let service = p.service;
         let seen = p.ends_ms.map_or(ms, |e| e.max(ms));
         self.low.push(p.low);
+        if self.naming {
+            let id = if p.name == 0 {
+                NO_NAME
+            } else {
+                self.names.id(p.name, self.cfg().max_names)
+            };
+            self.names.of.push(id);
+        }
         self.comp_first.push(ms);
         self.nodes.push(Node {
             start_ms: ms,
@@ -1648,6 +1797,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
+        let naming = self.naming;
         if cfg.grouping == Grouping::Scored {
             self.scored_lookback(ms, &mut cands);
         }
@@ -1703,6 +1853,11 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
             Grouping::Scored => {
                 self.group_scored(ms, &mut cands);
+                if naming {
+                    // Learn only after the whole timestamp is placed, so alerts with equal
+                    // starts see the same statistics whatever their order.
+                    self.learn_names(&fresh, &cands);
+                }
             }
         }
         cands.clear();
@@ -1747,6 +1902,25 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
+    /// With `name_label`: counts each new alert (above `min_severity`) and its path links
+    /// (`cands` are sorted by node) in the name statistics.
+    fn learn_names(&mut self, fresh: &[u32], cands: &[(u32, u32, Kind, u32)]) {
+        let mut i = 0;
+        for &node in fresh {
+            while i < cands.len() && cands[i].0 < node {
+                i += 1;
+            }
+            let mut links = 0u32;
+            while i < cands.len() && cands[i].0 == node {
+                links += u32::from(cands[i].2 == Kind::Path);
+                i += 1;
+            }
+            if !self.low[node as usize] {
+                self.names.learn(self.names.of[node as usize], links);
+            }
+        }
+    }
+
     /// [`Grouping::Scored`]: each new alert joins the related incident with the highest score
     /// (links to it x its size prior), skipping incidents that already reached its service
     /// earlier than `same_service_secs` ago.
@@ -1756,6 +1930,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let same_ms = cfg.same_service_secs.map(|x| x.saturating_mul(1000));
         let prior = cfg.size_prior_alerts;
         let decay_ms = cfg.link_decay_secs.map(|d| d as f64 * 1000.0);
+        let naming = self.naming;
+        let prior_n = cfg.name_prior_alerts;
         // Stable: per node, same-service and key candidates first, then paths.
         cands.sort_by_key(|c| c.0);
         let mut per = std::mem::take(&mut self.scored);
@@ -1783,6 +1959,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                         root,
                         links: 0,
                         weight: 0.0,
+                        service: false,
                         excluded: false,
                         link: c,
                     });
@@ -1802,11 +1979,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     e.links += 1;
                     // A cascade's hop delays are short more often than long.
                     let w = decay_ms.map_or(1.0, |d| (-(gap as f64) / d).exp());
+                    e.service |= c.2 == Kind::Service;
                     e.weight += w;
                 }
             }
             let mut best: Option<(f64, u32, i64, u32)> = None;
             let mut link = None;
+            let mut service = false;
             for e in &per {
                 if e.excluded || e.links == 0 {
                     continue;
@@ -1822,7 +2001,16 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 if best.is_none_or(|b| key.partial_cmp(&b) == Some(std::cmp::Ordering::Greater)) {
                     best = Some(key);
                     link = Some(e.link);
+                    service = e.service;
                 }
+            }
+            if naming
+                && !service
+                && link.is_some()
+                && self.names.link_ratio(self.names.of[node as usize], prior_n)
+                    < cfg.min_name_link_ratio
+            {
+                link = None;
             }
             if let Some(c) = link {
                 self.union(c.1, node, c.2, c.3);

@@ -394,6 +394,22 @@ fn bad_config_is_an_error() {
             alerts_per_dependency: 0,
             ..CorrelatorConfig::default()
         },
+        CorrelatorConfig {
+            name_prior_alerts: -1.0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            min_name_link_ratio: f64::NAN,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            max_names: 0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            name_label: Some(String::new()),
+            ..CorrelatorConfig::default()
+        },
     ] {
         let e = Correlator::new(&g, cfg).unwrap_err();
         assert!(matches!(e, RcaError::InvalidParameter { .. }), "{e}");
@@ -623,6 +639,13 @@ fn configs() -> Vec<CorrelatorConfig> {
             min_severity: Some(Severity::Medium),
             alerts_per_dependency: 2,
             ..scored()
+        },
+        // Names with a tiny table (one name tracked) and a strict minimum.
+        CorrelatorConfig {
+            max_names: 1,
+            min_name_link_ratio: 1.0,
+            name_prior_alerts: 0.5,
+            ..CorrelatorConfig::default()
         },
     ]
 }
@@ -954,4 +977,91 @@ fn scored_looks_past_a_later_alert_on_a_dependency() {
     };
     let r = Correlator::new(&g, latest_only).unwrap().correlate(&alerts);
     assert_eq!(groups(&r), vec![vec![0, 1, 2], vec![3, 4]]);
+}
+
+#[test]
+fn name_stats_ratio_by_hand() {
+    let mut n = NameStats::default();
+    // Nothing learned yet: every ratio is 1.
+    let a = n.id(11, 2);
+    let b = n.id(22, 2);
+    assert_eq!((a, b, n.id(11, 2)), (0, 1, 0));
+    assert_eq!(n.link_ratio(a, 5.0), 1.0);
+    // The table holds 2 names: a third is untracked, and an alert without a name counts for
+    // nothing.
+    assert_eq!(n.id(33, 2), UNTRACKED);
+    n.learn(a, 2);
+    n.learn(a, 2);
+    n.learn(b, 0);
+    n.learn(UNTRACKED, 2);
+    n.learn(NO_NAME, 7);
+    // 4 named alerts, 6 links: mean 1.5. a: (4 + 5 x 1.5) / (2 + 5) / 1.5 = 11.5 / 10.5;
+    // b: (0 + 7.5) / 6 / 1.5 = 5 / 6; untracked and unnamed: 1.
+    assert!((n.link_ratio(a, 5.0) - 11.5 / 10.5).abs() < 1e-12);
+    assert!((n.link_ratio(b, 5.0) - 5.0 / 6.0).abs() < 1e-12);
+    assert_eq!(n.link_ratio(UNTRACKED, 5.0), 1.0);
+    assert_eq!(n.link_ratio(NO_NAME, 5.0), 1.0);
+    // No prior: the raw rates, 2 / 1.5 and 0.
+    assert!((n.link_ratio(a, 0.0) - 2.0 / 1.5).abs() < 1e-12);
+    assert_eq!(n.link_ratio(b, 0.0), 0.0);
+}
+
+#[test]
+fn a_name_that_fires_alone_joins_only_its_own_service() {
+    let g = graph();
+    // db A, api B 10 s later (one path link); three Cert alerts on the unrelated mail (no
+    // links, 700 s apart: new alerts, not re-fires); db A again, then Cert on api 10 s later
+    // (a path link from db) and Cert on db 20 s later (a same-service link).
+    let alerts = [
+        alert("db", "A", "x", 0),
+        alert("api", "B", "y", 10),
+        alert("mail", "Cert", "s", 1_000),
+        alert("mail", "Cert", "s", 1_700),
+        alert("mail", "Cert", "s", 2_400),
+        alert("db", "A", "x", 3_000),
+        alert("api", "Cert", "s", 3_010),
+        alert("db", "Cert", "s", 3_020),
+    ];
+    // Before 3,010 s: 6 named alerts, 1 path link (B's), mean 1/6; Cert: 3 alerts, no link:
+    // (0 + 5/6) / (3 + 5) / (1/6) = 0.625 < 0.8, so api's Cert stays alone; db's Cert joins
+    // through its own service.
+    let cfg = CorrelatorConfig::default();
+    assert_eq!((cfg.min_name_link_ratio, cfg.name_prior_alerts), (0.8, 5.0));
+    let r = Correlator::new(&g, cfg.clone()).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 7]]);
+    assert_eq!(r.noise(), &[2, 3, 4, 6]);
+    // A minimum of 0.62 (below 0.625) lets it join, as do names unused.
+    for other in [
+        CorrelatorConfig {
+            min_name_link_ratio: 0.62,
+            ..cfg.clone()
+        },
+        CorrelatorConfig {
+            name_label: None,
+            ..cfg.clone()
+        },
+    ] {
+        let r = Correlator::new(&g, other).unwrap().correlate(&alerts);
+        assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6, 7]]);
+    }
+    // B (1 alert, 1 link): (1 + 5/6) / 6 / (1/6) = 1.83, so a B on api joins.
+    let mut b = alerts.clone();
+    b[6] = alert("api", "B", "y", 3_010);
+    let r = Correlator::new(&g, cfg.clone()).unwrap().correlate(&b);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6, 7]]);
+    // Any label can be the name: by service, api's one earlier alert (B) had a link, so api
+    // is a linked name (1.83 again) and Cert on api joins.
+    let by_service = CorrelatorConfig {
+        name_label: Some("service".into()),
+        ..cfg.clone()
+    };
+    let r = Correlator::new(&g, by_service).unwrap().correlate(&alerts);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6, 7]]);
+    // Streaming gives the same result.
+    let c = Correlator::new(&g, cfg).unwrap();
+    let mut st = c.stream();
+    for a in &alerts {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![0, 1], vec![5, 7]]);
 }
