@@ -458,6 +458,40 @@ impl CorrelatedIncident {
     }
 }
 
+/// The accessors [`Correlation`] and [`CorrelationView`] share: noise, counts, compression and
+/// the per-record assignment, over `self.counts` and the list `$list` of items with `records`.
+macro_rules! counts_accessors {
+    ($list:ident) => {
+        /// Record indices judged unrelated to any incident, ascending.
+        pub fn noise(&self) -> &[usize] {
+            &self.counts.noise
+        }
+        /// Number of records read.
+        pub fn record_count(&self) -> usize {
+            self.counts.records
+        }
+        /// Number of distinct alerts after de-duplication.
+        pub fn distinct_alerts(&self) -> usize {
+            self.counts.distinct
+        }
+        /// `1 - incidents / distinct alerts` (0 when there are none).
+        pub fn compression(&self) -> f64 {
+            self.counts.compression(self.$list.len())
+        }
+        /// `1 - incidents / records` (0 when there are none).
+        pub fn raw_compression(&self) -> f64 {
+            self.counts.raw_compression(self.$list.len())
+        }
+        /// Per record index: the incident it belongs to, `None` for noise.
+        pub fn assignment(&self) -> Vec<Option<usize>> {
+            assignment(
+                self.counts.records,
+                self.$list.iter().map(|x| &x.records[..]),
+            )
+        }
+    };
+}
+
 /// The result of correlating a set of alert records.
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq)]
@@ -476,33 +510,7 @@ impl Correlation {
     pub fn into_incidents(self) -> Vec<CorrelatedIncident> {
         self.incidents
     }
-    /// Record indices judged unrelated to any incident, ascending.
-    pub fn noise(&self) -> &[usize] {
-        &self.counts.noise
-    }
-    /// Number of records read.
-    pub fn record_count(&self) -> usize {
-        self.counts.records
-    }
-    /// Number of distinct alerts after de-duplication.
-    pub fn distinct_alerts(&self) -> usize {
-        self.counts.distinct
-    }
-    /// `1 - incidents / distinct alerts` (0 when there are none).
-    pub fn compression(&self) -> f64 {
-        self.counts.compression(self.incidents.len())
-    }
-    /// `1 - incidents / records` (0 when there are none).
-    pub fn raw_compression(&self) -> f64 {
-        self.counts.raw_compression(self.incidents.len())
-    }
-    /// Per record index: the incident it belongs to, `None` for noise.
-    pub fn assignment(&self) -> Vec<Option<usize>> {
-        assignment(
-            self.counts.records,
-            self.incidents.iter().map(|i| &i.records[..]),
-        )
-    }
+    counts_accessors!(incidents);
 }
 
 fn assignment<'r>(
@@ -566,33 +574,7 @@ impl<'a> CorrelationView<'a> {
     pub fn incident(&self, k: usize) -> Option<IncidentView<'_, 'a>> {
         self.groups.get(k).map(|g| IncidentView { view: self, g })
     }
-    /// Record indices judged unrelated to any incident, ascending.
-    pub fn noise(&self) -> &[usize] {
-        &self.counts.noise
-    }
-    /// Number of records read.
-    pub fn record_count(&self) -> usize {
-        self.counts.records
-    }
-    /// Number of distinct alerts after de-duplication.
-    pub fn distinct_alerts(&self) -> usize {
-        self.counts.distinct
-    }
-    /// `1 - incidents / distinct alerts` (0 when there are none).
-    pub fn compression(&self) -> f64 {
-        self.counts.compression(self.groups.len())
-    }
-    /// `1 - incidents / records` (0 when there are none).
-    pub fn raw_compression(&self) -> f64 {
-        self.counts.raw_compression(self.groups.len())
-    }
-    /// Per record index: the incident it belongs to, `None` for noise.
-    pub fn assignment(&self) -> Vec<Option<usize>> {
-        assignment(
-            self.counts.records,
-            self.groups.iter().map(|g| &g.records[..]),
-        )
-    }
+    counts_accessors!(groups);
     /// The owned [`Correlation`] (what [`Correlator::correlate`] returns), copying the alerts.
     pub fn to_correlation(&self) -> Correlation {
         let parts = self.parts();
