@@ -26,6 +26,7 @@ fn preset_figures() {
         ("small", 30, StormSpec::small()),
         ("medium", 200, StormSpec::medium()),
         ("large", 1000, StormSpec::large()),
+        ("day", 1000, StormSpec::day()),
     ] {
         let mut alerts = Vec::new();
         let (mut noise, mut affected, mut affected_max, mut silent) = (0.0, 0.0, 0usize, 0usize);

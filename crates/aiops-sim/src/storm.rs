@@ -90,6 +90,20 @@ impl StormSpec {
         }
     }
 
+    /// For `topology(1000, _)`: 60 overlapping incidents and 10,000 noise alerts within a day;
+    /// about 19,000 alerts. Incidents start every 19 minutes on average and overlap a few at a
+    /// time, where [`StormSpec::large`] starts one every 3 minutes on as many services and
+    /// [`StormSpec::medium`] one every 5 minutes on 200, so that most of their cascades run
+    /// into others.
+    pub fn day() -> Self {
+        StormSpec {
+            incidents: 60,
+            noise_alerts: 10_000,
+            duration_secs: 24 * 3_600,
+            ..StormSpec::small()
+        }
+    }
+
     /// Reports settings that [`storm`] would silently correct.
     pub fn check(&self) -> Result<()> {
         for (name, p) in [
@@ -560,6 +574,7 @@ mod tests {
         for (n, spec, lo, hi) in [
             (30, StormSpec::small(), 250, 900),
             (200, StormSpec::medium(), 6_000, 15_000),
+            (1000, StormSpec::day(), 14_000, 26_000),
         ] {
             for seed in 0..3 {
                 let s = storm(&topology(n, seed), &spec, seed);
