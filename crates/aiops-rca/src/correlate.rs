@@ -41,6 +41,12 @@ pub struct CorrelatorConfig {
     /// Limit the dependency path to at most this many edges (`Some(1)`: direct dependencies
     /// only); `None` allows any length, as the article does.
     pub max_hops: Option<usize>,
+    /// With `dependency_path`: a new alert also relates to the latest alert on each direct
+    /// dependency of its service that started up to this long before it (seconds), beyond
+    /// `window_secs`, because one hop of a cascade can take longer than the window (a pool
+    /// that drains slowly, a retry budget that runs out). Must lie in
+    /// `window_secs..=quiet_period_secs`. `None`: the window only, as the article does.
+    pub dependency_window_secs: Option<i64>,
     /// Relate alerts naming the same service, also when the service is not in the graph.
     pub same_service: bool,
     /// The article's rule: relate alerts with the same `metric_type` label. On large storms
@@ -148,11 +154,12 @@ pub enum Grouping {
 
 impl Default for CorrelatorConfig {
     /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
-    /// 300 s window, dependency paths of at most 2 edges and same service, each alert joining
+    /// 300 s window, dependency paths of at most 2 edges (and of one edge up to 600 s back,
+    /// `dependency_window_secs`) and same service, each alert joining
     /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
     /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
     /// an incident that reached the alert's service more than 120 s before is skipped) only
-    /// while that incident is at most 1,200 s old; `info` alerts relate to nothing
+    /// while that incident is at most 2,400 s old; `info` alerts relate to nothing
     /// (`min_severity` [`Severity::Low`]); an alert whose `alertname` has found fewer than
     /// 0.8 times the mean number of dependency-path links so far (learned online, smoothed by
     /// 5 alerts; at most 4,096 names) joins only through a same-service link; no
@@ -162,6 +169,7 @@ impl Default for CorrelatorConfig {
             window_secs: 300,
             dependency_path: true,
             max_hops: Some(2),
+            dependency_window_secs: Some(600),
             same_service: true,
             same_metric_type: false,
             missing_metric_type_matches: false,
@@ -174,7 +182,7 @@ impl Default for CorrelatorConfig {
             quiet_period_secs: 600,
             min_incident_alerts: 2,
             grouping: Grouping::Scored,
-            max_incident_span_secs: Some(1_200),
+            max_incident_span_secs: Some(2_400),
             same_service_secs: Some(120),
             size_prior_alerts: 10.0,
             min_severity: Some(Severity::Low),
@@ -197,6 +205,7 @@ impl CorrelatorConfig {
             window_secs: 300,
             dependency_path: true,
             max_hops: None,
+            dependency_window_secs: None,
             same_service: true,
             same_metric_type: true,
             missing_metric_type_matches: true,
@@ -251,6 +260,17 @@ impl CorrelatorConfig {
                 format!(
                     "must be in window_secs..=31536000, got {}",
                     self.quiet_period_secs
+                ),
+            );
+        }
+        if let Some(d) = self.dependency_window_secs
+            && !(self.window_secs..=self.quiet_period_secs).contains(&d)
+        {
+            return bad(
+                "dependency_window_secs",
+                format!(
+                    "must be in window_secs..=quiet_period_secs ({}..={}), got {d}",
+                    self.window_secs, self.quiet_period_secs
                 ),
             );
         }
@@ -742,6 +762,16 @@ pub struct Correlator<'g> {
     config: CorrelatorConfig,
     /// With `max_hops`: per service, the services within that many hops upstream (bitsets).
     hop_ancestors: Option<Vec<u64>>,
+    /// With `dependency_window_secs` (and `dependency_path`): direct dependencies per service.
+    direct: Option<DirectDeps>,
+}
+
+/// Per service, its direct dependencies (compressed rows), for links beyond the window.
+#[derive(Debug, Clone)]
+struct DirectDeps {
+    start: Vec<u32>,
+    deps: Vec<u32>,
+    window_ms: i64,
 }
 
 impl<'g> Correlator<'g> {
@@ -749,10 +779,35 @@ impl<'g> Correlator<'g> {
     pub fn new(graph: &'g ServiceGraph, config: CorrelatorConfig) -> Result<Self> {
         config.check()?;
         let hop_ancestors = config.max_hops.map(|k| hop_ancestors(graph, k));
+        let direct = config
+            .dependency_window_secs
+            .filter(|_| config.dependency_path)
+            .map(|secs| {
+                let mut start = Vec::with_capacity(graph.len() + 1);
+                let mut deps = Vec::new();
+                for v in 0..graph.len() {
+                    start.push(deps.len() as u32);
+                    deps.extend(graph.dependency_indices(v).map(|d| d as u32));
+                }
+                start.push(deps.len() as u32);
+                DirectDeps {
+                    start,
+                    deps,
+                    window_ms: secs.saturating_mul(1000),
+                }
+            });
         Ok(Correlator {
             graph,
             config,
             hop_ancestors,
+            direct,
+        })
+    }
+
+    /// The direct dependencies of service `s` (empty without `dependency_window_secs`).
+    fn direct_dependencies(&self, s: usize) -> &[u32] {
+        self.direct.as_ref().map_or(&[], |d| {
+            &d.deps[d.start[s] as usize..d.start[s + 1] as usize]
         })
     }
 
@@ -894,15 +949,36 @@ impl<'g> Correlator<'g> {
         };
         let gap = b.starts_at().secs_since(a.starts_at());
         let mut why_not = Vec::new();
+        let sa = service_of(&self.config, a);
+        let sb = service_of(&self.config, b);
         if gap > self.config.window_secs as f64 {
             why_not.push(format!(
                 "{gap} s apart, more than the {} s window",
                 self.config.window_secs
             ));
+            if let Some(d) = &self.direct {
+                let direct = match (
+                    sa.and_then(|x| self.graph.index_of(x)),
+                    sb.and_then(|y| self.graph.index_of(y)),
+                ) {
+                    (Some(x), Some(y)) => {
+                        x != y && self.direct_dependencies(y).contains(&(x as u32))
+                    }
+                    _ => false,
+                };
+                if direct && gap * 1000.0 <= d.window_ms as f64 {
+                    return Ok(MergeRule::DependencyPath {
+                        from: sa.unwrap_or_default().into(),
+                        to: sb.unwrap_or_default().into(),
+                    });
+                }
+                why_not.push(format!(
+                    "not within {} s on a direct dependency",
+                    d.window_ms / 1000
+                ));
+            }
             return Err(why_not);
         }
-        let sa = service_of(&self.config, a);
-        let sb = service_of(&self.config, b);
         if self.config.same_service || self.config.dependency_path {
             if let (Some(x), Some(y)) = (sa, sb) {
                 if x == y && self.config.same_service {
@@ -1243,6 +1319,8 @@ struct Engine<'c, 'g, 'a> {
     window: VecDeque<u32>,
     active: Vec<u64>,
     latest: Vec<u32>,
+    /// Per service: its latest node, kept past the window (for `dependency_window_secs`).
+    last_on: Vec<u32>,
     keys: FastMap<u64, u32>,
     quiet_heap: BinaryHeap<Reverse<(i64, u32)>>,
     scratch: Vec<u32>,
@@ -1353,6 +1431,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             window: VecDeque::new(),
             active: vec![0; c.graph.node_words()],
             latest: vec![NONE; c.graph.len()],
+            last_on: vec![NONE; c.graph.len()],
             keys: FastMap::default(),
             quiet_heap: BinaryHeap::new(),
             scratch: Vec::new(),
@@ -1731,6 +1810,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     self.cands.push((node, prev, Kind::Service, 0));
                 }
                 self.latest[s as usize] = node;
+                self.last_on[s as usize] = node;
                 bitset::set(&mut self.active, s as usize);
             } else if let Some(key) = service_of(cfg, self.alert(node))
                 .filter(|_| cfg.same_service)
@@ -1801,6 +1881,18 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 for &t in &hits {
                     let prev = self.latest[t as usize];
                     self.cands.push((node, prev, Kind::Path, 0));
+                }
+                if let Some(dw) = self.c.direct.as_ref().map(|d| d.window_ms) {
+                    for &d in self.c.direct_dependencies(s as usize) {
+                        // Inside the window the hits above hold it already.
+                        if bitset::get(&self.active, d as usize) {
+                            continue;
+                        }
+                        let prev = self.last_on[d as usize];
+                        if prev != NONE && ms - self.nodes[prev as usize].start_ms <= dw {
+                            self.cands.push((node, prev, Kind::Path, 0));
+                        }
+                    }
                 }
                 self.scratch = hits;
             }

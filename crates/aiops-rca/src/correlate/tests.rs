@@ -244,6 +244,71 @@ fn max_hops_limits_the_path() {
     );
 }
 
+#[test]
+fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    // db -> api is one hop: 450 s is past the 300 s window but within the 600 s one.
+    let slow = [alert("db", "A", "x", 0), alert("api", "B", "y", 450)];
+    let r = c.correlate(&slow);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    let m = &r.incidents()[0].merges()[0];
+    assert_eq!((m.a(), m.b(), m.gap_secs()), (0, 1, 450.0));
+    let rule = MergeRule::DependencyPath {
+        from: "db".into(),
+        to: "api".into(),
+    };
+    assert_eq!(m.rule(), &rule);
+    assert_eq!(c.relate(&slow[0], &slow[1]), Ok(rule));
+    // The stream gives the same incident.
+    let mut st = c.stream();
+    for a in &slow {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![0, 1]]);
+    // Two hops (db -> api -> web), 601 s, or the rule switched off: unrelated.
+    for (later, cfg) in [
+        (alert("web", "B", "y", 450), CorrelatorConfig::default()),
+        (alert("api", "B", "y", 601), CorrelatorConfig::default()),
+        (
+            alert("api", "B", "y", 450),
+            CorrelatorConfig {
+                dependency_window_secs: None,
+                ..CorrelatorConfig::default()
+            },
+        ),
+    ] {
+        let c = Correlator::new(&g, cfg).unwrap();
+        let pair = [alert("db", "A", "x", 0), later];
+        assert!(c.correlate(&pair).incidents().is_empty());
+        let e = c.relate(&pair[0], &pair[1]).unwrap_err();
+        assert!(e[0].contains("window"), "{e:?}");
+    }
+    // Inside the window the ordinary two-hop rule still holds.
+    assert_eq!(
+        c.correlate(&[alert("db", "A", "x", 0), alert("web", "B", "y", 200)])
+            .incidents()
+            .len(),
+        1
+    );
+    // A dependency window outside window_secs..=quiet_period_secs is an error naming it.
+    let e = CorrelatorConfig {
+        dependency_window_secs: Some(200),
+        ..CorrelatorConfig::default()
+    }
+    .check()
+    .unwrap_err();
+    assert!(e.to_string().contains("dependency_window_secs"), "{e}");
+    assert!(e.to_string().contains("got 200"), "{e}");
+    let e = CorrelatorConfig {
+        dependency_window_secs: Some(700),
+        ..CorrelatorConfig::default()
+    }
+    .check()
+    .unwrap_err();
+    assert!(e.to_string().contains("300..=600"), "{e}");
+}
+
 /// The default before [`Grouping::Scored`].
 fn best_parent() -> CorrelatorConfig {
     CorrelatorConfig {
@@ -259,24 +324,24 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
     let g = graph();
     // db, then a new api alert every 200 s: each related to the previous one.
     let storm: Vec<Alert> = std::iter::once(alert("db", "A", "x", 0))
-        .chain((1..=7).map(|k| alert("api", &format!("S{k}"), "y", 200 * k)))
+        .chain((1..=13).map(|k| alert("api", &format!("S{k}"), "y", 200 * k)))
         .collect();
     let unlimited = CorrelatorConfig {
         max_incident_span_secs: None,
         ..best_parent()
     };
     let r = Correlator::new(&g, unlimited).unwrap().correlate(&storm);
-    assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
-    // The default: 1,200 s. The alert at 1,400 s would join an incident started at 0 s.
+    assert_eq!(groups(&r), vec![(0..14).collect::<Vec<_>>()]);
+    // The default: 2,400 s. The alert at 2,600 s would join an incident started at 0 s.
     assert_eq!(
         CorrelatorConfig::default().max_incident_span_secs,
-        Some(1_200)
+        Some(2_400)
     );
     let r = Correlator::new(&g, best_parent())
         .unwrap()
         .correlate(&storm);
-    assert_eq!(groups(&r), vec![(0..7).collect::<Vec<_>>()]);
-    assert_eq!(r.noise(), &[7]);
+    assert_eq!(groups(&r), vec![(0..13).collect::<Vec<_>>()]);
+    assert_eq!(r.noise(), &[13]);
     // The article's connected groups ignore the span.
     let r = Correlator::new(
         &g,
@@ -287,7 +352,7 @@ fn incident_span_stops_an_old_incident_absorbing_alerts() {
     )
     .unwrap()
     .correlate(&storm);
-    assert_eq!(groups(&r), vec![(0..8).collect::<Vec<_>>()]);
+    assert_eq!(groups(&r), vec![(0..14).collect::<Vec<_>>()]);
 }
 
 #[test]
