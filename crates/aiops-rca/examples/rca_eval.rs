@@ -302,6 +302,13 @@ fn main() {
             with(CorrelatorConfig::default(), |c| c.window_secs = 360),
         ),
         (
+            "before dependency_window (none, span 1200)",
+            with(CorrelatorConfig::default(), |c| {
+                c.dependency_window_secs = None;
+                c.max_incident_span_secs = Some(1_200);
+            }),
+        ),
+        (
             "default w=600",
             with(CorrelatorConfig::default(), |c| {
                 c.window_secs = 600;
