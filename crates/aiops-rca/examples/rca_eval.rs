@@ -309,6 +309,10 @@ fn main() {
             }),
         ),
         (
+            "default silent_dependency=off",
+            with(CorrelatorConfig::default(), |c| c.silent_dependency = false),
+        ),
+        (
             "default w=600",
             with(CorrelatorConfig::default(), |c| {
                 c.window_secs = 600;

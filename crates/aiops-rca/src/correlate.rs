@@ -57,6 +57,14 @@ pub struct CorrelatorConfig {
     pub missing_metric_type_matches: bool,
     /// Relate alerts whose services share a direct dependency (siblings under a silent root).
     pub shared_dependency: bool,
+    /// Relate an alert that nothing else relates to (no dependency path, no same service, no
+    /// label rule) to the latest alert, within the window, on each other direct dependent of a
+    /// direct dependency of its service that is silent (no alert within the window, nor within
+    /// `dependency_window_secs`), when at least a quarter of that dependency's other
+    /// dependents have alerted within the window and the sibling's incident began within the
+    /// window: the first symptoms of a fault on a dependency that raises no alert itself
+    /// (missing monitoring) are siblings under it. A narrow `shared_dependency`.
+    pub silent_dependency: bool,
     /// Label alias groups: alerts are related when they have the same value for a group (the
     /// value being the first label of the group that is present), e.g. `instance`/`host`/
     /// `hostname`/`node`.
@@ -155,7 +163,8 @@ pub enum Grouping {
 impl Default for CorrelatorConfig {
     /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
     /// 300 s window, dependency paths of at most 2 edges (and of one edge up to 600 s back,
-    /// `dependency_window_secs`) and same service, each alert joining
+    /// `dependency_window_secs`) and same service (and, for an alert nothing else relates to,
+    /// its siblings under a silent dependency: `silent_dependency`), each alert joining
     /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
     /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
     /// an incident that reached the alert's service more than 120 s before is skipped) only
@@ -174,6 +183,7 @@ impl Default for CorrelatorConfig {
             same_metric_type: false,
             missing_metric_type_matches: false,
             shared_dependency: false,
+            silent_dependency: true,
             shared_labels: Vec::new(),
             label_sets: Vec::new(),
             dedup_labels: None,
@@ -210,6 +220,7 @@ impl CorrelatorConfig {
             same_metric_type: true,
             missing_metric_type_matches: true,
             shared_dependency: false,
+            silent_dependency: false,
             shared_labels: Vec::new(),
             label_sets: Vec::new(),
             dedup_labels: None,
@@ -764,6 +775,32 @@ pub struct Correlator<'g> {
     hop_ancestors: Option<Vec<u64>>,
     /// With `dependency_window_secs` (and `dependency_path`): direct dependencies per service.
     direct: Option<DirectDeps>,
+    /// With `silent_dependency`: direct dependencies and direct dependents per service.
+    siblings: Option<(Rows, Rows)>,
+}
+
+/// Per service, a list of services (compressed rows).
+#[derive(Debug, Clone)]
+struct Rows {
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Rows {
+    fn new(lists: &[Vec<u32>]) -> Self {
+        let mut start = Vec::with_capacity(lists.len() + 1);
+        let mut items = Vec::new();
+        for l in lists {
+            start.push(items.len() as u32);
+            items.extend_from_slice(l);
+        }
+        start.push(items.len() as u32);
+        Rows { start, items }
+    }
+
+    fn row(&self, i: usize) -> &[u32] {
+        &self.items[self.start[i] as usize..self.start[i + 1] as usize]
+    }
 }
 
 /// Per service, its direct dependencies (compressed rows), for links beyond the window.
@@ -796,11 +833,24 @@ impl<'g> Correlator<'g> {
                     window_ms: secs.saturating_mul(1000),
                 }
             });
+        let siblings = config.silent_dependency.then(|| {
+            let deps: Vec<Vec<u32>> = (0..graph.len())
+                .map(|v| graph.dependency_indices(v).map(|d| d as u32).collect())
+                .collect();
+            let mut users = vec![Vec::new(); graph.len()];
+            for (v, list) in deps.iter().enumerate() {
+                for &d in list {
+                    users[d as usize].push(v as u32);
+                }
+            }
+            (Rows::new(&deps), Rows::new(&users))
+        });
         Ok(Correlator {
             graph,
             config,
             hop_ancestors,
             direct,
+            siblings,
         })
     }
 
@@ -1032,7 +1082,7 @@ impl<'g> Correlator<'g> {
             }
             why_not.push(format!("labels {set:?} not all equal"));
         }
-        if self.config.shared_dependency {
+        if self.config.shared_dependency || self.config.silent_dependency {
             if let (Some(x), Some(y)) = (sa, sb) {
                 let dx = self.graph.dependencies(x);
                 if let Some((d, _)) = self
@@ -1329,6 +1379,8 @@ struct Engine<'c, 'g, 'a> {
     fresh: Vec<u32>,
     /// [`Grouping::Scored`]: the incidents related to the alert being placed.
     scored: Vec<Scored>,
+    /// Scratch for `silent_siblings`: which new alerts have a candidate.
+    linked: Vec<bool>,
     /// With `min_severity`: per node, whether it is below it (by its first record).
     low: Vec<bool>,
     /// [`Grouping::Scored`]: per node, the previous alert on its service in the window.
@@ -1438,6 +1490,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             cands: Vec::new(),
             fresh: Vec::new(),
             scored: Vec::new(),
+            linked: Vec::new(),
             prev_on_service: Vec::new(),
             low: Vec::new(),
             owned: Vec::new(),
@@ -1907,6 +1960,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             let low = &self.low;
             cands.retain(|c| !low[c.0 as usize] && !low[c.1 as usize]);
         }
+        if cfg.silent_dependency && !fresh.is_empty() {
+            self.silent_siblings(ms, &fresh, &mut cands);
+        }
         match cfg.grouping {
             Grouping::Connected => {
                 // Dependency paths first, as the article tests them first.
@@ -1972,6 +2028,68 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         self.fresh = fresh;
+    }
+
+    /// With `silent_dependency`: for each new alert without any candidate, links to the latest
+    /// alert on each sibling under a silent direct dependency of its service (see
+    /// [`CorrelatorConfig::silent_dependency`]). `fresh` holds consecutive node ids.
+    fn silent_siblings(&mut self, ms: i64, fresh: &[u32], cands: &mut Vec<(u32, u32, Kind, u32)>) {
+        let Some((deps, users)) = self.c.siblings.as_ref() else {
+            return;
+        };
+        let base = fresh[0];
+        let mut linked = std::mem::take(&mut self.linked);
+        linked.clear();
+        linked.resize(fresh.len(), false);
+        for c in cands.iter() {
+            if let Some(x) = linked.get_mut(c.0.wrapping_sub(base) as usize) {
+                *x = true;
+            }
+        }
+        let w = self.cfg().window_secs * 1000;
+        let dw = self.c.direct.as_ref().map(|d| d.window_ms);
+        for (k, &node) in fresh.iter().enumerate() {
+            let s = self.nodes[node as usize].service;
+            if linked[k] || s == NONE || self.low[node as usize] {
+                continue;
+            }
+            for &d in deps.row(s as usize) {
+                let d = d as usize;
+                let last = self.last_on[d];
+                let silent = !bitset::get(&self.active, d)
+                    && (last == NONE
+                        || dw.is_none_or(|dw| ms - self.nodes[last as usize].start_ms > dw));
+                if !silent {
+                    continue;
+                }
+                let row = users.row(d);
+                let alerting = row
+                    .iter()
+                    .filter(|&&u| u != s && bitset::get(&self.active, u as usize))
+                    .count();
+                // A quarter of the other dependents alerting: a cascade, not a coincidence.
+                if alerting == 0 || 4 * alerting < row.len() - 1 {
+                    continue;
+                }
+                for &u in row {
+                    if u == s || !bitset::get(&self.active, u as usize) {
+                        continue;
+                    }
+                    let prev = self.latest[u as usize];
+                    if prev == node || self.low[prev as usize] {
+                        continue;
+                    }
+                    // Only an incident that began within the window: a running incident
+                    // taking such an alert in would take noise and new roots with it.
+                    let root = self.find(prev);
+                    if ms - self.comp_first[root as usize] > w {
+                        continue;
+                    }
+                    cands.push((node, prev, Kind::Dep, d as u32));
+                }
+            }
+        }
+        self.linked = linked;
     }
 
     /// [`Grouping::Scored`]: remembers each new alert's previous alert on its service, and adds

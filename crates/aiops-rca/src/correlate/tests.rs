@@ -387,6 +387,64 @@ fn shared_dependency_rule_joins_siblings() {
 }
 
 #[test]
+fn silent_dependency_joins_the_first_symptoms_under_a_silent_dependency() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    // db raises nothing; its users api and worker alert a minute apart: siblings under it.
+    let r = c.correlate(&[alert("api", "A", "x", 0), alert("worker", "B", "y", 60)]);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    let db = MergeRule::SharedDependency {
+        dependency: "db".into(),
+    };
+    assert_eq!(r.incidents()[0].merges()[0].rule(), &db);
+    assert_eq!(
+        c.relate(&alert("api", "A", "x", 0), &alert("worker", "B", "y", 60)),
+        Ok(db)
+    );
+    // Off: two lone alerts.
+    let off = Correlator::new(
+        &g,
+        CorrelatorConfig {
+            silent_dependency: false,
+            ..CorrelatorConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        off.correlate(&[alert("api", "A", "x", 0), alert("worker", "B", "y", 60)])
+            .incidents()
+            .is_empty()
+    );
+    // An incident that began more than the window ago (at lb, 0 s) takes no sibling link.
+    let r = c.correlate(&[
+        alert("lb", "A", "x", 0),
+        alert("api", "B", "y", 250),
+        alert("worker", "C", "z", 320),
+    ]);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    assert_eq!(r.noise(), &[2]);
+    // An alert with a path to an alerting dependency joins by that path, not as a sibling.
+    let r = c.correlate(&[
+        alert("db", "A", "x", 0),
+        alert("api", "B", "y", 10),
+        alert("worker", "C", "z", 20),
+    ]);
+    assert_eq!(groups(&r), vec![vec![0, 1, 2]]);
+    assert!(
+        r.incidents()[0]
+            .merges()
+            .iter()
+            .all(|m| matches!(m.rule(), MergeRule::DependencyPath { .. }))
+    );
+    // The stream agrees.
+    let mut st = c.stream();
+    for a in [alert("api", "A", "x", 0), alert("worker", "B", "y", 60)] {
+        st.push(a).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![0, 1]]);
+}
+
+#[test]
 fn relate_explains_why_not() {
     let g = graph();
     let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
