@@ -302,10 +302,16 @@ fn main() {
             with(CorrelatorConfig::default(), |c| c.window_secs = 360),
         ),
         (
-            "before dependency_window (none, span 1200)",
+            "before the 2026-11-27 evening revision (span 1200, no silent dependency)",
             with(CorrelatorConfig::default(), |c| {
-                c.dependency_window_secs = None;
+                c.silent_dependency = false;
                 c.max_incident_span_secs = Some(1_200);
+            }),
+        ),
+        (
+            "default dependency_window=600",
+            with(CorrelatorConfig::default(), |c| {
+                c.dependency_window_secs = Some(600);
             }),
         ),
         (

@@ -247,7 +247,11 @@ fn max_hops_limits_the_path() {
 #[test]
 fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
     let g = graph();
-    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let slow_hops = CorrelatorConfig {
+        dependency_window_secs: Some(600),
+        ..CorrelatorConfig::default()
+    };
+    let c = Correlator::new(&g, slow_hops.clone()).unwrap();
     // db -> api is one hop: 450 s is past the 300 s window but within the 600 s one.
     let slow = [alert("db", "A", "x", 0), alert("api", "B", "y", 450)];
     let r = c.correlate(&slow);
@@ -266,17 +270,12 @@ fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
         st.push(a.clone()).unwrap();
     }
     assert_eq!(groups(&st.finish()), vec![vec![0, 1]]);
-    // Two hops (db -> api -> web), 601 s, or the rule switched off: unrelated.
+    // Two hops (db -> api -> web), 601 s, or the rule off (the default): unrelated.
+    assert_eq!(CorrelatorConfig::default().dependency_window_secs, None);
     for (later, cfg) in [
-        (alert("web", "B", "y", 450), CorrelatorConfig::default()),
-        (alert("api", "B", "y", 601), CorrelatorConfig::default()),
-        (
-            alert("api", "B", "y", 450),
-            CorrelatorConfig {
-                dependency_window_secs: None,
-                ..CorrelatorConfig::default()
-            },
-        ),
+        (alert("web", "B", "y", 450), slow_hops.clone()),
+        (alert("api", "B", "y", 601), slow_hops.clone()),
+        (alert("api", "B", "y", 450), CorrelatorConfig::default()),
     ] {
         let c = Correlator::new(&g, cfg).unwrap();
         let pair = [alert("db", "A", "x", 0), later];
@@ -762,6 +761,16 @@ fn configs() -> Vec<CorrelatorConfig> {
             min_severity: Some(Severity::Medium),
             alerts_per_dependency: 2,
             ..scored()
+        },
+        // Slow hops beyond the window, without the silent-dependency rule.
+        CorrelatorConfig {
+            dependency_window_secs: Some(600),
+            silent_dependency: false,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            dependency_window_secs: Some(450),
+            ..CorrelatorConfig::default()
         },
         // Names with a tiny table (one name tracked) and a strict minimum.
         CorrelatorConfig {
