@@ -317,23 +317,14 @@ impl CorrelatorConfig {
                 format!("must be in 1..=64, got {}", self.alerts_per_dependency),
             );
         }
-        if !(0.0..=1e9).contains(&self.size_prior_alerts) {
-            return bad(
-                "size_prior_alerts",
-                format!("must be in 0..=1e9, got {}", self.size_prior_alerts),
-            );
-        }
-        if !(0.0..=1e9).contains(&self.name_prior_alerts) {
-            return bad(
-                "name_prior_alerts",
-                format!("must be in 0..=1e9, got {}", self.name_prior_alerts),
-            );
-        }
-        if !(0.0..=1e9).contains(&self.min_name_link_ratio) {
-            return bad(
-                "min_name_link_ratio",
-                format!("must be in 0..=1e9, got {}", self.min_name_link_ratio),
-            );
+        for (name, v) in [
+            ("size_prior_alerts", self.size_prior_alerts),
+            ("name_prior_alerts", self.name_prior_alerts),
+            ("min_name_link_ratio", self.min_name_link_ratio),
+        ] {
+            if !(0.0..=1e9).contains(&v) {
+                return bad(name, format!("must be in 0..=1e9, got {v}"));
+            }
         }
         if !(1..=1 << 20).contains(&self.max_names) {
             return bad(
@@ -775,10 +766,12 @@ pub struct Correlator<'g> {
     config: CorrelatorConfig,
     /// With `max_hops`: per service, the services within that many hops upstream (bitsets).
     hop_ancestors: Option<Vec<u64>>,
-    /// With `dependency_window_secs` (and `dependency_path`): direct dependencies per service.
-    direct: Option<DirectDeps>,
-    /// With `silent_dependency`: direct dependencies and direct dependents per service.
-    siblings: Option<(Rows, Rows)>,
+    /// With `dependency_window_secs` or `silent_dependency`: direct dependencies per service.
+    deps: Option<Rows>,
+    /// With `silent_dependency`: direct dependents per service.
+    users: Option<Rows>,
+    /// `dependency_window_secs` in milliseconds, with `dependency_path`.
+    dep_window_ms: Option<i64>,
 }
 
 /// Per service, a list of services (compressed rows).
@@ -805,62 +798,47 @@ impl Rows {
     }
 }
 
-/// Per service, its direct dependencies (compressed rows), for links beyond the window.
-#[derive(Debug, Clone)]
-struct DirectDeps {
-    start: Vec<u32>,
-    deps: Vec<u32>,
-    window_ms: i64,
-}
-
 impl<'g> Correlator<'g> {
     /// A correlator over `graph`; the configuration is checked.
     pub fn new(graph: &'g ServiceGraph, config: CorrelatorConfig) -> Result<Self> {
         config.check()?;
         let hop_ancestors = config.max_hops.map(|k| hop_ancestors(graph, k));
-        let direct = config
+        let dep_window_ms = config
             .dependency_window_secs
             .filter(|_| config.dependency_path)
-            .map(|secs| {
-                let mut start = Vec::with_capacity(graph.len() + 1);
-                let mut deps = Vec::new();
-                for v in 0..graph.len() {
-                    start.push(deps.len() as u32);
-                    deps.extend(graph.dependency_indices(v).map(|d| d as u32));
-                }
-                start.push(deps.len() as u32);
-                DirectDeps {
-                    start,
-                    deps,
-                    window_ms: secs.saturating_mul(1000),
-                }
+            .map(|secs| secs.saturating_mul(1000));
+        let lists: Option<Vec<Vec<u32>>> = (dep_window_ms.is_some() || config.silent_dependency)
+            .then(|| {
+                (0..graph.len())
+                    .map(|v| graph.dependency_indices(v).map(|d| d as u32).collect())
+                    .collect()
             });
-        let siblings = config.silent_dependency.then(|| {
-            let deps: Vec<Vec<u32>> = (0..graph.len())
-                .map(|v| graph.dependency_indices(v).map(|d| d as u32).collect())
-                .collect();
-            let mut users = vec![Vec::new(); graph.len()];
-            for (v, list) in deps.iter().enumerate() {
-                for &d in list {
-                    users[d as usize].push(v as u32);
+        let users = lists
+            .as_ref()
+            .filter(|_| config.silent_dependency)
+            .map(|deps| {
+                let mut users = vec![Vec::new(); graph.len()];
+                for (v, list) in deps.iter().enumerate() {
+                    for &d in list {
+                        users[d as usize].push(v as u32);
+                    }
                 }
-            }
-            (Rows::new(&deps), Rows::new(&users))
-        });
+                Rows::new(&users)
+            });
         Ok(Correlator {
             graph,
             config,
             hop_ancestors,
-            direct,
-            siblings,
+            deps: lists.as_deref().map(Rows::new),
+            users,
+            dep_window_ms,
         })
     }
 
-    /// The direct dependencies of service `s` (empty without `dependency_window_secs`).
+    /// The direct dependencies of service `s` (empty without `dependency_window_secs` and
+    /// `silent_dependency`).
     fn direct_dependencies(&self, s: usize) -> &[u32] {
-        self.direct.as_ref().map_or(&[], |d| {
-            &d.deps[d.start[s] as usize..d.start[s + 1] as usize]
-        })
+        self.deps.as_ref().map_or(&[], |d| d.row(s))
     }
 
     /// The services from which `s` is reachable within the configured hops, as a bitset.
@@ -1008,7 +986,7 @@ impl<'g> Correlator<'g> {
                 "{gap} s apart, more than the {} s window",
                 self.config.window_secs
             ));
-            if let Some(d) = &self.direct {
+            if let Some(window_ms) = self.dep_window_ms {
                 let direct = match (
                     sa.and_then(|x| self.graph.index_of(x)),
                     sb.and_then(|y| self.graph.index_of(y)),
@@ -1018,7 +996,7 @@ impl<'g> Correlator<'g> {
                     }
                     _ => false,
                 };
-                if direct && gap * 1000.0 <= d.window_ms as f64 {
+                if direct && gap * 1000.0 <= window_ms as f64 {
                     return Ok(MergeRule::DependencyPath {
                         from: sa.unwrap_or_default().into(),
                         to: sb.unwrap_or_default().into(),
@@ -1026,7 +1004,7 @@ impl<'g> Correlator<'g> {
                 }
                 why_not.push(format!(
                     "not within {} s on a direct dependency",
-                    d.window_ms / 1000
+                    window_ms / 1000
                 ));
             }
             return Err(why_not);
@@ -1937,7 +1915,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     let prev = self.latest[t as usize];
                     self.cands.push((node, prev, Kind::Path, 0));
                 }
-                if let Some(dw) = self.c.direct.as_ref().map(|d| d.window_ms) {
+                if let Some(dw) = self.c.dep_window_ms {
                     for &d in self.c.direct_dependencies(s as usize) {
                         // Inside the window the hits above hold it already.
                         if bitset::get(&self.active, d as usize) {
@@ -2036,7 +2014,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     /// alert on each sibling under a silent direct dependency of its service (see
     /// [`CorrelatorConfig::silent_dependency`]). `fresh` holds consecutive node ids.
     fn silent_siblings(&mut self, ms: i64, fresh: &[u32], cands: &mut Vec<(u32, u32, Kind, u32)>) {
-        let Some((deps, users)) = self.c.siblings.as_ref() else {
+        let (Some(deps), Some(users)) = (self.c.deps.as_ref(), self.c.users.as_ref()) else {
             return;
         };
         let base = fresh[0];
@@ -2049,7 +2027,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let w = self.cfg().window_secs * 1000;
-        let dw = self.c.direct.as_ref().map(|d| d.window_ms);
+        let dw = self.c.dep_window_ms;
         for (k, &node) in fresh.iter().enumerate() {
             let s = self.nodes[node as usize].service;
             if linked[k] || s == NONE || self.low[node as usize] {
