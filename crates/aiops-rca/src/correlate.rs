@@ -45,7 +45,11 @@ pub struct CorrelatorConfig {
     /// dependency of its service that started up to this long before it (seconds), beyond
     /// `window_secs`, because one hop of a cascade can take longer than the window (a pool
     /// that drains slowly, a retry budget that runs out). Must lie in
-    /// `window_secs..=quiet_period_secs`. `None` (the default, as the article): the window
+    /// `window_secs..=quiet_period_secs`. With the alert-name statistics on (`name_label`,
+    /// `min_name_link_ratio`), only an alert whose name has followed its dependencies' alerts
+    /// at least as often as the mean name takes such a link: a link beyond the window is weak
+    /// evidence, and without this a fault's first alerts (names that fire on their own) joined
+    /// an older incident on a dependency. `None` (the default, as the article): the window
     /// only. 600 s raises pairwise recall on aiops-sim storms but lowers how often the
     /// end-to-end pipeline ranks the true root first (`docs/benchmarks.md`), so it is off.
     pub dependency_window_secs: Option<i64>,
@@ -1892,6 +1896,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
             }
         }
+        let naming = self.naming;
         if cfg.dependency_path {
             for &node in &fresh {
                 let s = self.nodes[node as usize].service;
@@ -1915,7 +1920,14 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     let prev = self.latest[t as usize];
                     self.cands.push((node, prev, Kind::Path, 0));
                 }
-                if let Some(dw) = self.c.dep_window_ms {
+                // A link beyond the window is weak evidence: only for an alert whose name has
+                // followed its dependencies' alerts at least as often as the mean name.
+                let slow_ok = !naming
+                    || self
+                        .names
+                        .link_ratio(self.names.of[node as usize], cfg.name_prior_alerts)
+                        >= 1.0;
+                if let Some(dw) = self.c.dep_window_ms.filter(|_| slow_ok) {
                     for &d in self.c.direct_dependencies(s as usize) {
                         // Inside the window the hits above hold it already.
                         if bitset::get(&self.active, d as usize) {
@@ -1931,7 +1943,6 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
-        let naming = self.naming;
         if cfg.grouping == Grouping::Scored {
             self.scored_lookback(ms, &mut cands);
         }

@@ -1197,3 +1197,54 @@ fn a_name_that_fires_alone_joins_only_its_own_service() {
     }
     assert_eq!(groups(&st.finish()), vec![vec![0, 1], vec![5, 7]]);
 }
+
+#[test]
+fn a_link_beyond_the_window_needs_a_name_that_follows_its_dependencies() {
+    let g = graph();
+    // As above: db A, api B 10 s later (one path link), three Cert alerts on mail (no links),
+    // db A again at 3,000 s; then one alert on api 450 s after it: past the 300 s window,
+    // within the 600 s dependency window.
+    let history = [
+        alert("db", "A", "x", 0),
+        alert("api", "B", "y", 10),
+        alert("mail", "Cert", "s", 1_000),
+        alert("mail", "Cert", "s", 1_700),
+        alert("mail", "Cert", "s", 2_400),
+        alert("db", "A", "x", 3_000),
+    ];
+    let with = |a: Alert| {
+        let mut v = history.to_vec();
+        v.push(a);
+        v
+    };
+    let cfg = CorrelatorConfig {
+        dependency_window_secs: Some(600),
+        min_name_link_ratio: 0.5,
+        ..CorrelatorConfig::default()
+    };
+    let c = Correlator::new(&g, cfg.clone()).unwrap();
+    // Before 3,450 s: 6 named alerts, 1 link, mean 1/6. B: (1 + 5/6) / 6 / (1/6) = 1.83 >= 1,
+    // so a B on api takes the slow link to db's A.
+    let r = c.correlate(&with(alert("api", "B", "y", 3_450)));
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6]]);
+    // Cert: (0 + 5/6) / 8 / (1/6) = 0.625 < 1: no link beyond the window, although 0.625 is
+    // above this minimum, so inside the window it joins.
+    let late_cert = with(alert("api", "Cert", "s", 3_450));
+    let r = c.correlate(&late_cert);
+    assert_eq!(groups(&r), vec![vec![0, 1]]);
+    assert_eq!(r.noise(), &[2, 3, 4, 5, 6]);
+    let r = c.correlate(&with(alert("api", "Cert", "s", 3_010)));
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6]]);
+    // Streaming agrees; without names the slow link is taken.
+    let mut st = c.stream();
+    for a in &late_cert {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![0, 1]]);
+    let unnamed = CorrelatorConfig {
+        name_label: None,
+        ..cfg
+    };
+    let r = Correlator::new(&g, unnamed).unwrap().correlate(&late_cert);
+    assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6]]);
+}
