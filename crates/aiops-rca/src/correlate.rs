@@ -923,7 +923,24 @@ impl<'g> Correlator<'g> {
                 engine.name_hash(a),
             ));
         }
-        order.sort_unstable();
+        // Alerts usually come in start order (a receiver's arrival order, a sorted export):
+        // then only the runs of equal starts need sorting by key (the full sort took 4% of
+        // the batch time on the benchmark storm, whose equal starts are in index order).
+        if order.windows(2).all(|w| w[0].0 <= w[1].0) {
+            let mut s = 0;
+            while s < order.len() {
+                let mut e = s + 1;
+                while e < order.len() && order[e].0 == order[s].0 {
+                    e += 1;
+                }
+                if e - s > 1 {
+                    order[s..e].sort_unstable();
+                }
+                s = e;
+            }
+        } else {
+            order.sort_unstable();
+        }
         let mut s = 0;
         while s < order.len() {
             let mut e = s + 1;

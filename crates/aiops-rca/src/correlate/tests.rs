@@ -932,6 +932,10 @@ proptest! {
             let ident: Vec<usize> = (0..alerts.len()).collect();
             prop_assert_eq!(partition(&other, &perm), partition(&batch, &ident));
             prop_assert_eq!(other.distinct_alerts(), batch.distinct_alerts());
+            // A batch out of start order (here reversed) is sorted first: the same result.
+            let rev: Vec<usize> = (0..alerts.len()).rev().collect();
+            let reversed: Vec<Alert> = rev.iter().map(|&i| alerts[i].clone()).collect();
+            prop_assert_eq!(partition(&c.correlate(&reversed), &rev), partition(&batch, &ident));
         }
     }
 
