@@ -1252,3 +1252,24 @@ fn a_link_beyond_the_window_needs_a_name_that_follows_its_dependencies() {
     let r = Correlator::new(&g, unnamed).unwrap().correlate(&late_cert);
     assert_eq!(groups(&r), vec![vec![0, 1], vec![5, 6]]);
 }
+
+#[test]
+fn tabulated_link_decay_matches_exp() {
+    // 300 s decay over a 600 s range, and past the table (4,096 x 1,024 ms) and negative gaps,
+    // which fall back to `exp`.
+    let d = super::Decay::new(300_000.0, 600_000);
+    for gap in (0..=700_000)
+        .step_by(37)
+        .chain([0, 1023, 1024, 599_999, 600_000, 5_000_000, -5])
+    {
+        let want = (-(gap as f64) / 300_000.0).exp();
+        let got = d.weight(gap);
+        assert!(
+            ((got - want) / want).abs() <= 3.0 * f64::EPSILON,
+            "gap {gap}: {got} vs {want}"
+        );
+    }
+    let wide = super::Decay::new(1_000.0, i64::MAX);
+    assert_eq!(wide.coarse.len(), 4097);
+    assert_eq!(wide.weight(10_000_000), (-10_000.0f64).exp());
+}
