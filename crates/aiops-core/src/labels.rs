@@ -269,11 +269,25 @@ impl Labels {
     /// The value of `name`.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
-        // One pass over one contiguous string; names are compared by length first.
+        // One pass over one contiguous string, on bytes: names are compared by length first,
+        // values are skipped unread, and only the match becomes a `&str` (building a `&str` of
+        // every name and value, each with its char-boundary checks, doubled the cost of a
+        // lookup in the correlator's batch loop).
+        let buf = self.0.as_deref()?;
+        let bytes = buf.as_bytes();
         let n = name.as_bytes();
-        self.pairs()
-            .find(|(k, _)| k.len() == n.len() && k.as_bytes() == n)
-            .map(|(_, v)| v)
+        let mut pos = 0;
+        for _ in 0..read_len(buf, &mut pos) {
+            let k = read_len(buf, &mut pos);
+            let key = bytes.get(pos..pos + k)?;
+            pos += k;
+            let v = read_len(buf, &mut pos);
+            if k == n.len() && key == n {
+                return buf.get(pos..pos + v);
+            }
+            pos += v;
+        }
+        None
     }
 
     /// The first of `names` that is present and non-empty, with its value.
