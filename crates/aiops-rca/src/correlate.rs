@@ -1959,7 +1959,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         if cfg.dependency_path {
             for &node in &fresh {
                 let s = self.nodes[node as usize].service;
-                if s == NONE {
+                // An alert below `min_severity` relates to nothing: its path links would be
+                // dropped below, so they are not looked for.
+                if s == NONE || self.low[node as usize] {
                     continue;
                 }
                 let anc = self.c.ancestors(s as usize);
