@@ -214,6 +214,7 @@ fn main() {
         c.grouping = Grouping::BestParent;
         c.window_secs = 240;
         c.min_severity = None;
+        c.dependency_window_secs = None;
     });
     let previous = with(best_parent.clone(), |c| {
         c.window_secs = 300;
@@ -306,17 +307,30 @@ fn main() {
             with(CorrelatorConfig::default(), |c| {
                 c.silent_dependency = false;
                 c.max_incident_span_secs = Some(1_200);
+                c.dependency_window_secs = None;
             }),
         ),
         (
-            "default dependency_window=600",
+            "default dependency_window=none (before the 2026-11-27 night revision)",
             with(CorrelatorConfig::default(), |c| {
-                c.dependency_window_secs = Some(600);
+                c.dependency_window_secs = None;
+            }),
+        ),
+        (
+            "default dependency_window_max_chance=1 (links beyond the window at any alert rate)",
+            with(CorrelatorConfig::default(), |c| {
+                c.dependency_window_max_chance = 1.0;
             }),
         ),
         (
             "default silent_dependency=off",
             with(CorrelatorConfig::default(), |c| c.silent_dependency = false),
+        ),
+        (
+            "default dependency_window_max_chance=0.2",
+            with(CorrelatorConfig::default(), |c| {
+                c.dependency_window_max_chance = 0.2;
+            }),
         ),
         (
             "default w=600",

@@ -45,14 +45,25 @@ pub struct CorrelatorConfig {
     /// dependency of its service that started up to this long before it (seconds), beyond
     /// `window_secs`, because one hop of a cascade can take longer than the window (a pool
     /// that drains slowly, a retry budget that runs out). Must lie in
-    /// `window_secs..=quiet_period_secs`. With the alert-name statistics on (`name_label`,
-    /// `min_name_link_ratio`), only an alert whose name has followed its dependencies' alerts
-    /// at least as often as the mean name takes such a link: a link beyond the window is weak
-    /// evidence, and without this a fault's first alerts (names that fire on their own) joined
-    /// an older incident on a dependency. `None` (the default, as the article): the window
-    /// only. 600 s raises pairwise recall on aiops-sim storms but lowers how often the
-    /// end-to-end pipeline ranks the true root first (`docs/benchmarks.md`), so it is off.
+    /// `window_secs..=quiet_period_secs`. With the alert-name statistics on ([`Grouping::Scored`],
+    /// `name_label`, `min_name_link_ratio` above 0), only an alert whose name's smoothed link
+    /// rate is at least the mean takes such a link (an alert without a name, with an untracked
+    /// name, or before any link was learned counts as the mean): a link beyond the window is
+    /// weak evidence, and without this a fault's first alerts (names that fire on their own)
+    /// joined an older incident on a dependency. Such links are also taken only while alerts are
+    /// sparse enough ([`CorrelatorConfig::dependency_window_max_chance`]). `None` (the
+    /// article): the window only. Default 600 s (`docs/benchmarks.md`).
     pub dependency_window_secs: Option<i64>,
+    /// With `dependency_window_secs`: a link beyond the window is taken only while the chance
+    /// that a service raises some alert in the extra span (`dependency_window_secs -
+    /// window_secs`) by chance is at most this, estimated as `1 - exp(-rate * span)` from the
+    /// mean rate of alerts per service so far (distinct alerts on services of the graph /
+    /// services / time since the first alert). In a dense storm, where a dependency alerts
+    /// every few minutes anyway, an alert there minutes before is weak evidence of a cascade,
+    /// and such links pulled new faults into older incidents; in a sparse one it is strong.
+    /// 1: always; 0: never. Default 0.1. [`Correlator::relate`] does not apply it (it depends
+    /// on the alerts seen before).
+    pub dependency_window_max_chance: f64,
     /// Relate alerts naming the same service, also when the service is not in the graph.
     pub same_service: bool,
     /// The article's rule: relate alerts with the same `metric_type` label. On large storms
@@ -170,7 +181,9 @@ impl Default for CorrelatorConfig {
     /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
     /// 300 s window, dependency paths of at most 2 edges and same service (and, for an alert
     /// nothing else relates to,
-    /// its siblings under a silent dependency: `silent_dependency`), each alert joining
+    /// its siblings under a silent dependency: `silent_dependency`; and, while alerts are
+    /// sparse, the latest alert up to 600 s back on a direct dependency:
+    /// `dependency_window_secs`, `dependency_window_max_chance` 0.1), each alert joining
     /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
     /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
     /// an incident that reached the alert's service more than 120 s before is skipped) only
@@ -184,7 +197,8 @@ impl Default for CorrelatorConfig {
             window_secs: 300,
             dependency_path: true,
             max_hops: Some(2),
-            dependency_window_secs: None,
+            dependency_window_secs: Some(600),
+            dependency_window_max_chance: 0.1,
             same_service: true,
             same_metric_type: false,
             missing_metric_type_matches: false,
@@ -222,6 +236,7 @@ impl CorrelatorConfig {
             dependency_path: true,
             max_hops: None,
             dependency_window_secs: None,
+            dependency_window_max_chance: 0.1,
             same_service: true,
             same_metric_type: true,
             missing_metric_type_matches: true,
@@ -329,6 +344,15 @@ impl CorrelatorConfig {
             if !(0.0..=1e9).contains(&v) {
                 return bad(name, format!("must be in 0..=1e9, got {v}"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.dependency_window_max_chance) {
+            return bad(
+                "dependency_window_max_chance",
+                format!(
+                    "must be in 0..=1, got {}",
+                    self.dependency_window_max_chance
+                ),
+            );
         }
         if !(1..=1 << 20).contains(&self.max_names) {
             return bad(
@@ -778,11 +802,16 @@ pub struct Correlator<'g> {
     dep_window_ms: Option<i64>,
     /// With `link_decay_secs`: `exp(-gap / decay)` tabulated by gap in milliseconds.
     decay: Option<Decay>,
+    /// `-ln(1 - dependency_window_max_chance)`: the most alerts a service may expect by chance
+    /// in the dependency window's extra span (infinite for a chance of 1).
+    max_chance_events: f64,
 }
 
 /// `exp(-gap_ms / decay_ms)` as the product of two table entries, one per 1,024 ms and one
-/// per millisecond within them (within 2 ulp of `exp`; the call to `exp` per link took 3.7% of
-/// the batch time). Gaps beyond the table (over 4,096 x 1,024 ms) call `exp`.
+/// per millisecond within them (the call to `exp` per link took 3.7% of the batch time). The
+/// relative error grows with `gap / decay` (both sides round the argument): 3 ulp at the
+/// default 300 s decay over a 600 s gap, under 1e-12 up to 300 decays; scores that close count
+/// as a tie (see `group_scored`). Gaps beyond the table (over 4,096 x 1,024 ms) call `exp`.
 #[derive(Debug, Clone)]
 struct Decay {
     scale_ms: f64,
@@ -805,8 +834,11 @@ impl Decay {
     }
 
     fn weight(&self, gap_ms: i64) -> f64 {
-        match self.coarse.get((gap_ms >> 10) as usize) {
-            Some(c) if gap_ms >= 0 => c * self.fine[(gap_ms & 1023) as usize],
+        match usize::try_from(gap_ms >> 10)
+            .ok()
+            .and_then(|i| self.coarse.get(i))
+        {
+            Some(c) => c * self.fine[(gap_ms & 1023) as usize],
             _ => (-(gap_ms as f64) / self.scale_ms).exp(),
         }
     }
@@ -870,6 +902,7 @@ impl<'g> Correlator<'g> {
         let decay = config
             .link_decay_secs
             .map(|d| Decay::new(d as f64 * 1000.0, max_gap_ms));
+        let max_chance_events = -(-config.dependency_window_max_chance).ln_1p();
         Ok(Correlator {
             graph,
             config,
@@ -878,6 +911,7 @@ impl<'g> Correlator<'g> {
             users,
             dep_window_ms,
             decay,
+            max_chance_events,
         })
     }
 
@@ -1029,7 +1063,10 @@ impl<'g> Correlator<'g> {
     }
 
     /// Whether and why two alerts are directly related (ignoring de-duplication); `Err` lists
-    /// why not, so a user can ask why an alert is not in another incident.
+    /// why not, so a user can ask why an alert is not in another incident. The rules only:
+    /// what the engine learns from the alerts before (alert-name statistics, the alert rate of
+    /// `dependency_window_max_chance`), `min_severity` and the choice among related incidents
+    /// are not applied.
     pub fn relate(
         &self,
         earlier: &Alert,
@@ -1414,6 +1451,10 @@ struct Engine<'c, 'g, 'a> {
     latest: Vec<u32>,
     /// Per service: its latest node, kept past the window (for `dependency_window_secs`).
     last_on: Vec<u32>,
+    /// The first start seen (ms), for the alert rate of `dependency_window_max_chance`.
+    first_ms: Option<i64>,
+    /// Distinct alerts on services of the graph so far.
+    on_services: u64,
     keys: FastMap<u64, u32>,
     quiet_heap: BinaryHeap<Reverse<(i64, u32)>>,
     scratch: Vec<u32>,
@@ -1527,6 +1568,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             active: vec![0; c.graph.node_words()],
             latest: vec![NONE; c.graph.len()],
             last_on: vec![NONE; c.graph.len()],
+            first_ms: None,
+            on_services: 0,
             keys: FastMap::default(),
             quiet_heap: BinaryHeap::new(),
             scratch: Vec::new(),
@@ -1907,6 +1950,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
                 self.latest[s as usize] = node;
                 self.last_on[s as usize] = node;
+                self.on_services += 1;
                 bitset::set(&mut self.active, s as usize);
             } else if let Some(key) = service_of(cfg, self.alert(node))
                 .filter(|_| cfg.same_service)
@@ -1956,6 +2000,16 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let naming = self.naming;
+        let first_ms = *self.first_ms.get_or_insert(ms);
+        // Links beyond the window, while alerts are sparse enough (computed once per
+        // timestamp, after every alert of it is counted, so their order does not matter).
+        // 1 - exp(-rate * span) <= max_chance, as rate * span <= -ln(1 - max_chance).
+        let slow_window = self.c.dep_window_ms.filter(|&dw| {
+            let span = (dw - cfg.window_secs * 1000) as f64;
+            let services = self.c.graph.len().max(1) as f64;
+            let elapsed = (ms - first_ms).max(1) as f64;
+            self.on_services as f64 * span <= self.c.max_chance_events * services * elapsed
+        });
         if cfg.dependency_path {
             for &node in &fresh {
                 let s = self.nodes[node as usize].service;
@@ -1983,12 +2037,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
                 // A link beyond the window is weak evidence: only for an alert whose name has
                 // followed its dependencies' alerts at least as often as the mean name.
-                let slow_ok = !naming
-                    || self
-                        .names
-                        .link_ratio(self.names.of[node as usize], cfg.name_prior_alerts)
-                        >= 1.0;
-                if let Some(dw) = self.c.dep_window_ms.filter(|_| slow_ok) {
+                let slow_ok = |e: &Self| {
+                    !naming
+                        || e.names
+                            .link_ratio(e.names.of[node as usize], cfg.name_prior_alerts)
+                            >= 1.0
+                };
+                if let Some(dw) = slow_window.filter(|_| slow_ok(self)) {
                     for &d in self.c.direct_dependencies(s as usize) {
                         // Inside the window the hits above hold it already.
                         if bitset::get(&self.active, d as usize) {
@@ -2269,7 +2324,17 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                     self.nodes[e.link.1 as usize].start_ms,
                     e.link.1,
                 );
-                if best.is_none_or(|b| key.partial_cmp(&b) == Some(std::cmp::Ordering::Greater)) {
+                // Scores within a relative 1e-9 are a tie (equal in exact arithmetic, they differ
+                // only by rounding): then the larger incident, then the latest linked alert.
+                let better = best.is_none_or(|b| {
+                    let tol = 1e-9 * key.0.abs().max(b.0.abs());
+                    if (key.0 - b.0).abs() > tol {
+                        key.0 > b.0
+                    } else {
+                        (key.1, key.2, key.3) > (b.1, b.2, b.3)
+                    }
+                });
+                if better {
                     best = Some(key);
                     link = Some(e.link);
                     service = e.service;

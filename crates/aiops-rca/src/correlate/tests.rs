@@ -247,8 +247,10 @@ fn max_hops_limits_the_path() {
 #[test]
 fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
     let g = graph();
+    // Whatever the alert rate (see the next test).
     let slow_hops = CorrelatorConfig {
         dependency_window_secs: Some(600),
+        dependency_window_max_chance: 1.0,
         ..CorrelatorConfig::default()
     };
     let c = Correlator::new(&g, slow_hops.clone()).unwrap();
@@ -270,12 +272,20 @@ fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
         st.push(a.clone()).unwrap();
     }
     assert_eq!(groups(&st.finish()), vec![vec![0, 1]]);
-    // Two hops (db -> api -> web), 601 s, or the rule off (the default): unrelated.
-    assert_eq!(CorrelatorConfig::default().dependency_window_secs, None);
+    // Two hops (db -> api -> web), 601 s, or the rule off (as the article): unrelated.
+    assert_eq!(
+        CorrelatorConfig::default().dependency_window_secs,
+        Some(600)
+    );
+    assert_eq!(CorrelatorConfig::article().dependency_window_secs, None);
+    let off = CorrelatorConfig {
+        dependency_window_secs: None,
+        ..CorrelatorConfig::default()
+    };
     for (later, cfg) in [
         (alert("web", "B", "y", 450), slow_hops.clone()),
         (alert("api", "B", "y", 601), slow_hops.clone()),
-        (alert("api", "B", "y", 450), CorrelatorConfig::default()),
+        (alert("api", "B", "y", 450), off),
     ] {
         let c = Correlator::new(&g, cfg).unwrap();
         let pair = [alert("db", "A", "x", 0), later];
@@ -762,14 +772,17 @@ fn configs() -> Vec<CorrelatorConfig> {
             alerts_per_dependency: 2,
             ..scored()
         },
-        // Slow hops beyond the window, without the silent-dependency rule.
+        // Slow hops beyond the window whatever the alert rate, without the silent-dependency
+        // rule; a shorter one with a middling rate limit.
         CorrelatorConfig {
             dependency_window_secs: Some(600),
+            dependency_window_max_chance: 1.0,
             silent_dependency: false,
             ..CorrelatorConfig::default()
         },
         CorrelatorConfig {
             dependency_window_secs: Some(450),
+            dependency_window_max_chance: 0.5,
             ..CorrelatorConfig::default()
         },
         // Names with a tiny table (one name tracked) and a strict minimum.
@@ -1223,6 +1236,7 @@ fn a_link_beyond_the_window_needs_a_name_that_follows_its_dependencies() {
     };
     let cfg = CorrelatorConfig {
         dependency_window_secs: Some(600),
+        dependency_window_max_chance: 1.0,
         min_name_link_ratio: 0.5,
         ..CorrelatorConfig::default()
     };
@@ -1269,7 +1283,73 @@ fn tabulated_link_decay_matches_exp() {
             "gap {gap}: {got} vs {want}"
         );
     }
+    // A short decay: the error grows with gap / decay, still far below the 1e-9 tie tolerance.
+    let short = super::Decay::new(1_000.0, 300_000);
+    for gap in (0..=300_000).step_by(97) {
+        let want = (-(gap as f64) / 1_000.0).exp();
+        assert!(
+            ((short.weight(gap) - want) / want).abs() < 1e-12,
+            "gap {gap}"
+        );
+    }
     let wide = super::Decay::new(1_000.0, i64::MAX);
     assert_eq!(wide.coarse.len(), 4097);
     assert_eq!(wide.weight(10_000_000), (-10_000.0f64).exp());
+}
+
+#[test]
+fn links_beyond_the_window_only_while_alerts_are_sparse() {
+    let g = graph();
+    let cfg = CorrelatorConfig::default();
+    assert_eq!(
+        (cfg.dependency_window_secs, cfg.dependency_window_max_chance),
+        (Some(600), 0.1)
+    );
+    let c = Correlator::new(&g, cfg.clone()).unwrap();
+    // Sparse: 3 alerts on 6 services in 20,450 s, 2.4e-5 per service and second: an alert in
+    // the extra 300 s by chance 0.7 %, so db's A and api's B 450 s later are one incident.
+    let sparse = [
+        alert("mail", "M", "m", 0),
+        alert("db", "A", "x", 20_000),
+        alert("api", "B", "y", 20_450),
+    ];
+    let r = c.correlate(&sparse);
+    assert_eq!(groups(&r), vec![vec![1, 2]]);
+    let mut st = c.stream();
+    for a in &sparse {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![1, 2]]);
+    // Dense: 40 more alerts in the first 1,000 s (42 on 6 services in 1,450 s, 4.8e-3 per
+    // service and second: chance 0.76): the same pair stays apart, unless any chance will do.
+    let mut dense: Vec<Alert> = (0..40)
+        .map(|i| alert("mail", &format!("M{i}"), "m", i * 25))
+        .collect();
+    dense.push(alert("db", "A", "x", 1_000));
+    dense.push(alert("api", "B", "y", 1_450));
+    let r = c.correlate(&dense);
+    assert!(
+        r.incidents().iter().all(|i| !i.records().contains(&41)),
+        "{:?}",
+        groups(&r)
+    );
+    let any = CorrelatorConfig {
+        dependency_window_max_chance: 1.0,
+        ..cfg.clone()
+    };
+    let r = Correlator::new(&g, any).unwrap().correlate(&dense);
+    assert!(groups(&r).contains(&vec![40, 41]), "{:?}", groups(&r));
+    // The setting is a probability.
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let e = CorrelatorConfig {
+            dependency_window_max_chance: bad,
+            ..cfg.clone()
+        }
+        .check()
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("dependency_window_max_chance"),
+            "{e}"
+        );
+    }
 }
