@@ -1339,6 +1339,21 @@ fn links_beyond_the_window_only_while_alerts_are_sparse() {
     };
     let r = Correlator::new(&g, any).unwrap().correlate(&dense);
     assert!(groups(&r).contains(&vec![40, 41]), "{:?}", groups(&r));
+    // The rate is over the last 3 hours: after ten quiet days the same dense burst still
+    // keeps the pair apart (over all time it would be sparse).
+    let mut late = vec![alert("mail", "M", "m", 0)];
+    let t0 = 10 * 86_400;
+    late.extend(
+        dense
+            .iter()
+            .map(|a| alert_at(a, a.starts_at().as_secs() + t0)),
+    );
+    let r = c.correlate(&late);
+    assert!(
+        r.incidents().iter().all(|i| !i.records().contains(&42)),
+        "{:?}",
+        groups(&r)
+    );
     // The setting is a probability.
     for bad in [-0.1, 1.5, f64::NAN] {
         let e = CorrelatorConfig {
@@ -1352,4 +1367,33 @@ fn links_beyond_the_window_only_while_alerts_are_sparse() {
             "{e}"
         );
     }
+}
+
+/// The alert with its start moved to `t` seconds.
+fn alert_at(a: &Alert, t: i64) -> Alert {
+    Alert::new(a.labels().clone(), Timestamp::from_secs(t))
+}
+
+#[test]
+fn recent_alerts_count_the_last_three_hours() {
+    let mut r = super::RecentAlerts::default();
+    r.add(0, 2);
+    r.add(59_999, 1);
+    r.add(60_000, 4);
+    // The span: 179 whole minutes before the current one, plus its elapsed part.
+    assert_eq!(r.get(60_000), (7, 179 * 60_000));
+    assert_eq!(r.get(90_000), (7, 179 * 60_000 + 30_000));
+    // 179 minutes later the first minute is still in, at 180 it has left.
+    r.add(179 * 60_000, 1);
+    assert_eq!(r.get(179 * 60_000).0, 8);
+    r.add(180 * 60_000, 0);
+    assert_eq!(r.get(180 * 60_000).0, 5);
+    // A gap longer than the span clears everything.
+    r.add(1_000 * 60_000, 3);
+    assert_eq!(r.get(1_000 * 60_000).0, 3);
+    // Negative times (before 1970) work the same.
+    let mut n = super::RecentAlerts::default();
+    n.add(-90_000, 1);
+    n.add(-30_000, 1);
+    assert_eq!(n.get(-30_000).0, 2);
 }
