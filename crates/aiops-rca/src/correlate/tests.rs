@@ -1155,22 +1155,28 @@ fn name_stats_ratio_by_hand() {
     assert_eq!(n.link_ratio(b, 0.0), 0.0);
 }
 
-#[test]
-fn a_name_that_fires_alone_joins_only_its_own_service() {
-    let g = graph();
-    // db A, api B 10 s later (one path link); three Cert alerts on the unrelated mail (no
-    // links, 700 s apart: new alerts, not re-fires); db A again, then Cert on api 10 s later
-    // (a path link from db) and Cert on db 20 s later (a same-service link).
-    let alerts = [
+/// db A, api B 10 s later (one path link), three Cert alerts on the unrelated mail (no links,
+/// 700 s apart: new alerts, not re-fires), db A again at 3,000 s.
+fn name_history() -> Vec<Alert> {
+    vec![
         alert("db", "A", "x", 0),
         alert("api", "B", "y", 10),
         alert("mail", "Cert", "s", 1_000),
         alert("mail", "Cert", "s", 1_700),
         alert("mail", "Cert", "s", 2_400),
         alert("db", "A", "x", 3_000),
-        alert("api", "Cert", "s", 3_010),
-        alert("db", "Cert", "s", 3_020),
-    ];
+    ]
+}
+
+#[test]
+fn a_name_that_fires_alone_joins_only_its_own_service() {
+    let g = graph();
+    // db A, api B 10 s later (one path link); three Cert alerts on the unrelated mail (no
+    // links, 700 s apart: new alerts, not re-fires); db A again, then Cert on api 10 s later
+    // (a path link from db) and Cert on db 20 s later (a same-service link).
+    let mut alerts = name_history();
+    alerts.push(alert("api", "Cert", "s", 3_010));
+    alerts.push(alert("db", "Cert", "s", 3_020));
     // Before 3,010 s: 6 named alerts, 1 path link (B's), mean 1/6; Cert: 3 alerts, no link:
     // (0 + 5/6) / (3 + 5) / (1/6) = 0.625 < 0.8, so api's Cert stays alone; db's Cert joins
     // through its own service.
@@ -1221,16 +1227,8 @@ fn a_link_beyond_the_window_needs_a_name_that_follows_its_dependencies() {
     // As above: db A, api B 10 s later (one path link), three Cert alerts on mail (no links),
     // db A again at 3,000 s; then one alert on api 450 s after it: past the 300 s window,
     // within the 600 s dependency window.
-    let history = [
-        alert("db", "A", "x", 0),
-        alert("api", "B", "y", 10),
-        alert("mail", "Cert", "s", 1_000),
-        alert("mail", "Cert", "s", 1_700),
-        alert("mail", "Cert", "s", 2_400),
-        alert("db", "A", "x", 3_000),
-    ];
     let with = |a: Alert| {
-        let mut v = history.to_vec();
+        let mut v = name_history();
         v.push(a);
         v
     };
