@@ -978,74 +978,66 @@ impl<'g> Correlator<'g> {
         if copy {
             engine.owned.reserve(alerts.len());
         }
-        // The keys are computed once and sorted in place. Only start, key and index are sorted
-        // (24 bytes instead of 48, a third less sorting time); the rare runs with equal start
-        // and key are then put in `sort_key` order, as the stream orders them.
-        // One pass with independent iterations, so the CPU overlaps the cache misses of reading
-        // scattered label sets (the same lookups inside the main loop stalled it: 15% of the time).
-        // The incidents' copies of the alerts are made here too, while each alert is in cache
-        // (made later, each copy's reference-count update was a cache miss: 15% of the time).
-        let mut order: Vec<(i64, u64, usize)> = Vec::with_capacity(alerts.len());
-        let mut services: Vec<(u32, bool, Option<i64>, u64)> = Vec::with_capacity(alerts.len());
+        // One pass with independent iterations computes every record's keys, so the CPU
+        // overlaps the cache misses of reading scattered label sets (the same lookups inside
+        // the main loop stalled it: 15% of the time). The incidents' copies of the alerts are
+        // made here too, while each alert is in cache (made later, each copy's reference-count
+        // update was a cache miss: 15% of the time).
+        let mut starts: Vec<i64> = Vec::with_capacity(alerts.len());
+        let mut pend: Vec<Pending> = Vec::with_capacity(alerts.len());
         for (i, a) in alerts.iter().enumerate() {
-            order.push((a.starts_at().as_millis(), engine.dedup_key(a), i));
+            starts.push(a.starts_at().as_millis());
             if copy {
                 engine.owned.push(Some(a.clone()));
             }
-            services.push((
-                engine.service_index(a),
-                engine.is_low(a),
-                a.ends_at().map(Timestamp::as_millis),
-                engine.name_hash(a),
-            ));
+            pend.push(Pending {
+                key: engine.dedup_key(a),
+                record: i,
+                service: engine.service_index(a),
+                low: engine.is_low(a),
+                ends_ms: a.ends_at().map(Timestamp::as_millis),
+                name: engine.name_hash(a),
+            });
         }
         // Alerts usually come in start order (a receiver's arrival order, a sorted export):
-        // then only the runs of equal starts need sorting by key (the full sort took 4% of
-        // the batch time on the benchmark storm, whose equal starts are in index order).
-        if order.windows(2).all(|w| w[0].0 <= w[1].0) {
-            let mut s = 0;
-            while s < order.len() {
-                let mut e = s + 1;
-                while e < order.len() && order[e].0 == order[s].0 {
-                    e += 1;
-                }
-                if e - s > 1 {
-                    order[s..e].sort_unstable();
-                }
-                s = e;
-            }
-        } else {
+        // then the records are used in place and only runs of equal starts are sorted (the
+        // full sort took 4% of the batch time on the benchmark storm, and copying each
+        // timestamp's records into a group another 4.5%). Otherwise start, key and index are
+        // sorted (24 bytes instead of 48) and the records gathered in that order.
+        if !starts.windows(2).all(|w| w[0] <= w[1]) {
+            let mut order: Vec<(i64, u64, usize)> = starts
+                .iter()
+                .zip(&pend)
+                .map(|(&t, p)| (t, p.key, p.record))
+                .collect();
             order.sort_unstable();
+            pend = order.iter().map(|k| pend[k.2]).collect();
+            starts = order.into_iter().map(|k| k.0).collect();
         }
+        // Equal starts in the order the stream processes them: by key, then `sort_key`.
         let mut s = 0;
-        while s < order.len() {
+        while s < starts.len() {
             let mut e = s + 1;
-            while e < order.len() && order[e].0 == order[s].0 && order[e].1 == order[s].1 {
+            while e < starts.len() && starts[e] == starts[s] {
                 e += 1;
             }
             if e - s > 1 {
-                order[s..e].sort_unstable_by_key(|k| sort_key(&alerts[k.2], k.1, k.2));
+                let run = &mut pend[s..e];
+                run.sort_unstable_by_key(|p| (p.key, p.record));
+                let mut a = 0;
+                while a < run.len() {
+                    let mut b = a + 1;
+                    while b < run.len() && run[b].key == run[a].key {
+                        b += 1;
+                    }
+                    if b - a > 1 {
+                        run[a..b]
+                            .sort_unstable_by_key(|p| sort_key(&alerts[p.record], p.key, p.record));
+                    }
+                    a = b;
+                }
             }
-            s = e;
-        }
-        let mut s = 0;
-        let mut group: Vec<Pending> = Vec::new();
-        while s < order.len() {
-            let t = order[s].0;
-            let mut e = s;
-            while e < order.len() && order[e].0 == t {
-                e += 1;
-            }
-            group.clear();
-            group.extend(order[s..e].iter().map(|k| Pending {
-                key: k.1,
-                record: k.2,
-                service: services[k.2].0,
-                low: services[k.2].1,
-                ends_ms: services[k.2].2,
-                name: services[k.2].3,
-            }));
-            engine.process_group(t, &group);
+            engine.process_group(starts[s], &pend[s..e]);
             s = e;
         }
         engine.records = alerts.len();
@@ -1445,8 +1437,9 @@ struct Engine<'c, 'g, 'a> {
     opened: Vec<bool>,
     closed: Vec<bool>,
     merges: Vec<RawMerge>,
-    // The window.
-    window: VecDeque<u32>,
+    /// The window: the nodes from this one on (nodes are made in start order, so the nodes
+    /// inside the window are always the latest ones).
+    window_head: u32,
     active: Vec<u64>,
     latest: Vec<u32>,
     /// Per service: its latest node, kept past the window (for `dependency_window_secs`).
@@ -1564,7 +1557,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             opened: Vec::new(),
             closed: Vec::new(),
             merges: Vec::new(),
-            window: VecDeque::new(),
+            window_head: 0,
             active: vec![0; c.graph.node_words()],
             latest: vec![NONE; c.graph.len()],
             last_on: vec![NONE; c.graph.len()],
@@ -1893,8 +1886,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
 
     fn evict(&mut self, now_ms: i64) {
         let w = self.cfg().window_secs * 1000;
-        while let Some(&front) = self.window.front() {
-            let n = &self.nodes[front as usize];
+        while let Some(n) = self.nodes.get(self.window_head as usize) {
+            let front = self.window_head;
             if now_ms - n.start_ms <= w {
                 break;
             }
@@ -1902,7 +1895,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 bitset::clear(&mut self.active, n.service as usize);
                 self.latest[n.service as usize] = NONE;
             }
-            self.window.pop_front();
+            self.window_head += 1;
         }
     }
 
@@ -1942,7 +1935,6 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let cfg = self.cfg();
         let mut on_graph = 0;
         for &node in &fresh {
-            self.window.push_back(node);
             let s = self.nodes[node as usize].service;
             if s != NONE {
                 on_graph += 1;
