@@ -21,10 +21,25 @@ Usage:
   cargo build --release --example rca_case
   python3 scripts/rca_public_eval.py CASES_DIR [--bin target/release/examples/rca_case]
          [--json OUT.json] [--article target/release/examples/correlate_alerts]
+         [--confidence-exponents 1,6]
+
+* Confidence calibration (with `--confidence-exponents`): rca_case prints scores only; the
+  confidences are aiops-rca's `confidence_from_scores`, score^k / sum(score^k) over the services
+  scored above 0, for each exponent k given (rca_case uses `CombinedRanker`: its blend's
+  exponent with services.json, the `MetricRanker`'s without). Reported per exponent: the mean
+  confidence of the first service (name order), its AC@1, the expected calibration error over 10
+  equal-width bins, the Brier score of the first service and the log loss of the true root's
+  confidence (floored at 1e-3).
+* `--fit-by-day`: calibration fitted on labelled history, as `fit_confidence_exponent` does:
+  the exponent with the least log loss of the true root's confidence (cases whose root is
+  scored 0 are skipped; a grid of 401 exponents log-spaced over [0.01, 100], where aiops-rca
+  uses a golden-section search) fitted on the cases of one day (the case name's first 10
+  characters) and evaluated on the other days' cases, for every day.
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -48,6 +63,58 @@ def expected_hits(ranking, root):
     return tie, strict, n, pos
 
 
+def confidences(ranking, k):
+    """aiops-rca's confidence_from_scores: score^k / sum(score^k) over the scores above 0."""
+    scores = [r["score"] if r["score"] > 0 else 0.0 for r in ranking]
+    top = max(scores, default=0.0)
+    if top <= 0:
+        return [0.0] * len(scores)
+    w = [(x / top) ** k if x > 0 else 0.0 for x in scores]
+    total = sum(w)
+    return [x / total for x in w]
+
+
+def calibration(rows, k):
+    """[mean top-1 confidence, AC@1 (name order), ECE (10 bins), Brier, log loss]."""
+    n = len(rows)
+    bins = [[0.0, 0.0] for _ in range(10)]
+    conf = hits = brier = loss = 0.0
+    for r in rows:
+        c = confidences(r["ranking"], k)
+        top = c[0] if c else 0.0
+        hit = 1.0 if r["pos"] == 1 else 0.0
+        conf += top
+        hits += hit
+        brier += (top - hit) ** 2
+        truth = c[r["pos"] - 1] if r["pos"] else 0.0
+        loss -= math.log(max(truth, 1e-3))
+        b = min(int(top * 10), 9)
+        bins[b][0] += top
+        bins[b][1] += hit
+    ece = sum(abs(c - h) for c, h in bins) / n
+    return [conf / n, hits / n, ece, brier / n, loss / n]
+
+
+def fit_exponent(rows):
+    """The exponent with the least log loss of the true root's confidence (grid search)."""
+    cases = [r for r in rows if r["pos"] and r["ranking"][r["pos"] - 1]["score"] > 0]
+    if not cases:
+        return None
+
+    def loss(k):
+        # In logs (a tiny score to a large power underflows): log sum(s^k) - k log s_root.
+        total = 0.0
+        for r in cases:
+            top = r["ranking"][0]["score"]
+            logs = [math.log(x["score"] / top) for x in r["ranking"] if x["score"] > 0]
+            total += math.log(sum(math.exp(k * l) for l in logs))
+            total -= k * math.log(r["ranking"][r["pos"] - 1]["score"] / top)
+        return total
+
+    grid = [10 ** (-2 + 4 * i / 400) for i in range(401)]
+    return min(grid, key=loss)
+
+
 def summary(rows):
     m = len(rows)
     out = {"cases": m}
@@ -63,6 +130,10 @@ def main():
     p.add_argument("--bin", default="target/release/examples/rca_case")
     p.add_argument("--json", help="write per-case results here")
     p.add_argument("--article", help="correlate_alerts binary: also run the article's ranker")
+    p.add_argument("--confidence-exponents",
+                   help="comma-separated exponents k: also report confidence calibration")
+    p.add_argument("--fit-by-day", action="store_true",
+                   help="fit the exponent on one day's cases, evaluate on the other days'")
     a = p.parse_args()
     rows = []
     errors = []
@@ -83,7 +154,7 @@ def main():
         row = {"case": name, "fault": truth["fault"], "root": truth["root"], "n": n,
                "all_zero": all(r["score"] == 0 for r in ranking),
                "pos": pos, "top": [r["service"] for r in ranking[:3]],
-               "tie": tie, "strict": strict, "random": rnd}
+               "tie": tie, "strict": strict, "random": rnd, "ranking": ranking}
         alerts = os.path.join(d, "alerts.json")
         services = os.path.join(d, "services.json")
         if a.article and os.path.isfile(alerts) and os.path.isfile(services):
@@ -154,6 +225,31 @@ def main():
                 a3 = sum(r["article"][3] for r in rs) / m
                 al = sum(r["root_alerted"] for r in rs) / m
                 print(f"| {label} | {m} | AC@1 {a1:.3f} | AC@3 {a3:.3f} | root has an alert {al:.3f} |")
+    if a.confidence_exponents:
+        print("confidence calibration (first service in name order):")
+        print("| exponent | faults | cases | mean top-1 confidence | AC@1 | ECE | Brier | log loss |")
+        print("|---|---|---|---|---|---|---|---|")
+        for k in [float(x) for x in a.confidence_exponents.split(",")]:
+            for label, rs in table[:1]:
+                m = calibration(rs, k)
+                print(f"| {k:g} | {label} | {len(rs)} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} "
+                      f"| {m[3]:.3f} | {m[4]:.3f} |")
+    if a.fit_by_day:
+        days = sorted({r["case"][:10] for r in rows})
+        print("exponent fitted on one day, evaluated on the others:")
+        print("| fitted on | k | evaluated on | cases | mean top-1 confidence | AC@1 | ECE | Brier "
+              "| log loss | with k = 1: mean top-1 confidence | ECE | log loss |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for day in days:
+            train = [r for r in rows if r["case"][:10] == day]
+            test = [r for r in rows if r["case"][:10] != day]
+            k = fit_exponent(train)
+            if k is None or not test:
+                continue
+            m = calibration(test, k)
+            b = calibration(test, 1.0)
+            print(f"| {day} | {k:.3g} | other days | {len(test)} | {m[0]:.3f} | {m[1]:.3f} "
+                  f"| {m[2]:.3f} | {m[3]:.3f} | {m[4]:.3f} | {b[0]:.3f} | {b[2]:.3f} | {b[4]:.3f} |")
     print("per root service (rca_case AC@1 / AC@3, tie-aware):")
     for root, rs in sorted(by_root.items()):
         s = summary(rs)["tie"]

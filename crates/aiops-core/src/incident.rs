@@ -39,8 +39,9 @@ pub enum Evidence {
 
 /// A ranked candidate root cause.
 ///
-/// `score` orders candidates of one ranking; `confidence` is the ranker's calibrated belief that
-/// this candidate is the root cause. Both are in `[0, 1]`.
+/// `score` orders candidates of one ranking; `confidence` is the ranker's belief that this
+/// candidate is the root cause, as the ranker defines it (aiops-rca's rankers: the candidate's
+/// share of the ranking's score unless calibrated to labelled incidents). Both are in `[0, 1]`.
 /// With `serde`, it serializes but does not deserialize (that would bypass the range checks).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -5,7 +5,9 @@
 //! Environment: `SWEEP=1` adds a grid of window x hops x incident span around the default
 //! (the grid the `BestParent` default was chosen from); `ONLY=a,b` keeps the configurations
 //! whose names start with `a` or `b`; `SKIP_RANK=1` skips ranking; `SEED0=k` runs seeds
-//! k+1..=k+SEEDS (held-out seeds; the `Scored` default was tuned on seeds 11..=20).
+//! k+1..=k+SEEDS (held-out seeds; the `Scored` default was tuned on seeds 11..=20);
+//! `ONLY=none` skips every correlation row; `CAL_GRID=1` adds, per ranker, the confidence
+//! exponent with the least log loss on these incidents.
 //!
 //! Pairwise precision / recall: over all records, a pair is positive when both records are in
 //! one incident (noise records are singletons on both sides), the standard pair-counting
@@ -21,7 +23,8 @@ use std::time::Instant;
 use aiops_core::{Alert, RootCause, Severity};
 use aiops_rca::{
     AlertGraphRanker, CombinedRanker, Correlator, CorrelatorConfig, Grouping, MetricRanker,
-    MetricSeries, RankInput, Ranker, ServiceGraph, TopologyRanker,
+    MetricSeries, RankInput, Ranker, ServiceGraph, TopologyRanker, confidence_from_scores,
+    fit_confidence_exponent,
 };
 use aiops_sim::{StormSpec, incident_metrics, storm, topology};
 
@@ -503,7 +506,9 @@ fn main() {
         return;
     }
     println!(
-        "\n## Root cause on aiops-sim incidents (true alert groups), topology(200) medium storms, seeds 1..={seeds}"
+        "\n## Root cause on aiops-sim incidents (true alert groups), topology(200) medium storms, seeds {}..={}",
+        seed0 + 1,
+        seed0 + seeds
     );
     let rankers: Vec<&str> = vec![
         "random",
@@ -515,6 +520,7 @@ fn main() {
         "metric (onset z 3, half-life 180 s)",
         "topology without the own-evidence factor",
         "combined (alerts+metrics) without the own-evidence factor",
+        "combined (metrics+graph, no alerts: as rca_case)",
     ];
     let mut plain_topology = TopologyRanker::default();
     plain_topology.silent_weight = None;
@@ -523,7 +529,9 @@ fn main() {
     let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
     let mut silent = 0;
     let mut worst = vec![[1.0f64; 3]; rankers.len()];
-    for seed in 1..=seeds {
+    // Per ranker and incident: the scores (best first) and the place of the true root.
+    let mut cal: Vec<Vec<(Vec<RootCause>, String)>> = rankers.iter().map(|_| Vec::new()).collect();
+    for seed in seed0 + 1..=seed0 + seeds {
         let mut seed_acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
         let topo = topology(200, seed);
         let g = ServiceGraph::from_specs(&topo.services).expect("valid");
@@ -577,9 +585,13 @@ fn main() {
                 metric(Some(180.0), 3.0).rank(&only_m),
                 plain_topology.rank(&input),
                 plain_combined.rank(&with_m),
+                CombinedRanker::default()
+                    .rank(&RankInput::new().graph(&g).metrics(&metrics, inc.start)),
             ];
             for (j, o) in outs.into_iter().enumerate() {
-                let ranking = names(&o.expect("rankable"));
+                let o = o.expect("rankable");
+                let ranking = names(&o);
+                cal[j + 1].push((o, inc.root.clone()));
                 acc[j + 1].add(&ranking, &inc.root);
                 seed_acc[j + 1].add(&ranking, &inc.root);
             }
@@ -604,4 +616,64 @@ fn main() {
             w[2]
         );
     }
+    println!(
+        "\n## Confidence calibration on the same incidents (the confidence each ranker reports)"
+    );
+    println!(
+        "Top-1 confidence against AC@1; ECE over 10 equal-width bins of the top-1 confidence; \
+         Brier score of the top 1; log loss of the true root's confidence (floored at 1e-3)."
+    );
+    println!("| ranker | mean top-1 confidence | AC@1 | ECE | Brier | log loss |");
+    println!("|---|---|---|---|---|---|");
+    for (name, c) in rankers.iter().zip(&cal).skip(1) {
+        let m = calibration(c, |r| r.iter().map(RootCause::confidence).collect());
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            m[0], m[1], m[2], m[3], m[4]
+        );
+    }
+    if std::env::var("CAL_GRID").is_ok() {
+        // The exponent `fit_confidence_exponent` finds on these incidents, and its figures.
+        println!("\n| ranker | fitted exponent | mean top-1 confidence | ECE | Brier | log loss |");
+        println!("|---|---|---|---|---|---|");
+        for (name, c) in rankers.iter().zip(&cal).skip(1) {
+            let history = c.iter().map(|(r, root)| (r.as_slice(), root.as_str()));
+            let k = fit_confidence_exponent(history).expect("roots among the candidates");
+            let m = calibration(c, |r| {
+                let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
+                confidence_from_scores(&scores, k)
+            });
+            println!(
+                "| {name} | {k:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                m[0], m[2], m[3], m[4]
+            );
+        }
+    }
+}
+
+/// [mean top-1 confidence, AC@1, ECE (10 bins), Brier of the top 1, log loss of the true root]
+/// over rankings with their true root, the confidences given by `conf`.
+fn calibration(
+    rankings: &[(Vec<RootCause>, String)],
+    conf: impl Fn(&[RootCause]) -> Vec<f64>,
+) -> [f64; 5] {
+    let n = rankings.len().max(1) as f64;
+    let mut bins = [(0.0f64, 0.0f64); 10];
+    let (mut sum, mut hits, mut brier, mut loss) = (0.0, 0.0, 0.0, 0.0);
+    for (r, root) in rankings {
+        let c = conf(r);
+        let pos = r.iter().position(|x| x.service() == root);
+        let top = c.first().copied().unwrap_or(0.0);
+        let hit = if pos == Some(0) { 1.0 } else { 0.0 };
+        sum += top;
+        hits += hit;
+        brier += (top - hit) * (top - hit);
+        let truth = pos.and_then(|p| c.get(p)).copied().unwrap_or(0.0);
+        loss -= truth.max(1e-3).ln();
+        let b = ((top * 10.0) as usize).min(9);
+        bins[b].0 += top;
+        bins[b].1 += hit;
+    }
+    let ece = bins.iter().map(|(c, h)| (c - h).abs()).sum::<f64>() / n;
+    [sum / n, hits / n, ece, brier / n, loss / n]
 }

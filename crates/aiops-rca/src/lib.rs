@@ -20,6 +20,7 @@ pub use graph::{GraphOptions, ServiceGraph};
 pub use pagerank::{CsrGraph, PageRankParams, pagerank};
 pub use rank::{
     AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries, RankInput, Ranker,
-    TopologyRanker, is_caller_side_metric, is_upward_metric,
+    TopologyRanker, confidence_from_scores, fit_confidence_exponent, is_caller_side_metric,
+    is_upward_metric,
 };
 pub use recommend::{Recommendations, recommend};

@@ -412,3 +412,150 @@ fn caller_side_latency_counts_for_the_callees() {
     };
     assert_eq!(off.rank(&input).unwrap()[0].service(), "cache");
 }
+
+fn rc(service: &str, score: f64) -> RootCause {
+    RootCause::try_new(service, score, 0.0, Vec::new()).unwrap()
+}
+
+#[test]
+fn confidence_from_scores_by_hand() {
+    // k = 1: shares of the score; k = 2: 1 / (1 + 0.25) and 0.25 / 1.25.
+    let c = confidence_from_scores(&[1.0, 0.5], 1.0);
+    assert!((c[0] - 2.0 / 3.0).abs() < 1e-12 && (c[1] - 1.0 / 3.0).abs() < 1e-12);
+    let c = confidence_from_scores(&[1.0, 0.5], 2.0);
+    assert!((c[0] - 0.8).abs() < 1e-12 && (c[1] - 0.2).abs() < 1e-12);
+    // Scores need not be relative to the best; non-finite or non-positive ones get 0.
+    let c = confidence_from_scores(&[4.0, f64::NAN, 2.0, -1.0, f64::INFINITY, 0.0], 1.0);
+    assert_eq!(c, [4.0 / 6.0, 0.0, 2.0 / 6.0, 0.0, 0.0, 0.0]);
+    assert_eq!(confidence_from_scores(&[0.0, f64::NAN], 1.0), [0.0, 0.0]);
+    assert!(confidence_from_scores(&[], 1.0).is_empty());
+}
+
+#[test]
+fn fit_confidence_exponent_recovers_the_exponent_by_hand() {
+    // Two candidates scored 1 and 0.5; the first is the root 8 times in 10. The likelihood is
+    // largest where 1 / (1 + 0.5^k) = 0.8, i.e. 0.5^k = 0.25: k = 2.
+    let ranking = [rc("db", 1.0), rc("api", 0.5)];
+    let mut history: Vec<(&[RootCause], &str)> = vec![(&ranking, "db"); 8];
+    history.extend([(&ranking[..], "api"); 2]);
+    // A ranking without its root says nothing and is skipped.
+    let other = [rc("web", 1.0)];
+    history.push((&other, "db"));
+    let k = fit_confidence_exponent(history.iter().copied()).unwrap();
+    assert!((k - 2.0).abs() < 1e-4, "{k}");
+    // Right 2 times in 3: 1 / (1 + 0.5^k) = 2/3, k = 1.
+    let mut h: Vec<(&[RootCause], &str)> = vec![(&ranking, "db"); 2];
+    h.push((&ranking, "api"));
+    let k = fit_confidence_exponent(h).unwrap();
+    assert!((k - 1.0).abs() < 1e-4, "{k}");
+    // Always right: the loss falls with k until the first candidate's confidence is 1 up to
+    // rounding.
+    let k = fit_confidence_exponent([(&ranking[..], "db")]).unwrap();
+    assert!(k > 30.0, "{k}");
+    assert!(confidence_from_scores(&[1.0, 0.5], k)[0] > 1.0 - 1e-9);
+}
+
+#[test]
+fn fit_confidence_exponent_without_usable_history_is_an_error() {
+    let none: [(&[RootCause], &str); 0] = [];
+    assert!(matches!(
+        fit_confidence_exponent(none),
+        Err(RcaError::Empty(_))
+    ));
+    let r = [rc("web", 1.0), rc("db", 0.0)];
+    assert!(matches!(
+        fit_confidence_exponent([(&r[..], "db"), (&r[..], "cache")]),
+        Err(RcaError::Empty(_))
+    ));
+}
+
+#[test]
+fn rankers_use_their_confidence_exponent_and_reject_bad_ones() {
+    let g = graph();
+    let alerts = [
+        alert("db", "critical", "saturation", 0),
+        alert("api", "warning", "latency", 30),
+        alert("web", "critical", "latency", 60),
+    ];
+    let input = RankInput::new().graph(&g).alerts(&alerts);
+    let plain = TopologyRanker::default().rank(&input).unwrap();
+    let sharp = TopologyRanker {
+        confidence_exponent: 3.0,
+        ..TopologyRanker::default()
+    };
+    let r = sharp.rank(&input).unwrap();
+    let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
+    let want = confidence_from_scores(&scores, 3.0);
+    for (c, w) in r.iter().zip(&want) {
+        assert!((c.confidence() - w).abs() < 1e-12, "{r:?}");
+    }
+    // Same order and scores; the first candidate is surer.
+    assert_eq!(names_of(&plain), names_of(&r));
+    assert!(r[0].confidence() > plain[0].confidence());
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let t = TopologyRanker {
+            confidence_exponent: bad,
+            ..TopologyRanker::default()
+        };
+        assert!(
+            matches!(
+                t.rank(&input),
+                Err(RcaError::InvalidParameter {
+                    name: "confidence_exponent",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+        let c = CombinedRanker {
+            confidence_exponent: bad,
+            ..CombinedRanker::default()
+        };
+        assert!(c.rank(&input).is_err(), "{bad}");
+        let a = AlertGraphRanker::default().with_confidence_exponent(bad);
+        assert!(a.rank(&input).is_err(), "{bad}");
+    }
+}
+
+fn names_of(r: &[RootCause]) -> Vec<&str> {
+    r.iter().map(RootCause::service).collect()
+}
+
+proptest::proptest! {
+    #[test]
+    fn confidences_are_probabilities_in_score_order(
+        scores in proptest::collection::vec(
+            proptest::prop_oneof![
+                0.0f64..10.0,
+                proptest::strategy::Just(0.0),
+                proptest::strategy::Just(f64::NAN),
+                proptest::strategy::Just(-1.0),
+                proptest::strategy::Just(f64::INFINITY),
+                proptest::strategy::Just(1e-300),
+            ],
+            0..20,
+        ),
+        k in 0.01f64..100.0,
+    ) {
+        let c = confidence_from_scores(&scores, k);
+        proptest::prop_assert_eq!(c.len(), scores.len());
+        proptest::prop_assert!(c.iter().all(|x| (0.0..=1.0).contains(x)));
+        let usable = |x: f64| x.is_finite() && x > 0.0;
+        let sum: f64 = c.iter().sum();
+        if scores.iter().any(|&x| usable(x)) {
+            proptest::prop_assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+        } else {
+            proptest::prop_assert_eq!(sum, 0.0);
+        }
+        for (i, &a) in scores.iter().enumerate() {
+            for (j, &b) in scores.iter().enumerate() {
+                if usable(a) && usable(b) && a > b {
+                    proptest::prop_assert!(c[i] >= c[j], "{:?}", (i, j, &c));
+                }
+                if !usable(a) {
+                    proptest::prop_assert_eq!(c[i], 0.0);
+                }
+            }
+        }
+    }
+}
