@@ -1395,3 +1395,35 @@ fn recent_alerts_count_the_last_three_hours() {
     n.add(-30_000, 1);
     assert_eq!(n.get(-30_000).0, 2);
 }
+
+#[test]
+fn alerts_ending_far_ahead_with_a_zero_refire_window_match_the_stream() {
+    // Alerts due to end at the end of time stay re-fireable, so the batch de-duplication sweep
+    // keeps their keys (it waits for the map to double, so it stays linear), and compares each
+    // key's last sighting, i64::MAX, with the present without overflowing.
+    let g = graph();
+    let cfg = CorrelatorConfig {
+        refire_window_secs: 0,
+        dependency_window_secs: None,
+        ..CorrelatorConfig::default()
+    };
+    let c = Correlator::new(&g, cfg).unwrap();
+    let far = Some(Timestamp::from_millis(i64::MAX));
+    let mut alerts: Vec<Alert> = (0..2_000)
+        .map(|i| alert("mail", &format!("N{i}"), "z", i).with_ends_at(far))
+        .collect();
+    alerts.push(alert("db", "A", "x", 2_000));
+    // Re-fires, long after: their alerts have not ended yet, so they are the same alerts.
+    alerts.push(alert("mail", "N0", "z", 5_000).with_ends_at(far));
+    alerts.push(alert("mail", "N1999", "z", 5_000).with_ends_at(far));
+    let batch = c.correlate(&alerts);
+    let mut s = c.stream();
+    for a in &alerts {
+        s.push(a.clone()).unwrap();
+    }
+    let streamed = s.finish();
+    assert_eq!(groups(&batch), groups(&streamed));
+    assert_eq!(batch.noise(), streamed.noise());
+    assert_eq!(batch.distinct_alerts(), streamed.distinct_alerts());
+    assert_eq!(batch.distinct_alerts(), 2_001);
+}
