@@ -6,7 +6,7 @@
 //! (the grid the `BestParent` default was chosen from); `ONLY=a,b` keeps the configurations
 //! whose names start with `a` or `b`; `SKIP_RANK=1` skips ranking; `SEED0=k` runs seeds
 //! k+1..=k+SEEDS (held-out seeds; the `Scored` default was tuned on seeds 11..=20);
-//! `ONLY=none` skips every correlation row; `CAL_GRID=1` adds, per ranker, the confidence
+//! `ONLY=none` or `RANK_ONLY=1` skips the correlation rows; `CAL_GRID=1` adds, per ranker, the confidence
 //! exponent with the least log loss on these incidents.
 //!
 //! Pairwise precision / recall: over all records, a pair is positive when both records are in
@@ -529,7 +529,7 @@ fn main() {
     let mut acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();
     let mut silent = 0;
     let mut worst = vec![[1.0f64; 3]; rankers.len()];
-    // Per ranker and incident: the scores (best first) and the place of the true root.
+    // Per ranker and incident: the ranking and the true root's name.
     let mut cal: Vec<Vec<(Vec<RootCause>, String)>> = rankers.iter().map(|_| Vec::new()).collect();
     for seed in seed0 + 1..=seed0 + seeds {
         let mut seed_acc: Vec<Acc> = rankers.iter().map(|_| Acc { hits: [0; 5], n: 0 }).collect();

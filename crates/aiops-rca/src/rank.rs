@@ -115,9 +115,10 @@ fn criticality_weight(c: Criticality) -> f64 {
 
 // The default confidence exponent of every ranker: the candidate's share of the ranking's
 // score. Fitted exponents calibrate aiops-sim rankings (seeds 11..=20 fit, 1..=10 held out:
-// the combined ranker's ECE 0.64 -> 0.04 at k = 6) but overstate confidence on public
-// fault-injection data, where the rankers are less accurate (Online Boutique ECE 0.14 -> 0.45),
-// so the default stays 1 and `fit_confidence_exponent` fits it to a user's own incidents
+// the combined ranker's ECE 0.64 -> 0.04 at k = 6 with alerts and metrics) but overstate
+// confidence on public fault-injection data, where the rankers are less accurate (with
+// metrics and graph, as rca_case ranks them, k = 2.8: Online Boutique ECE 0.14 -> 0.36), so
+// the default stays 1 and `fit_confidence_exponent` fits it to a user's own incidents
 // (`docs/benchmarks.md`, "Root-cause confidence").
 const DEFAULT_EXPONENT: f64 = 1.0;
 
@@ -182,13 +183,18 @@ pub fn confidence_from_scores(scores: &[f64], exponent: f64) -> Vec<f64> {
 /// The confidence exponent (see [`confidence_from_scores`]) that best fits past rankings
 /// whose true root cause is known: the one with the least log loss of the true root's
 /// confidence, searched in `[0.01, 100]`. Each item is a ranking (any ranker's, best first)
-/// and the service that was the root cause; a ranking without that service among its
-/// candidates, or with it at score 0, says nothing about the exponent and is skipped. The
-/// result can be set as a ranker's `confidence_exponent`, so the confidences follow the
-/// accuracy the ranker had on your own incidents.
+/// and the service that was the root cause. Rankings that do not depend on the exponent are
+/// skipped: those without the root among their candidates or with it at score 0 (their log
+/// loss is infinite whatever the exponent), and those whose candidates all tie (their
+/// confidences are equal whatever it is). Skipping the first kind biases the fit upwards
+/// when they are common: each is a miss of the first candidate, which the fit does not see,
+/// so check the fitted confidences on incidents it was not fitted on. The result can be set
+/// as a ranker's `confidence_exponent`, so the confidences follow the accuracy the ranker
+/// had on your own incidents.
 ///
 /// # Errors
-/// [`RcaError::Empty`] when no ranking holds its true root with a score above 0.
+/// [`RcaError::Empty`] when no ranking is left: none holds its true root with a score above
+/// 0 and another candidate scored below the first.
 pub fn fit_confidence_exponent<'a, I>(history: I) -> Result<f64>
 where
     I: IntoIterator<Item = (&'a [RootCause], &'a str)>,
@@ -208,11 +214,15 @@ where
             .filter(|c| c.score() > 0.0)
             .map(|c| (c.score() / top).ln())
             .collect();
+        // All tied with the first (logs of 0): the same confidences for every exponent.
+        if logs.iter().all(|l| *l >= 0.0) {
+            continue;
+        }
         cases.push((logs, (truth.score() / top).ln()));
     }
     if cases.is_empty() {
         return Err(RcaError::Empty(
-            "rankings holding their true root with a score above 0",
+            "rankings holding their true root with a score above 0 and a candidate below the first",
         ));
     }
     // The log loss is convex in k (a log-sum-exp of linear functions minus a linear one), so
@@ -358,6 +368,7 @@ impl Ranker for AlertGraphRanker {
     /// Services by their best alert's PageRank (all services, so AC@k can be measured beyond
     /// the article's top 3).
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        check_exponent(self.confidence_exponent)?;
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
         let scores = self.score_all(graph, input.alerts)?;
         let mut best: BTreeMap<String, (f64, Vec<Evidence>)> = BTreeMap::new();
@@ -448,13 +459,14 @@ impl TopologyRanker {
         w
     }
 
-    /// Ranks from per-node symptom weights.
+    /// Ranks from per-node symptom weights, with confidences of exponent `exponent`.
     fn rank_weights(
         &self,
         graph: &ServiceGraph,
         weights: &[f64],
         own: &[f64],
         alerts: &[Alert],
+        exponent: f64,
     ) -> Result<Vec<RootCause>> {
         if weights.iter().all(|w| *w <= 0.0) {
             return Ok(Vec::new());
@@ -534,7 +546,7 @@ impl TopologyRanker {
             );
             scored.push((name.to_owned(), score, ev));
         }
-        finish(scored, self.confidence_exponent)
+        finish(scored, exponent)
     }
 }
 
@@ -567,10 +579,11 @@ fn relative(w: &[f64]) -> Vec<f64> {
 
 impl Ranker for TopologyRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        check_exponent(self.confidence_exponent)?;
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
         let w = self.alert_weights(graph, input.alerts);
         let own = relative(&w);
-        self.rank_weights(graph, &w, &own, input.alerts)
+        self.rank_weights(graph, &w, &own, input.alerts, self.confidence_exponent)
     }
 }
 
@@ -800,6 +813,7 @@ impl MetricRanker {
 
 impl Ranker for MetricRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        check_exponent(self.confidence_exponent)?;
         let start = input.start.ok_or(RcaError::Empty("incident start time"))?;
         if input.metrics.is_empty() {
             return Err(RcaError::Empty("metric series"));
@@ -827,9 +841,9 @@ pub struct CombinedRanker {
     /// Total teleport weight given to metric-anomalous services in the walk, relative to the
     /// total weight of the alerting services.
     pub metric_walk_weight: f64,
-    /// Exponent of the confidences of the blend (with a graph and metrics); alone, the walk
-    /// and the metric scores use their own ranker's exponent (see
-    /// [`TopologyRanker::confidence_exponent`]).
+    /// Exponent of the confidences, on every path (the blend, the walk alone, the metric
+    /// scores alone; see [`TopologyRanker::confidence_exponent`]): the `confidence_exponent`
+    /// of `topology` and `metric` are not used inside this ranker.
     pub confidence_exponent: f64,
 }
 
@@ -863,7 +877,10 @@ impl Ranker for CombinedRanker {
         };
         let Some(graph) = input.graph else {
             return match metric {
-                Some(_) => self.metric.rank(input),
+                Some(per) => finish(
+                    per.into_iter().map(|(k, (s, _, e))| (k, s, e)).collect(),
+                    self.confidence_exponent,
+                ),
                 None => Err(RcaError::Empty("service graph and metric series")),
             };
         };
@@ -888,7 +905,9 @@ impl Ranker for CombinedRanker {
                 }
             }
         }
-        let topo = self.topology.rank_weights(graph, &w, &own, input.alerts)?;
+        let topo =
+            self.topology
+                .rank_weights(graph, &w, &own, input.alerts, self.confidence_exponent)?;
         let Some(per) = metric else {
             return Ok(topo);
         };

@@ -467,6 +467,33 @@ fn fit_confidence_exponent_without_usable_history_is_an_error() {
         fit_confidence_exponent([(&r[..], "db"), (&r[..], "cache")]),
         Err(RcaError::Empty(_))
     ));
+    // Ties, and a lone candidate, give the same confidences for every exponent.
+    let tie = [rc("web", 1.0), rc("db", 1.0)];
+    let lone = [rc("db", 1.0)];
+    assert!(matches!(
+        fit_confidence_exponent([(&tie[..], "db"), (&lone[..], "db")]),
+        Err(RcaError::Empty(_))
+    ));
+}
+
+/// Whether every confidence is `confidence_from_scores` of the ranking's scores with `k`.
+fn has_exponent(r: &[RootCause], k: f64) -> bool {
+    let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
+    let want = confidence_from_scores(&scores, k);
+    !r.is_empty()
+        && r.iter()
+            .zip(&want)
+            .all(|(c, w)| (c.confidence() - w).abs() < 1e-12)
+}
+
+fn bad_exponent(r: &Result<Vec<RootCause>>) -> bool {
+    matches!(
+        r,
+        Err(RcaError::InvalidParameter {
+            name: "confidence_exponent",
+            ..
+        })
+    )
 }
 
 #[test]
@@ -477,43 +504,76 @@ fn rankers_use_their_confidence_exponent_and_reject_bad_ones() {
         alert("api", "warning", "latency", 30),
         alert("web", "critical", "latency", 60),
     ];
-    let input = RankInput::new().graph(&g).alerts(&alerts);
-    let plain = TopologyRanker::default().rank(&input).unwrap();
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut db = base.clone();
+    db.extend([100.0, 160.0, 170.0, 170.0, 170.0]);
+    let mut api = base.clone();
+    api.extend([100.0, 101.0, 102.0, 150.0, 150.0]);
+    let metrics = vec![
+        MetricSeries::try_new("db", "latency", series(t0 - 3600, &db)).unwrap(),
+        MetricSeries::try_new("api", "latency", series(t0 - 3600, &api)).unwrap(),
+    ];
+    let start = Timestamp::from_secs(t0);
+    let alerts_only = RankInput::new().graph(&g).alerts(&alerts);
+    let metrics_only = RankInput::new().metrics(&metrics, start);
+    let blend = RankInput::new().graph(&g).metrics(&metrics, start);
+    let plain = TopologyRanker::default().rank(&alerts_only).unwrap();
     let sharp = TopologyRanker {
         confidence_exponent: 3.0,
         ..TopologyRanker::default()
     };
-    let r = sharp.rank(&input).unwrap();
-    let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
-    let want = confidence_from_scores(&scores, 3.0);
-    for (c, w) in r.iter().zip(&want) {
-        assert!((c.confidence() - w).abs() < 1e-12, "{r:?}");
-    }
+    let r = sharp.rank(&alerts_only).unwrap();
+    assert!(has_exponent(&r, 3.0), "{r:?}");
     // Same order and scores; the first candidate is surer.
     assert_eq!(names_of(&plain), names_of(&r));
     assert!(r[0].confidence() > plain[0].confidence());
+    let metric = MetricRanker {
+        confidence_exponent: 2.0,
+        ..MetricRanker::default()
+    };
+    assert!(has_exponent(&metric.rank(&metrics_only).unwrap(), 2.0));
+    let article = AlertGraphRanker::default().with_confidence_exponent(0.5);
+    assert!(has_exponent(&article.rank(&alerts_only).unwrap(), 0.5));
+    // The combined ranker's exponent holds on each of its paths; its parts' do not matter.
+    let combined = CombinedRanker {
+        confidence_exponent: 4.0,
+        topology: TopologyRanker {
+            confidence_exponent: f64::NAN,
+            ..TopologyRanker::default()
+        },
+        metric: MetricRanker {
+            confidence_exponent: -1.0,
+            ..MetricRanker::default()
+        },
+        ..CombinedRanker::default()
+    };
+    for input in [&alerts_only, &metrics_only, &blend] {
+        let r = combined.rank(input).unwrap();
+        assert!(has_exponent(&r, 4.0), "{r:?}");
+    }
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let t = TopologyRanker {
             confidence_exponent: bad,
             ..TopologyRanker::default()
         };
-        assert!(
-            matches!(
-                t.rank(&input),
-                Err(RcaError::InvalidParameter {
-                    name: "confidence_exponent",
-                    ..
-                })
-            ),
-            "{bad}"
-        );
-        let c = CombinedRanker {
+        assert!(bad_exponent(&t.rank(&alerts_only)), "{bad}");
+        // Checked even when there is nothing to rank.
+        assert!(bad_exponent(&t.rank(&RankInput::new().graph(&g))), "{bad}");
+        let m = MetricRanker {
             confidence_exponent: bad,
-            ..CombinedRanker::default()
+            ..MetricRanker::default()
         };
-        assert!(c.rank(&input).is_err(), "{bad}");
+        assert!(bad_exponent(&m.rank(&metrics_only)), "{bad}");
         let a = AlertGraphRanker::default().with_confidence_exponent(bad);
-        assert!(a.rank(&input).is_err(), "{bad}");
+        assert!(bad_exponent(&a.rank(&alerts_only)), "{bad}");
+        for input in [&alerts_only, &metrics_only, &blend] {
+            let c = CombinedRanker {
+                confidence_exponent: bad,
+                ..CombinedRanker::default()
+            };
+            assert!(bad_exponent(&c.rank(input)), "{bad}");
+        }
     }
 }
 
