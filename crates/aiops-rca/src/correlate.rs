@@ -661,7 +661,7 @@ impl std::fmt::Debug for IncidentView<'_, '_> {
 impl<'v, 'a> IncidentView<'v, 'a> {
     /// The incident id, as [`Correlation`]'s incident has it (`inc-<first record>`).
     pub fn id(&self) -> String {
-        format!("inc-{}", self.g.id_rec)
+        incident_id(self.g.id_rec)
     }
     /// Every record index of its alerts (re-fires included), ascending.
     pub fn records(&self) -> &'v [usize] {
@@ -1213,6 +1213,26 @@ fn hop_ancestors(graph: &ServiceGraph, k: usize) -> Vec<u64> {
     cur
 }
 
+/// The id of the incident whose first record is `rec`: `inc-<rec>`. Written digit by digit: a
+/// stream makes one per event, and `format!` took 9% of the streaming time.
+fn incident_id(rec: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = rec;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(4 + digits.len() - i);
+    id.push_str("inc-");
+    id.extend(digits[i..].iter().map(|&d| char::from(d)));
+    id
+}
+
 fn service_of<'a>(config: &CorrelatorConfig, a: &'a Alert) -> Option<&'a str> {
     config
         .service_labels
@@ -1694,10 +1714,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     fn id_of_root(&self, root: u32) -> String {
-        format!(
-            "inc-{}",
-            self.nodes[self.comp_min[root as usize] as usize].first_rec
-        )
+        incident_id(self.nodes[self.comp_min[root as usize] as usize].first_rec)
     }
 
     fn push_record(&mut self, node: u32, record: usize) -> u32 {
@@ -2648,7 +2665,7 @@ impl Parts<'_, '_> {
     /// The aiops-core incident of `g`: each alert in its latest state, taken from `owned` when
     /// a copy was made there (batch mode), else cloned from the store.
     fn core_incident(&self, g: &Group, owned: &mut [Option<Alert>]) -> Incident {
-        let id = format!("inc-{}", g.id_rec);
+        let id = incident_id(g.id_rec);
         let mut alerts: Vec<Alert> = Vec::with_capacity(g.members.len());
         for &x in &g.members {
             let rec = self.nodes[x as usize].latest_rec;

@@ -1427,3 +1427,17 @@ fn alerts_ending_far_ahead_with_a_zero_refire_window_match_the_stream() {
     assert_eq!(batch.distinct_alerts(), streamed.distinct_alerts());
     assert_eq!(batch.distinct_alerts(), 2_001);
 }
+
+proptest! {
+    #[test]
+    fn incident_ids_are_inc_and_the_record(rec in any::<usize>()) {
+        prop_assert_eq!(incident_id(rec), format!("inc-{rec}"));
+    }
+}
+
+#[test]
+fn incident_ids_at_the_edges() {
+    for rec in [0, 9, 10, 99, 100, usize::MAX] {
+        assert_eq!(incident_id(rec), format!("inc-{rec}"));
+    }
+}
