@@ -986,7 +986,7 @@ impl<'g> Correlator<'g> {
         let mut starts: Vec<i64> = Vec::with_capacity(alerts.len());
         let mut pend: Vec<Pending> = Vec::with_capacity(alerts.len());
         for (i, a) in alerts.iter().enumerate() {
-            starts.push(a.starts_at().as_millis());
+            starts.push(engine_ms(a.starts_at()));
             if copy {
                 engine.owned.push(Some(a.clone()));
             }
@@ -995,7 +995,7 @@ impl<'g> Correlator<'g> {
                 record: i,
                 service: engine.service_index(a),
                 low: engine.is_low(a),
-                ends_ms: a.ends_at().map(Timestamp::as_millis),
+                ends_ms: a.ends_at().map(engine_ms),
                 name: engine.name_hash(a),
             });
         }
@@ -1237,6 +1237,14 @@ fn incident_id(rec: usize) -> String {
     id
 }
 
+/// A time as the engine holds it: milliseconds, clamped to +-2^61 (+-73 million years) so
+/// that no difference of two times overflows (`Timestamp` takes any `i64`; RFC 3339 dates
+/// span years -9999..=9999, far inside the clamp). Only times beyond the clamp change.
+fn engine_ms(t: Timestamp) -> i64 {
+    const LIMIT: i64 = 1 << 61;
+    t.as_millis().clamp(-LIMIT, LIMIT)
+}
+
 fn service_of<'a>(config: &CorrelatorConfig, a: &'a Alert) -> Option<&'a str> {
     config
         .service_labels
@@ -1296,7 +1304,7 @@ impl CorrelationStream<'_, '_> {
     /// accepted only as an update of a known alert (a re-sent or resolved notification), else
     /// it is [`RcaError::OutOfOrder`].
     pub fn push(&mut self, alert: Alert) -> Result<Vec<IncidentEvent>> {
-        let ms = alert.starts_at().as_millis();
+        let ms = engine_ms(alert.starts_at());
         let key = self.engine.dedup_key(&alert);
         let latest = self.pending_ms.max(self.processed_ms);
         if ms < latest {
@@ -1308,7 +1316,7 @@ impl CorrelationStream<'_, '_> {
                     record,
                     service: NONE,
                     low: false,
-                    ends_ms: alert.ends_at().map(Timestamp::as_millis),
+                    ends_ms: alert.ends_at().map(engine_ms),
                     name: 0,
                 };
                 self.engine.store.to_mut().push(alert);
@@ -1330,7 +1338,7 @@ impl CorrelationStream<'_, '_> {
         self.pending_ms = ms;
         let a = &self.engine.store[record];
         let (service, low) = (self.engine.service_index(a), self.engine.is_low(a));
-        let ends_ms = a.ends_at().map(Timestamp::as_millis);
+        let ends_ms = a.ends_at().map(engine_ms);
         let name = self.engine.name_hash(a);
         self.pending.push(Pending {
             key,
@@ -1346,10 +1354,10 @@ impl CorrelationStream<'_, '_> {
     /// Declares that time `now` has come: processes waiting records that start before it and
     /// closes incidents quiet since `now - quiet_period`.
     pub fn advance_to(&mut self, now: Timestamp) -> Vec<IncidentEvent> {
-        if now.as_millis() > self.pending_ms {
+        if engine_ms(now) > self.pending_ms {
             self.flush_pending();
         }
-        self.engine.close_quiet(now.as_millis());
+        self.engine.close_quiet(engine_ms(now));
         std::mem::take(&mut self.engine.events)
     }
 
