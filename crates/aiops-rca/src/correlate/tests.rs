@@ -1505,3 +1505,51 @@ fn times_at_the_ends_of_the_i64_range_neither_panic_nor_differ_from_the_stream()
         assert_eq!(view.noise(), batch.noise());
     }
 }
+
+proptest! {
+    #[test]
+    fn any_i64_times_neither_panic_nor_differ_from_the_stream(
+        v in prop::collection::vec(
+            (
+                0usize..5,
+                prop_oneof![
+                    any::<i64>(),
+                    Just(i64::MIN),
+                    Just(i64::MAX),
+                    -1_000_000i64..1_000_000,
+                ],
+                prop::option::of(any::<i64>()),
+            ),
+            0..25,
+        ),
+    ) {
+        let svcs = ["web", "api", "db", "lb", "ghost"];
+        let mut alerts: Vec<Alert> = v
+            .into_iter()
+            .map(|(s, t, end)| {
+                Alert::new(
+                    Labels::from_pairs([("alertname", "X"), ("service", svcs[s])]),
+                    Timestamp::from_millis(t),
+                )
+                .with_ends_at(end.map(Timestamp::from_millis))
+            })
+            .collect();
+        alerts.sort_by_key(Alert::starts_at);
+        let g = graph();
+        for cfg in [
+            CorrelatorConfig::default(),
+            CorrelatorConfig::article(),
+            CorrelatorConfig { refire_window_secs: 0, ..CorrelatorConfig::default() },
+        ] {
+            let c = Correlator::new(&g, cfg).unwrap();
+            let batch = c.correlate(&alerts);
+            assert_view_equals(&c.correlate_view(&alerts), &batch);
+            let mut s = c.stream();
+            for a in &alerts {
+                s.push(a.clone()).unwrap();
+            }
+            s.advance_to(Timestamp::from_millis(i64::MAX));
+            prop_assert_eq!(&s.finish(), &batch);
+        }
+    }
+}
