@@ -1,5 +1,7 @@
+use super::engine::{NO_NAME, NameStats, RecentAlerts, UNTRACKED};
 use super::*;
-use aiops_core::{Dependency, Labels, ServiceKind, ServiceSpec};
+use crate::error::RcaError;
+use aiops_core::{Dependency, Incident, Labels, ServiceKind, ServiceSpec, Severity};
 use proptest::prelude::*;
 
 /// lb -> api -> web, db -> api, db -> worker (edges dependency -> dependent).
@@ -1374,7 +1376,7 @@ fn alert_at(a: &Alert, t: i64) -> Alert {
 
 #[test]
 fn recent_alerts_count_the_last_three_hours() {
-    let mut r = super::RecentAlerts::default();
+    let mut r = RecentAlerts::default();
     r.add(0, 2);
     r.add(59_999, 1);
     r.add(60_000, 4);
@@ -1390,7 +1392,7 @@ fn recent_alerts_count_the_last_three_hours() {
     r.add(1_000 * 60_000, 3);
     assert_eq!(r.get(1_000 * 60_000).0, 3);
     // Negative times (before 1970) work the same.
-    let mut n = super::RecentAlerts::default();
+    let mut n = RecentAlerts::default();
     n.add(-90_000, 1);
     n.add(-30_000, 1);
     assert_eq!(n.get(-30_000).0, 2);

@@ -1,0 +1,122 @@
+//! Streaming correlation: [`CorrelationStream`].
+
+use aiops_core::{Alert, Timestamp};
+
+use super::engine::Engine;
+use super::output::{Correlation, IncidentEvent};
+use super::{NONE, engine_ms, sort_key};
+use crate::error::{RcaError, Result};
+
+/// A streaming correlation (see [`Correlator::stream`](super::Correlator::stream)).
+#[derive(Debug)]
+pub struct CorrelationStream<'c, 'g> {
+    pub(super) engine: Engine<'c, 'g, 'static>,
+    pub(super) pending: Vec<Pending>,
+    pub(super) pending_ms: i64,
+    pub(super) processed_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending {
+    pub(super) key: u64,
+    pub(super) record: usize,
+    /// The graph index of the record's service, or `NONE`.
+    pub(super) service: u32,
+    /// Below `min_severity`: relates to nothing.
+    pub(super) low: bool,
+    /// The record's `ends_at`, in ms.
+    pub(super) ends_ms: Option<i64>,
+    /// With `name_label`: the hash of its value (0: no name, or names unused).
+    pub(super) name: u64,
+}
+
+impl CorrelationStream<'_, '_> {
+    /// Adds the next record (its index is the number of records pushed before it) and
+    /// returns the events it caused. Records must come in start order; equal starts may come
+    /// in any order (they are processed together once a later start arrives, or on
+    /// [`CorrelationStream::advance_to`] / [`CorrelationStream::finish`]). An earlier start is
+    /// accepted only as an update of a known alert (a re-sent or resolved notification), else
+    /// it is [`RcaError::OutOfOrder`].
+    pub fn push(&mut self, alert: Alert) -> Result<Vec<IncidentEvent>> {
+        let ms = engine_ms(alert.starts_at());
+        let key = self.engine.dedup_key(&alert);
+        let latest = self.pending_ms.max(self.processed_ms);
+        if ms < latest {
+            if let Some(node) = self.engine.refire_target(key, ms) {
+                let record = self.engine.records;
+                self.engine.records += 1;
+                let p = Pending {
+                    key,
+                    record,
+                    service: NONE,
+                    low: false,
+                    ends_ms: alert.ends_at().map(engine_ms),
+                    name: 0,
+                };
+                self.engine.store.to_mut().push(alert);
+                self.engine.attach(node, p, ms);
+                return Ok(std::mem::take(&mut self.engine.events));
+            }
+            return Err(RcaError::OutOfOrder {
+                got: alert.starts_at().to_rfc3339(),
+                latest: Timestamp::from_millis(latest).to_rfc3339(),
+            });
+        }
+        if ms > self.pending_ms {
+            self.flush_pending();
+            self.engine.close_quiet(ms);
+        }
+        let record = self.engine.records;
+        self.engine.records += 1;
+        self.engine.store.to_mut().push(alert);
+        self.pending_ms = ms;
+        let a = &self.engine.store[record];
+        let (service, low) = (self.engine.service_index(a), self.engine.is_low(a));
+        let ends_ms = a.ends_at().map(engine_ms);
+        let name = self.engine.name_hash(a);
+        self.pending.push(Pending {
+            key,
+            record,
+            service,
+            low,
+            ends_ms,
+            name,
+        });
+        Ok(std::mem::take(&mut self.engine.events))
+    }
+
+    /// Declares that time `now` has come: processes waiting records that start before it and
+    /// closes incidents quiet since `now - quiet_period`.
+    pub fn advance_to(&mut self, now: Timestamp) -> Vec<IncidentEvent> {
+        if engine_ms(now) > self.pending_ms {
+            self.flush_pending();
+        }
+        self.engine.close_quiet(engine_ms(now));
+        std::mem::take(&mut self.engine.events)
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut group = std::mem::take(&mut self.pending);
+        let store = &self.engine.store;
+        group.sort_by(|x, y| {
+            sort_key(&store[x.record], x.key, x.record).cmp(&sort_key(
+                &store[y.record],
+                y.key,
+                y.record,
+            ))
+        });
+        self.engine.process_group(self.pending_ms, &group);
+        group.clear();
+        self.pending = group;
+        self.processed_ms = self.pending_ms;
+    }
+
+    /// Ends the stream: the correlation of everything pushed, equal to the batch result.
+    pub fn finish(mut self) -> Correlation {
+        self.flush_pending();
+        self.engine.finish().into_correlation()
+    }
+}
