@@ -614,7 +614,9 @@ pub fn is_caller_side_metric(metric: &str) -> bool {
 /// onset counts at most `onset_z`), discounted by how much later its change began than the
 /// earliest change (the root's changes first). The baseline scale is at least
 /// `min_relative_scale` (1 %) of the baseline median, so a gauge that is flat up to rounding
-/// does not turn a small wobble into an enormous z.
+/// does not turn a small wobble into an enormous z; a baseline at zero (no spread and no
+/// magnitude, e.g. a rarely called service's request rate) gives no scale at all, and its
+/// change counts at most `onset_z`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MetricRanker {
@@ -699,6 +701,11 @@ impl MetricRanker {
         // A near-constant baseline (quantised gauges, values equal up to rounding) has a
         // spread of ~1e-18: without a floor any later wobble scores 1e15.
         let floor = (med.abs() * self.min_relative_scale.max(0.0)).max(1e-9);
+        // A baseline at zero (up to rounding) has neither spread nor magnitude to measure a
+        // change against: the change counts at most `onset_z`, a change of unknown size.
+        // Measured against the 1e-9 floor, one or two requests reaching a rarely called
+        // service (Train Ticket's `ops` at 0.067) scored 7e7 and outranked every real change.
+        let unscaled = scale <= 1e-9 && med.abs() <= 1e-9;
         scale = scale.max(floor);
         let up = is_upward_metric(&m.metric);
         let mut best = 0.0f64;
@@ -740,6 +747,9 @@ impl MetricRanker {
             if let Some(h) = median(&mut held) {
                 best = best.min(h.max(0.0));
             }
+        }
+        if unscaled {
+            best = best.min(self.onset_z);
         }
         Some(Change { z: best, onset })
     }

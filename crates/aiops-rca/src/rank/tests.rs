@@ -333,6 +333,45 @@ fn flat_baseline_rounding_noise_is_no_evidence() {
 }
 
 #[test]
+fn a_change_from_a_baseline_at_zero_counts_at_most_the_onset_threshold() {
+    let t0 = 6_000;
+    // A rarely called service: no requests in the whole baseline, then one or two per 15 s
+    // from the start on (Train Ticket's `ops`). Against the 1e-9 floor that is z = 6.7e7.
+    let mut rare = vec![0.0; 60];
+    rare.extend([0.067, 0.133, 0.067, 0.067, 0.2]);
+    // The root: latency held up, z = 58 * 1.349 / 2 = 39.1 (as above).
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut root = base.clone();
+    root.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    // Zero up to rounding is zero too.
+    let mut dust: Vec<f64> = (0..60).map(|i| f64::from(i % 2) * 1e-18).collect();
+    dust.extend([0.5, 0.5, 0.5, 0.5, 0.5]);
+    let metrics = vec![
+        MetricSeries::try_new("rare", "ops", series(t0 - 3600, &rare)).unwrap(),
+        MetricSeries::try_new("dust", "errors", series(t0 - 3600, &dust)).unwrap(),
+        MetricSeries::try_new("root", "latency", series(t0 - 3600, &root)).unwrap(),
+    ];
+    let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    let r = MetricRanker::default().rank(&input).unwrap();
+    assert_eq!(r[0].service(), "root", "{r:?}");
+    let z = |name: &str| {
+        r.iter()
+            .find(|c| c.service() == name)
+            .and_then(|c| {
+                c.evidence().iter().find_map(|e| match e {
+                    Evidence::MetricChange { score, .. } => Some(*score),
+                    _ => None,
+                })
+            })
+            .unwrap()
+    };
+    // Still a change (with an onset, so evidence), of unknown size: the onset threshold.
+    assert_eq!(z("rare"), MetricRanker::default().onset_z);
+    assert_eq!(z("dust"), MetricRanker::default().onset_z);
+    assert!((z("root") - 58.0 * 1.349 / 2.0).abs() < 1e-9);
+}
+
+#[test]
 fn an_unconfirmed_spike_counts_at_most_the_onset_threshold() {
     let t0 = 6_000;
     let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
