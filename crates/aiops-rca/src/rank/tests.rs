@@ -372,6 +372,31 @@ fn a_change_from_a_baseline_at_zero_counts_at_most_the_onset_threshold() {
 }
 
 #[test]
+fn a_spike_at_the_last_point_is_unconfirmed() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    // "late": a latency spike at the last point only (z ~6600), nothing after it to confirm
+    // it; "root": latency held up, z 39.1.
+    let mut late = base.clone();
+    late.extend([100.0, 101.0, 100.0, 101.0, 10_000.0]);
+    let mut root = base.clone();
+    root.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    let metrics = vec![
+        MetricSeries::try_new("late", "latency", series(t0 - 3600, &late)).unwrap(),
+        MetricSeries::try_new("root", "latency", series(t0 - 3600, &root)).unwrap(),
+    ];
+    let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    let r = MetricRanker::default().rank(&input).unwrap();
+    assert_eq!(r[0].service(), "root", "{r:?}");
+    // late: min(6600, 5) = 5, with no onset, so no evidence, and discounted as if its change
+    // began at the end of the examined span. Counted as an onset 3 minutes after the root's,
+    // it scored 6600 / 8 = 825 against 39.1.
+    let late = r.iter().find(|c| c.service() == "late").unwrap();
+    assert!(late.score() > 0.0 && late.score() < 1e-6, "{r:?}");
+    assert!(late.evidence().is_empty(), "{r:?}");
+}
+
+#[test]
 fn an_unconfirmed_spike_counts_at_most_the_onset_threshold() {
     let t0 = 6_000;
     let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
