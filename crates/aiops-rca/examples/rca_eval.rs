@@ -641,7 +641,7 @@ fn main() {
             let k = fit_confidence_exponent(history).expect("roots among the candidates");
             let m = calibration(c, |r| {
                 let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
-                confidence_from_scores(&scores, k)
+                confidence_from_scores(&scores, k).expect("a fitted exponent is valid")
             });
             println!(
                 "| {name} | {k:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",

@@ -25,6 +25,7 @@ pub struct CsrGraph {
     sources: Vec<u32>,
     /// Edge weight divided by its source's total out-weight (row-stochastic transition).
     transition: Vec<f64>,
+    /// Per node, the sum of its out-weights relative to the largest of them (0: dangling).
     out_weight: Vec<f64>,
 }
 
@@ -40,6 +41,9 @@ impl CsrGraph {
         }
         let mut sorted: Vec<(usize, usize, f64)> = Vec::with_capacity(edges.len());
         let mut out_weight = vec![0.0; n];
+        // Per source, the largest out-weight: weights are summed relative to it, so finite
+        // weights near f64::MAX cannot overflow the sum (and leak the walk's mass).
+        let mut out_max = vec![0.0f64; n];
         for &(a, b, w) in edges {
             for i in [a, b] {
                 if i >= n {
@@ -54,16 +58,26 @@ impl CsrGraph {
                     ),
                 });
             }
-            out_weight[a] += w;
+            out_max[a] = out_max[a].max(w);
             sorted.push((b, a, w));
         }
+        for &(_, a, w) in &sorted {
+            if out_max[a] > 0.0 {
+                out_weight[a] += w / out_max[a];
+            }
+        }
         sorted.sort_by_key(|x| (x.0, x.1));
-        // Merge parallel edges.
+        // Merge parallel edges, each weight relative to its source's largest.
         let mut merged: Vec<(usize, usize, f64)> = Vec::with_capacity(sorted.len());
-        for e in sorted {
+        for (t, a, w) in sorted {
+            let w = if out_max[a] > 0.0 {
+                w / out_max[a]
+            } else {
+                0.0
+            };
             match merged.last_mut() {
-                Some(last) if last.0 == e.0 && last.1 == e.1 => last.2 += e.2,
-                _ => merged.push(e),
+                Some(last) if last.0 == t && last.1 == a => last.2 += w,
+                _ => merged.push((t, a, w)),
             }
         }
         let mut in_offsets = vec![0usize; n + 1];
@@ -185,14 +199,16 @@ fn distribution(what: &'static str, v: Option<&Vec<f64>>, n: usize) -> Result<Ve
             reason: format!("entry {i} is {x}; entries must be finite and >= 0"),
         });
     }
-    let s: f64 = v.iter().sum();
-    if s <= 0.0 {
+    // Relative to the largest entry, so finite entries near f64::MAX cannot overflow the sum.
+    let top = v.iter().copied().fold(0.0f64, f64::max);
+    if top <= 0.0 {
         return Err(RcaError::InvalidParameter {
             name: what,
             reason: "entries sum to 0".into(),
         });
     }
-    Ok(v.iter().map(|x| x / s).collect())
+    let s: f64 = v.iter().map(|x| x / top).sum();
+    Ok(v.iter().map(|x| x / top / s).collect())
 }
 
 /// PageRank of every node, equal to `networkx.pagerank` (same start vector, iteration,
@@ -249,6 +265,40 @@ pub fn pagerank(g: &CsrGraph, params: &PageRankParams) -> Result<Vec<f64>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn weights_near_the_largest_float_keep_the_mass() {
+        // Out-weights summing beyond f64::MAX: each edge is half the mass, not 0.
+        let g = CsrGraph::from_edges(3, &[(0, 1, 1e308), (0, 2, 1e308)]).unwrap();
+        let huge = pagerank(&g, &PageRankParams::default()).unwrap();
+        let unit = pagerank(
+            &CsrGraph::from_edges(3, &[(0, 1, 1.0), (0, 2, 1.0)]).unwrap(),
+            &PageRankParams::default(),
+        )
+        .unwrap();
+        for (a, b) in huge.iter().zip(&unit) {
+            assert!((a - b).abs() < 1e-12, "{huge:?} vs {unit:?}");
+        }
+        assert!((huge.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // Parallel edges that overflow when merged.
+        let g = CsrGraph::from_edges(2, &[(0, 1, 1e308), (0, 1, 1e308), (1, 0, 1.0)]).unwrap();
+        let r = pagerank(&g, &PageRankParams::default()).unwrap();
+        assert!(
+            (r[0] - 0.5).abs() < 1e-9 && (r[1] - 0.5).abs() < 1e-9,
+            "{r:?}"
+        );
+        // A personalisation summing beyond f64::MAX is a distribution all the same.
+        let g = CsrGraph::from_edges(2, &[(0, 1, 1.0), (1, 0, 1.0)]).unwrap();
+        let r = pagerank(
+            &g,
+            &PageRankParams::default().personalization(vec![1e308, 1e308]),
+        )
+        .unwrap();
+        assert!(
+            (r[0] - 0.5).abs() < 1e-9 && (r[1] - 0.5).abs() < 1e-9,
+            "{r:?}"
+        );
+    }
     use super::*;
 
     #[test]

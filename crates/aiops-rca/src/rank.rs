@@ -130,7 +130,7 @@ fn finish(mut scored: Vec<(String, f64, Vec<Evidence>)>, exponent: f64) -> Resul
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let top = scored.first().map_or(1.0, |s| s.1);
     let scores: Vec<f64> = scored.iter().map(|s| (s.1 / top).clamp(0.0, 1.0)).collect();
-    let confidence = confidence_from_scores(&scores, exponent);
+    let confidence = confidence_from_scores(&scores, exponent)?;
     scored
         .into_iter()
         .zip(scores.into_iter().zip(confidence))
@@ -139,6 +139,21 @@ fn finish(mut scored: Vec<(String, f64, Vec<Evidence>)>, exponent: f64) -> Resul
         })
         .collect()
 }
+
+/// `Err(InvalidParameter)` naming `name` unless `ok`.
+fn check_param(name: &'static str, ok: bool, reason: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(RcaError::InvalidParameter {
+            name,
+            reason: reason(),
+        })
+    }
+}
+
+/// Longest baseline or examined span a metric ranker accepts: 100 years.
+const MAX_SPAN_SECS: i64 = 100 * 365 * 86_400;
 
 fn check_exponent(exponent: f64) -> Result<()> {
     if exponent.is_finite() && exponent > 0.0 {
@@ -155,15 +170,17 @@ fn check_exponent(exponent: f64) -> Result<()> {
 /// (each in `[0, 1]`, summing to 1 when any score is above 0; all 0 otherwise). The exponent
 /// `k` calibrates them: a ranker whose first candidate is usually right needs a large `k`, so
 /// that its first candidate's confidence approaches its accuracy. Scores that are not finite or
-/// not above 0 get confidence 0.
-pub fn confidence_from_scores(scores: &[f64], exponent: f64) -> Vec<f64> {
+/// not above 0 get confidence 0. An exponent that is not finite and above 0 is
+/// [`RcaError::InvalidParameter`] (at `k <= 0` a lower score would get the higher confidence).
+pub fn confidence_from_scores(scores: &[f64], exponent: f64) -> Result<Vec<f64>> {
+    check_exponent(exponent)?;
     let top = scores
         .iter()
         .copied()
         .filter(|x| x.is_finite() && *x > 0.0)
         .fold(0.0f64, f64::max);
     if top <= 0.0 {
-        return vec![0.0; scores.len()];
+        return Ok(vec![0.0; scores.len()]);
     }
     // Relative to the best, so the powers stay in [0, 1] and the sum is at least 1.
     let w: Vec<f64> = scores
@@ -177,7 +194,7 @@ pub fn confidence_from_scores(scores: &[f64], exponent: f64) -> Vec<f64> {
         })
         .collect();
     let total: f64 = w.iter().sum();
-    w.iter().map(|x| (x / total).clamp(0.0, 1.0)).collect()
+    Ok(w.iter().map(|x| (x / total).clamp(0.0, 1.0)).collect())
 }
 
 /// The confidence exponent (see [`confidence_from_scores`]) that best fits past rankings
@@ -577,9 +594,37 @@ fn relative(w: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+impl TopologyRanker {
+    /// Checks the settings (the walk's `alpha` is checked by [`pagerank`]): a half-life and
+    /// the silent factor, when set, finite and above 0 (at least 0 for the factor); the
+    /// powers finite and at least 0.
+    fn check(&self) -> Result<()> {
+        if let Some(h) = self.earliness_half_life_secs {
+            check_param("earliness_half_life_secs", h.is_finite() && h > 0.0, || {
+                format!("must be finite and above 0, got {h}")
+            })?;
+        }
+        for (name, p) in [
+            ("coverage_power", self.coverage_power),
+            ("evidence_power", self.evidence_power),
+        ] {
+            check_param(name, p.is_finite() && p >= 0.0, || {
+                format!("must be finite and at least 0, got {p}")
+            })?;
+        }
+        if let Some(w) = self.silent_weight {
+            check_param("silent_weight", w.is_finite() && w >= 0.0, || {
+                format!("must be finite and at least 0, got {w}")
+            })?;
+        }
+        Ok(())
+    }
+}
+
 impl Ranker for TopologyRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
         check_exponent(self.confidence_exponent)?;
+        self.check()?;
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
         let w = self.alert_weights(graph, input.alerts);
         let own = relative(&w);
@@ -826,9 +871,39 @@ impl MetricRanker {
     }
 }
 
+impl MetricRanker {
+    /// Checks the settings: the baseline 1 s to 100 years, the examined span 0 s to 100
+    /// years, `onset_z` and the half-life (when set) finite and above 0, `min_relative_scale`
+    /// finite and at least 0.
+    fn check(&self) -> Result<()> {
+        let b = self.baseline_secs;
+        check_param("baseline_secs", (1..=MAX_SPAN_SECS).contains(&b), || {
+            format!("must be 1..={MAX_SPAN_SECS} seconds, got {b}")
+        })?;
+        let a = self.after_secs;
+        check_param("after_secs", (0..=MAX_SPAN_SECS).contains(&a), || {
+            format!("must be 0..={MAX_SPAN_SECS} seconds, got {a}")
+        })?;
+        let z = self.onset_z;
+        check_param("onset_z", z.is_finite() && z > 0.0, || {
+            format!("must be finite and above 0, got {z}")
+        })?;
+        if let Some(h) = self.onset_half_life_secs {
+            check_param("onset_half_life_secs", h.is_finite() && h > 0.0, || {
+                format!("must be finite and above 0, got {h}")
+            })?;
+        }
+        let r = self.min_relative_scale;
+        check_param("min_relative_scale", r.is_finite() && r >= 0.0, || {
+            format!("must be finite and at least 0, got {r}")
+        })
+    }
+}
+
 impl Ranker for MetricRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
         check_exponent(self.confidence_exponent)?;
+        self.check()?;
         let start = input.start.ok_or(RcaError::Empty("incident start time"))?;
         if input.metrics.is_empty() {
             return Err(RcaError::Empty("metric series"));
@@ -877,11 +952,18 @@ impl Default for CombinedRanker {
 impl Ranker for CombinedRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
         check_exponent(self.confidence_exponent)?;
-        let mw = if self.metric_weight.is_finite() {
-            self.metric_weight.clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
+        self.topology.check()?;
+        self.metric.check()?;
+        let mw = self.metric_weight;
+        check_param("metric_weight", (0.0..=1.0).contains(&mw), || {
+            format!("must be in 0..=1, got {mw}")
+        })?;
+        let walk = self.metric_walk_weight;
+        check_param(
+            "metric_walk_weight",
+            walk.is_finite() && walk >= 0.0,
+            || format!("must be finite and at least 0, got {walk}"),
+        )?;
         let metric = match (input.metrics.is_empty(), input.start) {
             (false, Some(start)) => Some(self.metric.service_scores(
                 input.metrics,
@@ -908,8 +990,7 @@ impl Ranker for CombinedRanker {
             // Only services whose metrics changed are symptoms; an unchanged one stays silent.
             let changed = || per.iter().filter(|(_, v)| v.1.is_some());
             let msum: f64 = changed().map(|(_, v)| v.0).sum();
-            let walk = self.metric_walk_weight.max(0.0);
-            if msum > 0.0 && walk.is_finite() {
+            if msum > 0.0 {
                 let scale = if wsum > 0.0 { wsum * walk } else { 1.0 };
                 let top = changed().map(|(_, v)| v.0).fold(0.0f64, f64::max);
                 for (name, v) in changed() {

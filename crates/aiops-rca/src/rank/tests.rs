@@ -484,15 +484,18 @@ fn rc(service: &str, score: f64) -> RootCause {
 #[test]
 fn confidence_from_scores_by_hand() {
     // k = 1: shares of the score; k = 2: 1 / (1 + 0.25) and 0.25 / 1.25.
-    let c = confidence_from_scores(&[1.0, 0.5], 1.0);
+    let c = confidence_from_scores(&[1.0, 0.5], 1.0).unwrap();
     assert!((c[0] - 2.0 / 3.0).abs() < 1e-12 && (c[1] - 1.0 / 3.0).abs() < 1e-12);
-    let c = confidence_from_scores(&[1.0, 0.5], 2.0);
+    let c = confidence_from_scores(&[1.0, 0.5], 2.0).unwrap();
     assert!((c[0] - 0.8).abs() < 1e-12 && (c[1] - 0.2).abs() < 1e-12);
     // Scores need not be relative to the best; non-finite or non-positive ones get 0.
-    let c = confidence_from_scores(&[4.0, f64::NAN, 2.0, -1.0, f64::INFINITY, 0.0], 1.0);
+    let c = confidence_from_scores(&[4.0, f64::NAN, 2.0, -1.0, f64::INFINITY, 0.0], 1.0).unwrap();
     assert_eq!(c, [4.0 / 6.0, 0.0, 2.0 / 6.0, 0.0, 0.0, 0.0]);
-    assert_eq!(confidence_from_scores(&[0.0, f64::NAN], 1.0), [0.0, 0.0]);
-    assert!(confidence_from_scores(&[], 1.0).is_empty());
+    assert_eq!(
+        confidence_from_scores(&[0.0, f64::NAN], 1.0).unwrap(),
+        [0.0, 0.0]
+    );
+    assert!(confidence_from_scores(&[], 1.0).unwrap().is_empty());
 }
 
 #[test]
@@ -516,7 +519,7 @@ fn fit_confidence_exponent_recovers_the_exponent_by_hand() {
     // rounding.
     let k = fit_confidence_exponent([(&ranking[..], "db")]).unwrap();
     assert!(k > 30.0, "{k}");
-    assert!(confidence_from_scores(&[1.0, 0.5], k)[0] > 1.0 - 1e-9);
+    assert!(confidence_from_scores(&[1.0, 0.5], k).unwrap()[0] > 1.0 - 1e-9);
 }
 
 #[test]
@@ -543,11 +546,205 @@ fn fit_confidence_exponent_without_usable_history_is_an_error() {
 /// Whether every confidence is `confidence_from_scores` of the ranking's scores with `k`.
 fn has_exponent(r: &[RootCause], k: f64) -> bool {
     let scores: Vec<f64> = r.iter().map(RootCause::score).collect();
-    let want = confidence_from_scores(&scores, k);
+    let want = confidence_from_scores(&scores, k).unwrap();
     !r.is_empty()
         && r.iter()
             .zip(&want)
             .all(|(c, w)| (c.confidence() - w).abs() < 1e-12)
+}
+
+#[test]
+fn confidence_from_scores_rejects_bad_exponents() {
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(
+                confidence_from_scores(&[1.0, 0.5], bad),
+                Err(RcaError::InvalidParameter {
+                    name: "confidence_exponent",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn rankers_reject_bad_settings_by_name() {
+    let g = graph();
+    let alerts = [
+        alert("db", "critical", "saturation", 0),
+        alert("web", "critical", "latency", 60),
+    ];
+    let t0 = 6_000;
+    let mut db: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    db.extend([100.0, 160.0, 170.0, 170.0, 170.0]);
+    let metrics = vec![MetricSeries::try_new("db", "latency", series(t0 - 3600, &db)).unwrap()];
+    let start = Timestamp::from_secs(t0);
+    let with_alerts = RankInput::new().graph(&g).alerts(&alerts);
+    let with_metrics = RankInput::new().metrics(&metrics, start);
+    let blend = RankInput::new()
+        .graph(&g)
+        .alerts(&alerts)
+        .metrics(&metrics, start);
+    let named = |r: Result<Vec<RootCause>>, want: &str| match r {
+        Err(RcaError::InvalidParameter { name, .. }) => name == want,
+        _ => false,
+    };
+    let d = TopologyRanker::default;
+    let topology: Vec<(TopologyRanker, &str)> = vec![
+        (
+            TopologyRanker {
+                earliness_half_life_secs: Some(0.0),
+                ..d()
+            },
+            "earliness_half_life_secs",
+        ),
+        (
+            TopologyRanker {
+                earliness_half_life_secs: Some(f64::NAN),
+                ..d()
+            },
+            "earliness_half_life_secs",
+        ),
+        (
+            TopologyRanker {
+                coverage_power: f64::NAN,
+                ..d()
+            },
+            "coverage_power",
+        ),
+        (
+            TopologyRanker {
+                coverage_power: -1.0,
+                ..d()
+            },
+            "coverage_power",
+        ),
+        (
+            TopologyRanker {
+                evidence_power: f64::INFINITY,
+                ..d()
+            },
+            "evidence_power",
+        ),
+        (
+            TopologyRanker {
+                silent_weight: Some(-0.5),
+                ..d()
+            },
+            "silent_weight",
+        ),
+    ];
+    for (t, name) in topology {
+        assert!(named(t.rank(&with_alerts), name), "{name}");
+        let c = CombinedRanker {
+            topology: t,
+            ..CombinedRanker::default()
+        };
+        assert!(named(c.rank(&blend), name), "{name}");
+    }
+    let d = MetricRanker::default;
+    let metric: Vec<(MetricRanker, &str)> = vec![
+        (
+            MetricRanker {
+                baseline_secs: 0,
+                ..d()
+            },
+            "baseline_secs",
+        ),
+        (
+            MetricRanker {
+                baseline_secs: i64::MIN,
+                ..d()
+            },
+            "baseline_secs",
+        ),
+        (
+            MetricRanker {
+                baseline_secs: i64::MAX,
+                ..d()
+            },
+            "baseline_secs",
+        ),
+        (
+            MetricRanker {
+                after_secs: -5_000,
+                ..d()
+            },
+            "after_secs",
+        ),
+        (
+            MetricRanker {
+                after_secs: i64::MAX,
+                ..d()
+            },
+            "after_secs",
+        ),
+        (
+            MetricRanker {
+                onset_z: f64::NAN,
+                ..d()
+            },
+            "onset_z",
+        ),
+        (
+            MetricRanker {
+                onset_z: 0.0,
+                ..d()
+            },
+            "onset_z",
+        ),
+        (
+            MetricRanker {
+                onset_half_life_secs: Some(-60.0),
+                ..d()
+            },
+            "onset_half_life_secs",
+        ),
+        (
+            MetricRanker {
+                min_relative_scale: f64::NAN,
+                ..d()
+            },
+            "min_relative_scale",
+        ),
+    ];
+    for (m, name) in metric {
+        assert!(named(m.rank(&with_metrics), name), "{name}");
+        let c = CombinedRanker {
+            metric: m,
+            ..CombinedRanker::default()
+        };
+        assert!(named(c.rank(&blend), name), "{name}");
+    }
+    for bad in [f64::NAN, -0.1, 1.5] {
+        let c = CombinedRanker {
+            metric_weight: bad,
+            ..CombinedRanker::default()
+        };
+        assert!(named(c.rank(&blend), "metric_weight"), "{bad}");
+    }
+    for bad in [f64::NAN, -1.0, f64::INFINITY] {
+        let c = CombinedRanker {
+            metric_walk_weight: bad,
+            ..CombinedRanker::default()
+        };
+        assert!(named(c.rank(&blend), "metric_walk_weight"), "{bad}");
+    }
+    // The limits themselves are accepted.
+    let edge = MetricRanker {
+        after_secs: 0,
+        baseline_secs: 1,
+        ..d()
+    };
+    assert!(edge.rank(&with_metrics).is_ok());
+    let edge = CombinedRanker {
+        metric_weight: 1.0,
+        metric_walk_weight: 0.0,
+        ..CombinedRanker::default()
+    };
+    assert!(edge.rank(&blend).is_ok());
 }
 
 fn bad_exponent(r: &Result<Vec<RootCause>>) -> bool {
@@ -661,7 +858,7 @@ proptest::proptest! {
         ),
         k in 0.01f64..100.0,
     ) {
-        let c = confidence_from_scores(&scores, k);
+        let c = confidence_from_scores(&scores, k).unwrap();
         proptest::prop_assert_eq!(c.len(), scores.len());
         proptest::prop_assert!(c.iter().all(|x| (0.0..=1.0).contains(x)));
         let usable = |x: f64| x.is_finite() && x > 0.0;
