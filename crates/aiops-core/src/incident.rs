@@ -239,6 +239,15 @@ impl Incident {
         }
     }
 
+    /// The same incident, beginning at `start` when that is earlier than its start. An
+    /// incident holds each alert in its latest state, so a re-fired alert shows its latest
+    /// start; a correlator that saw the first firing moves the incident's start back to it.
+    #[must_use]
+    pub fn with_earlier_start(mut self, start: Timestamp) -> Self {
+        self.start = self.start.min(start);
+        self
+    }
+
     /// Attaches ranked root causes (best first); the best becomes the primary service.
     #[must_use]
     pub fn with_root_causes(mut self, root_causes: Vec<RootCause>) -> Self {

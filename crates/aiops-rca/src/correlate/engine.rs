@@ -1319,16 +1319,24 @@ impl Parts<'_, '_> {
             });
         }
         let services: Vec<Option<&str>> = g.members.iter().map(|&x| self.service(x)).collect();
+        // The alerts are in their latest state: a re-fired alert's first firing, which began
+        // the incident, is among the records only.
+        let first = g.records.iter().map(|&r| self.store[r].starts_at()).min();
         // `alerts` is never empty (a group has at least one member) and `services` pairs with it.
-        Incident::from_alerts_and_services(id.clone(), alerts, &services).unwrap_or_else(|_| {
-            Incident::from_summary(
-                id,
-                "",
-                aiops_core::Severity::Medium,
-                aiops_core::Labels::new(),
-                Timestamp::EPOCH,
-            )
-        })
+        let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)
+            .unwrap_or_else(|_| {
+                Incident::from_summary(
+                    id,
+                    "",
+                    aiops_core::Severity::Medium,
+                    aiops_core::Labels::new(),
+                    Timestamp::EPOCH,
+                )
+            });
+        match first {
+            Some(t) => incident.with_earlier_start(t),
+            None => incident,
+        }
     }
 
     pub(super) fn incident(&self, g: Group, owned: &mut [Option<Alert>]) -> CorrelatedIncident {

@@ -131,6 +131,23 @@ fn dedup_refires_and_resolutions() {
     let inc = r.incidents()[0].incident();
     assert_eq!(inc.alerts().len(), 2);
     assert!(inc.end().is_none(), "the re-fire is firing again");
+    // The incident holds the re-fire's latest state (start 400) but began with its first
+    // firing; so do the view's and the stream's incidents.
+    assert_eq!(inc.alerts()[0].starts_at(), Timestamp::from_secs(400));
+    assert_eq!(inc.start(), Timestamp::from_secs(0));
+    let view = c.correlate_view(&alerts);
+    assert_eq!(
+        view.incident(0).unwrap().to_incident().start(),
+        Timestamp::from_secs(0)
+    );
+    let mut stream = c.stream();
+    for a in &alerts {
+        stream.push(a.clone()).unwrap();
+    }
+    assert_eq!(
+        stream.finish().incidents()[0].incident().start(),
+        Timestamp::from_secs(0)
+    );
     assert_eq!(r.compression(), 0.5);
     assert_eq!(r.raw_compression(), 0.75);
     let why = r.incidents()[0].why(3);
