@@ -880,3 +880,58 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// The windowed scan gives the article's all-pairs alert graph: same PageRank for every
+    /// alert, in any order of input and with equal, far apart or extreme start times.
+    #[test]
+    fn article_ranker_equals_the_all_pairs_graph(
+        raw in proptest::collection::vec(
+            (
+                0usize..6,
+                0usize..3,
+                proptest::prop_oneof![
+                    0i64..2_000,
+                    proptest::strategy::Just(0i64),
+                    proptest::strategy::Just(300i64),
+                    proptest::strategy::Just(i64::MIN / 1000),
+                    proptest::strategy::Just(i64::MAX / 1000),
+                ],
+            ),
+            0..40,
+        ),
+    ) {
+        let g = graph();
+        let services = ["web", "api", "worker", "db", "cache", "elsewhere"];
+        let metrics = ["latency", "errors", "saturation"];
+        let alerts: Vec<Alert> = raw
+            .iter()
+            .map(|&(s, m, t)| alert(services[s], "warning", metrics[m], t))
+            .collect();
+        let ranker = AlertGraphRanker::default();
+        let fast = ranker.score_all(&g, &alerts).unwrap();
+        // The article's loop over all earlier alerts.
+        let c = Correlator::new(&g, CorrelatorConfig::article()).unwrap();
+        let mut order: Vec<usize> = (0..alerts.len()).collect();
+        order.sort_by_key(|&i| alerts[i].starts_at());
+        let mut edges = Vec::new();
+        for i in 0..order.len() {
+            for j in 0..i {
+                if is_related(&c, &alerts[order[j]], &alerts[order[i]]) {
+                    edges.push((j, i, 1.0));
+                }
+            }
+        }
+        let pr = pagerank(
+            &CsrGraph::from_edges(order.len(), &edges).unwrap(),
+            &PageRankParams::default(),
+        )
+        .unwrap();
+        proptest::prop_assert_eq!(fast.len(), alerts.len());
+        for s in &fast {
+            let k = order.iter().position(|&i| i == s.index).unwrap();
+            proptest::prop_assert_eq!(s.score, pr[k]);
+        }
+    }
+}
