@@ -456,14 +456,37 @@ fn caller_side_latency_counts_for_the_callees() {
         .graph(&g);
     let r = MetricRanker::default().rank(&input).unwrap();
     let names: Vec<&str> = r.iter().map(RootCause::service).collect();
-    // api and cache both take web's z 39.1 (api's own 6.7 is weaker); web and cache's own
-    // caller-side changes count for nobody.
+    // web calls two services, so api and cache each take half of web's z 39.1 (api's own 6.7
+    // is weaker); web and cache's own caller-side changes count for nobody.
     assert_eq!(names, ["api", "cache"], "{r:?}");
     assert!((r[1].score() - 1.0).abs() < 1e-12, "{r:?}");
-    assert!(r[0].evidence().iter().any(|e| matches!(
-        e,
-        Evidence::MetricChange { metric, .. } if metric == "client-latency of caller web"
-    )));
+    let half = 58.0 * 1.349 / 2.0 / 2.0;
+    assert!(
+        r[0].evidence().iter().any(|e| matches!(
+            e,
+            Evidence::MetricChange { metric, score }
+                if metric == "client-latency of caller web (1/2)" && (score - half).abs() < 1e-9
+        )),
+        "{r:?}"
+    );
+    // web (two callees) and api (one: db) slow by as much: db, the one callee api's change can
+    // mean, leads; copied in full, api, cache and db tied.
+    let mut api_client = base.clone();
+    api_client.extend([100.0, 160.0, 160.0, 160.0, 160.0]);
+    let both = vec![
+        mk("web", "client-latency", &web),
+        mk("api", "client-latency", &api_client),
+    ];
+    let r = MetricRanker::default()
+        .rank(
+            &RankInput::new()
+                .metrics(&both, Timestamp::from_secs(t0))
+                .graph(&g),
+        )
+        .unwrap();
+    let names: Vec<&str> = r.iter().map(RootCause::service).collect();
+    assert_eq!(names, ["db", "api", "cache"], "{r:?}");
+    assert!((r[1].score() - 0.5).abs() < 1e-12, "{r:?}");
     // Without a graph, or with the option off, each metric is its own service's.
     let r = MetricRanker::default()
         .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
