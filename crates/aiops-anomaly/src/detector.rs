@@ -118,7 +118,8 @@ impl AnomalyDetector {
             .collect();
         if rows.len() < 2 {
             return Err(AnomalyError::NotEnoughData {
-                needed: self.features.warmup() + 1,
+                // saturating: windows longer than any data are allowed
+                needed: self.features.warmup().saturating_add(1),
                 got: history.len(),
             });
         }
@@ -349,6 +350,26 @@ mod tests {
         let mut test = h[..300].to_vec();
         test[200] = 400.0;
         assert_eq!(d.detect(&test).unwrap()[200], Some(true));
+    }
+
+    #[test]
+    fn train_with_windows_longer_than_the_history_is_an_error() {
+        let huge = FeatureConfig::try_new(usize::MAX, 1, 2).unwrap();
+        let mut d = AnomalyDetector::new().with_features(huge);
+        // used to panic twice: with_capacity(usize::MAX), then warmup() + 1
+        assert_eq!(
+            d.train(&history()),
+            Err(AnomalyError::NotEnoughData {
+                needed: usize::MAX,
+                got: 2000
+            })
+        );
+        assert!(!d.is_trained());
+        let mut w = d.window();
+        assert_eq!(
+            d.alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, 1.0),
+            Err(AnomalyError::NotTrained)
+        );
     }
 
     #[test]

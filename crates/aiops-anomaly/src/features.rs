@@ -10,14 +10,39 @@ pub const FEATURE_NAMES: [&str; 4] = ["value", "ma_5", "ma_15", "std_5"];
 
 /// Window lengths of the article's features (defaults 5, 15, 5).
 ///
-/// `std` uses `ddof = 1`, as pandas' `rolling(w).std()`.
+/// `std` uses `ddof = 1`, as pandas' `rolling(w).std()`. Windows longer than the data are
+/// allowed: every row is then `None` (nothing is allocated up front for the unused length).
+/// With the `serde` feature, deserializing runs the checks of [`FeatureConfig::try_new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "FeatureConfigFields"))]
 pub struct FeatureConfig {
     short_ma: usize,
     long_ma: usize,
     std_window: usize,
 }
+
+/// The unchecked serialized form of [`FeatureConfig`]: deserializing goes through `try_new`,
+/// since a zero window would index outside the buffer.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct FeatureConfigFields {
+    short_ma: usize,
+    long_ma: usize,
+    std_window: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<FeatureConfigFields> for FeatureConfig {
+    type Error = crate::error::AnomalyError;
+    fn try_from(f: FeatureConfigFields) -> Result<Self> {
+        Self::try_new(f.short_ma, f.long_ma, f.std_window)
+    }
+}
+
+/// Values a fresh [`FeatureWindow`] makes room for up front; a longer window grows its buffer
+/// as values arrive, so a huge window costs memory only for the values really pushed.
+const PREALLOCATED_VALUES: usize = 1024;
 
 impl Default for FeatureConfig {
     fn default() -> Self {
@@ -59,9 +84,15 @@ impl FeatureConfig {
     }
     /// A fresh rolling window for one metric.
     pub fn window(&self) -> FeatureWindow {
+        self.window_with_capacity(PREALLOCATED_VALUES)
+    }
+    /// A fresh window with room for `min(warmup(), values)` values: never more than the
+    /// longest window keeps, nor than the caller will push (`with_capacity(usize::MAX)` would
+    /// panic).
+    fn window_with_capacity(&self, values: usize) -> FeatureWindow {
         FeatureWindow {
             config: *self,
-            buf: VecDeque::with_capacity(self.warmup()),
+            buf: VecDeque::with_capacity(self.warmup().min(values)),
             short: RunningStats::new(),
             long: RunningStats::new(),
             std: RunningStats::new(),
@@ -72,7 +103,7 @@ impl FeatureConfig {
     /// (the first `warmup() - 1` points, the rows pandas' `dropna()` removes) and for non-finite
     /// values, which are skipped without entering the windows.
     pub fn extract(&self, values: &[f64]) -> Vec<Option<[f64; 4]>> {
-        let mut w = self.window();
+        let mut w = self.window_with_capacity(values.len());
         values.iter().map(|&v| w.push(v)).collect()
     }
 }
@@ -216,5 +247,41 @@ mod tests {
         assert!(FeatureConfig::try_new(5, 15, 1).is_err());
         assert!(FeatureConfig::try_new(0, 15, 5).is_err());
         assert_eq!(FeatureConfig::try_new(3, 4, 2).unwrap().warmup(), 4);
+    }
+
+    #[test]
+    fn windows_longer_than_the_data_allocate_nothing_extra_and_yield_none() {
+        let huge = FeatureConfig::try_new(usize::MAX, 1, 2).unwrap();
+        assert_eq!(huge.warmup(), usize::MAX);
+        // used to panic: VecDeque::with_capacity(usize::MAX)
+        assert_eq!(huge.extract(&[1.0, 2.0, 3.0]), vec![None; 3]);
+        assert!(huge.extract(&[]).is_empty());
+        let mut w = huge.window();
+        assert!(w.buf.capacity() <= 2 * PREALLOCATED_VALUES);
+        assert_eq!(w.push(1.0), None);
+        assert_eq!(w.current(), None);
+        // a window one longer than the data: all None; as long as the data: the last row only
+        let values: Vec<f64> = (1..=6).map(f64::from).collect();
+        let long = FeatureConfig::try_new(2, 7, 2).unwrap().extract(&values);
+        assert!(long.iter().all(Option::is_none));
+        let exact = FeatureConfig::try_new(2, 6, 2).unwrap().extract(&values);
+        assert!(exact[..5].iter().all(Option::is_none));
+        // value 6, mean of 5..=6, mean of 1..=6, sample std of 5..=6
+        let got = exact[5].unwrap();
+        for (g, w) in got.iter().zip([6.0, 5.5, 3.5, 0.5f64.sqrt()]) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserializing_checks_the_windows() {
+        let ok: FeatureConfig =
+            serde_json::from_str(r#"{"short_ma":3,"long_ma":4,"std_window":2}"#).unwrap();
+        assert_eq!(ok, FeatureConfig::try_new(3, 4, 2).unwrap());
+        let e =
+            serde_json::from_str::<FeatureConfig>(r#"{"short_ma":0,"long_ma":4,"std_window":2}"#)
+                .unwrap_err();
+        assert!(e.to_string().contains("short_ma"), "{e}");
     }
 }

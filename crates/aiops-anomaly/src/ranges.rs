@@ -54,7 +54,11 @@ pub fn anomaly_ranges(
             continue;
         }
         match out.last_mut() {
-            Some(r) if t.as_millis() - r.end.as_millis() <= max_gap_secs.saturating_mul(1000) => {
+            // i128: neither the difference of two i64 instants nor the gap in ms overflows it.
+            Some(r)
+                if i128::from(t.as_millis()) - i128::from(r.end.as_millis())
+                    <= i128::from(max_gap_secs) * 1000 =>
+            {
                 r.end = t;
                 if s > r.peak {
                     r.peak = s;
@@ -142,9 +146,11 @@ impl Alarms {
             return false;
         }
         let t = at.as_millis();
+        // Saturating: it only saturates when the true gap is at least i64::MAX ms, which is never
+        // below `suppress_ms`, so the comparison stays exact.
         if let Some(last) = self.last_alarm
             && t >= last
-            && t - last < self.suppress_ms
+            && t.saturating_sub(last) < self.suppress_ms
         {
             return false;
         }
@@ -189,5 +195,40 @@ mod tests {
         assert!(Alarms::try_new(1.5, 0).is_err());
         assert!(threshold_for_alarm_rate(&[0.1], 0.0).is_err());
         assert!(threshold_for_alarm_rate(&[], 0.1).is_err());
+    }
+
+    #[test]
+    fn alarms_at_extreme_timestamps_do_not_overflow() {
+        let mut a = Alarms::try_new(0.5, 10).unwrap();
+        assert!(a.check(Timestamp::from_millis(i64::MIN), 0.9));
+        // i64::MAX + 1 ms later: far outside the 10 s suppression window.
+        assert!(a.check(Timestamp::EPOCH, 0.9));
+        assert!(!a.check(Timestamp::from_secs(9), 0.9));
+        assert!(a.check(Timestamp::from_millis(i64::MAX), 0.9));
+        // the longest suppression still lets an alarm through after more than i64::MAX ms
+        let mut a = Alarms::try_new(0.5, i64::MAX).unwrap();
+        assert!(a.check(Timestamp::from_millis(i64::MIN), 0.9));
+        assert!(!a.check(Timestamp::from_millis(-2), 0.9));
+        assert!(a.check(Timestamp::from_millis(i64::MAX), 0.9));
+    }
+
+    #[test]
+    fn ranges_at_extreme_timestamps_do_not_overflow() {
+        let ts = [
+            Timestamp::from_millis(i64::MIN),
+            Timestamp::from_millis(i64::MAX),
+            Timestamp::from_millis(i64::MIN),
+        ];
+        let scores = [0.9, 0.8, 0.7];
+        // gap 2^64 - 1 ms > i64::MAX / 1000 s (about 2^63 ms): separate ranges
+        let r = anomaly_ranges(&ts, &scores, 0.5, i64::MAX / 1000, "x").unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].start, r[0].end), (ts[0], ts[0]));
+        // a step back in time (unsorted input) joins, as any negative gap does
+        assert_eq!((r[1].start, r[1].end, r[1].peak), (ts[1], ts[2], 0.8));
+        // i64::MAX s is about 2^73 ms, more than any gap between two instants: one range
+        let r = anomaly_ranges(&ts, &scores, 0.5, i64::MAX, "x").unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].end, r[0].peak), (ts[0], ts[2], 0.9));
     }
 }

@@ -77,13 +77,50 @@ impl Default for ConfidenceModel {
 
 impl ConfidenceModel {
     /// A Beta lower-bound model; the prior counts must be finite and positive, `z` finite and
-    /// non-negative.
+    /// non-negative (see [`ConfidenceModel::check`]).
     pub fn beta_lower_bound(
         prior_successes: f64,
         prior_failures: f64,
         z: f64,
         severity_weighted: bool,
     ) -> Result<Self> {
+        let model = ConfidenceModel::BetaLowerBound {
+            prior_successes,
+            prior_failures,
+            z,
+            severity_weighted,
+        };
+        model.check()?;
+        Ok(model)
+    }
+
+    /// Checks the model's settings: for [`ConfidenceModel::BetaLowerBound`] the prior counts
+    /// must be finite and positive and `z` finite and non-negative. The variant's fields are
+    /// public, so a model written as a literal can skip [`ConfidenceModel::beta_lower_bound`];
+    /// [`crate::PolicyBuilder::build`] runs this check, and [`ConfidenceModel::confidence`] of
+    /// a model that fails it is 0.
+    ///
+    /// ```
+    /// use aiops_heal::ConfidenceModel;
+    /// let bad = ConfidenceModel::BetaLowerBound {
+    ///     prior_successes: f64::NAN,
+    ///     prior_failures: 1.0,
+    ///     z: 1.645,
+    ///     severity_weighted: false,
+    /// };
+    /// assert!(bad.check().unwrap_err().to_string().contains("prior_successes"));
+    /// assert!(ConfidenceModel::default().check().is_ok());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        let ConfidenceModel::BetaLowerBound {
+            prior_successes,
+            prior_failures,
+            z,
+            ..
+        } = *self
+        else {
+            return Ok(());
+        };
         let bad = |field, v: f64| HealError::InvalidSetting {
             field,
             reason: format!("must be finite and positive, got {v}"),
@@ -100,19 +137,21 @@ impl ConfidenceModel {
                 reason: format!("must be finite and >= 0, got {z}"),
             });
         }
-        Ok(ConfidenceModel::BetaLowerBound {
-            prior_successes,
-            prior_failures,
-            z,
-            severity_weighted,
-        })
+        Ok(())
     }
 
     /// Confidence in `[0, 1]` for a rule with these counts, on an incident of this severity.
+    ///
+    /// A model that fails [`ConfidenceModel::check`] (only a literal can build one) gives 0, so
+    /// it never passes a threshold.
     pub fn confidence(&self, successes: u64, failures: u64, severity: Severity) -> f64 {
+        if self.check().is_err() {
+            return 0.0;
+        }
         match *self {
             ConfidenceModel::Article => {
-                let total = successes + failures;
+                // u128: the sum of two u64 counts cannot overflow it.
+                let total = u128::from(successes) + u128::from(failures);
                 let mut base = 0.5;
                 if total > 0 {
                     base += successes as f64 / total as f64 * 0.3;
@@ -188,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn fix_default_model_learns_past_the_threshold() {
+    fn default_model_learns_past_the_threshold() {
         let m = ConfidenceModel::default();
         // Cold start is a documented number: 0.5 - 1.645 * sqrt(1/12).
         let cold = 0.5 - 1.645 * (1.0f64 / 12.0).sqrt();
@@ -222,5 +261,44 @@ mod tests {
         let w = ConfidenceModel::beta_lower_bound(1.0, 1.0, 0.0, true).unwrap();
         assert!((w.confidence(0, 0, Severity::Info) - 0.25).abs() < 1e-12);
         assert!(w.uses_severity());
+    }
+
+    #[test]
+    fn article_confidence_with_saturated_counts_does_not_overflow() {
+        let m = ConfidenceModel::Article;
+        // success rate (2^64 - 1) / 2^64 rounds to 1: (0.5 + 0.3) * 0.9 = 0.72
+        assert!((m.confidence(u64::MAX, 1, Severity::Critical) - 0.72).abs() < 1e-12);
+        // success rate 1 / 2^64 rounds to 0: 0.5 * 0.9 = 0.45
+        assert!((m.confidence(1, u64::MAX, Severity::Critical) - 0.45).abs() < 1e-12);
+        // equal saturated counts: rate 1/2, (0.5 + 0.15) * 0.8 = 0.52
+        assert!((m.confidence(u64::MAX, u64::MAX, Severity::High) - 0.52).abs() < 1e-12);
+    }
+
+    #[test]
+    fn literal_model_with_bad_fields_is_rejected_and_never_confident() {
+        let literal = |a: f64, b: f64, z: f64| ConfidenceModel::BetaLowerBound {
+            prior_successes: a,
+            prior_failures: b,
+            z,
+            severity_weighted: false,
+        };
+        for (m, field) in [
+            (literal(f64::NAN, 1.0, 1.645), "prior_successes"),
+            (literal(1.0, f64::INFINITY, 1.645), "prior_failures"),
+            (literal(1.0, 1.0, -100.0), "z"),
+            (literal(1.0, 1.0, f64::NAN), "z"),
+        ] {
+            let e = m.check().unwrap_err();
+            assert!(
+                matches!(e, HealError::InvalidSetting { field: f, .. } if f == field),
+                "{e}"
+            );
+            // Unchecked, z = -100 would give 1.0 and NaN priors NaN.
+            for (s, f) in [(0, 0), (1000, 0), (0, 1000)] {
+                assert_eq!(m.confidence(s, f, Severity::Critical), 0.0);
+            }
+        }
+        assert!(ConfidenceModel::Article.check().is_ok());
+        assert!(ConfidenceModel::default().check().is_ok());
     }
 }

@@ -393,7 +393,9 @@ impl HealingEngine {
                 limit: k,
             });
         }
-        if confidence < rule.threshold() {
+        // Fail-safe: a confidence that is not a number in [0, 1] (NaN compares false with
+        // everything) counts as below the threshold, never as a pass.
+        if !(0.0..=1.0).contains(&confidence) || confidence < rule.threshold() {
             return skip(SkipReason::LowConfidence {
                 confidence,
                 threshold: rule.threshold(),
@@ -1246,5 +1248,45 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn confidence_outside_unit_range_never_executes() {
+        // A rule with threshold 0 and no other limit: only the confidence check can stop it.
+        let e = engine(open_policy().build().unwrap());
+        for c in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.1, 1.5] {
+            let v = e.verdict(0, "api", c, t(100), true);
+            assert!(
+                matches!(v, Verdict::Skip(SkipReason::LowConfidence { threshold, .. }) if threshold == 0.0),
+                "confidence {c}: {v:?}"
+            );
+        }
+        assert_eq!(e.verdict(0, "api", 0.0, t(100), true), Verdict::Execute);
+        assert_eq!(e.verdict(0, "api", 1.0, t(100), true), Verdict::Execute);
+
+        // The reported case: a literal model with a NaN prior, past a 0.99 threshold, put in
+        // the policy without the builder's check.
+        let mut policy = open_policy().build().unwrap();
+        policy.model = ConfidenceModel::BetaLowerBound {
+            prior_successes: f64::NAN,
+            prior_failures: 1.0,
+            z: 1.645,
+            severity_weighted: false,
+        };
+        let mut e = HealingEngine::new(policy);
+        e.add_rule(
+            Rule::new(
+                "r",
+                Pattern::new().exact("service", "api"),
+                [ActionType::RestartService],
+            )
+            .unwrap()
+            .with_threshold(0.99)
+            .unwrap(),
+        )
+        .unwrap();
+        let d = e.decide(&inc("i", "api", Severity::Critical), t(100));
+        assert_eq!(reason(&d), "low_confidence", "{:?}", d.verdict);
+        assert_eq!(d.confidence.unwrap().value, 0.0);
     }
 }

@@ -347,9 +347,11 @@ impl PolicyBuilder {
         self.policy.unknown_action = p;
         self
     }
-    /// Validates and returns the policy.
+    /// Validates and returns the policy, including the confidence model
+    /// ([`ConfidenceModel::check`], since a model written as a literal skips its constructor).
     pub fn build(self) -> Result<Policy> {
         let p = self.policy;
+        p.model.check()?;
         if p.cooldown_secs > MAX_WINDOW_SECS {
             return Err(HealError::InvalidSetting {
                 field: "cooldown_secs",
@@ -421,5 +423,44 @@ mod tests {
         let p = Policy::builder().dry_run(true).build().unwrap();
         assert!(p.dry_run());
         assert_eq!(Policy::default().pause_millis(), 5_000);
+    }
+
+    #[test]
+    fn build_rejects_a_literal_model_with_bad_fields() {
+        let literal = |a: f64, z: f64| ConfidenceModel::BetaLowerBound {
+            prior_successes: a,
+            prior_failures: 1.0,
+            z,
+            severity_weighted: false,
+        };
+        let e = Policy::builder()
+            .model(literal(f64::NAN, 1.645))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                HealError::InvalidSetting {
+                    field: "prior_successes",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = Policy::builder()
+            .model(literal(1.0, -100.0))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(e, HealError::InvalidSetting { field: "z", ref reason } if reason.contains("-100")),
+            "{e}"
+        );
+        assert!(Policy::builder().model(literal(2.0, 1.0)).build().is_ok());
+        assert!(
+            Policy::builder()
+                .model(ConfidenceModel::Article)
+                .build()
+                .is_ok()
+        );
     }
 }
