@@ -1,6 +1,6 @@
 //! The one error type of aiops-forecast.
 
-use aiops_core::CoreError;
+use aiops_core::{CoreError, Timestamp};
 
 /// Everything that can go wrong when training, predicting or checking capacity.
 ///
@@ -44,7 +44,32 @@ pub enum ForecastError {
         /// Number of values.
         values: usize,
     },
-    /// A horizon of zero steps, or a non-positive step.
+    /// Timestamps so far apart that their distance in milliseconds does not fit an `i64`.
+    #[error("series spans {first} to {last}: more milliseconds apart than an i64 holds")]
+    SpanTooLong {
+        /// The first timestamp.
+        first: Timestamp,
+        /// The last timestamp.
+        last: Timestamp,
+    },
+    /// A forecast value or interval bound came out NaN or infinite: the series' values (or
+    /// their spread) are too large for `f64` arithmetic. Rescale the series (e.g. to other
+    /// units) and fit again.
+    #[error(
+        "forecast at {timestamp} is not finite (yhat {yhat:e}, interval {lower:e}..{upper:e}): the series' values are too large for f64 arithmetic; rescale them"
+    )]
+    NonFiniteForecast {
+        /// The row's timestamp.
+        timestamp: Timestamp,
+        /// Its point forecast.
+        yhat: f64,
+        /// Its lower bound.
+        lower: f64,
+        /// Its upper bound.
+        upper: f64,
+    },
+    /// A horizon of zero steps, a non-positive step, or one ending past the last
+    /// representable timestamp.
     #[error("invalid horizon: {0}")]
     InvalidHorizon(String),
     /// No model has been trained for this metric.

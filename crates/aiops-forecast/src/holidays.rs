@@ -114,6 +114,9 @@ pub struct Holiday {
 
 impl Holiday {
     /// A holiday on the given days (any time within a day stands for that UTC day).
+    ///
+    /// Errors: [`ForecastError::InvalidParameter`] for an empty name, no dates, or a date whose
+    /// UTC day starts before the smallest `i64` millisecond (the first day of that range).
     pub fn try_new(name: impl Into<String>, dates: Vec<Timestamp>) -> Result<Self> {
         let name = name.into();
         if name.trim().is_empty() {
@@ -130,8 +133,21 @@ impl Holiday {
         }
         let dates = dates
             .into_iter()
-            .map(|t| Timestamp::from_millis(t.as_millis().div_euclid(DAY_MS) * DAY_MS))
-            .collect();
+            .map(|t| {
+                t.as_millis()
+                    .div_euclid(DAY_MS)
+                    .checked_mul(DAY_MS)
+                    .map(Timestamp::from_millis)
+                    .ok_or_else(|| ForecastError::InvalidParameter {
+                        name: "holiday dates",
+                        reason: format!(
+                            "holiday {name:?}: the UTC day of {t} ({} ms) starts before the \
+                             smallest representable timestamp",
+                            t.as_millis()
+                        ),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Holiday {
             name,
             dates,
@@ -276,5 +292,32 @@ mod tests {
                 .contains("\"fr\"")
         );
         assert_eq!(Country::parse("cn").unwrap(), Country::Cn);
+    }
+
+    #[test]
+    fn a_date_whose_day_starts_before_i64_min_is_an_error() {
+        let e = Holiday::try_new("x", vec![Timestamp::from_millis(i64::MIN)]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ForecastError::InvalidParameter {
+                    name: "holiday dates",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"x\"") && msg.contains(&i64::MIN.to_string()),
+            "{msg}"
+        );
+        // One day later the day start fits: by hand, floor((2^63 - 86_400_000) / 86_400_000)
+        // = 106_751_991_167 days before the epoch.
+        let h = Holiday::try_new("x", vec![Timestamp::from_millis(i64::MIN + DAY_MS)]).unwrap();
+        assert_eq!(
+            h.dates(),
+            &[Timestamp::from_millis(-106_751_991_167 * DAY_MS)]
+        );
     }
 }

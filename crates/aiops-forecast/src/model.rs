@@ -27,6 +27,8 @@ pub const MIN_POINTS: usize = 2;
 /// Minimum points before Prophet is used; shorter series take the `auto` rule.
 pub const MIN_PROPHET_POINTS: usize = 10;
 const DAY_MS: i64 = 86_400_000;
+/// Most steps of the series any forecast may reach past the last training timestamp.
+const MAX_STEPS_AHEAD: usize = 1_000_000;
 
 /// A forecaster fitted to one series: Prophet or a fast model, chosen by the configuration.
 ///
@@ -54,18 +56,20 @@ pub struct FittedModel {
     prophet: Option<ProphetFit>,
 }
 
-/// Median gap between consecutive timestamps, in milliseconds (at least 1).
+/// Median gap between consecutive timestamps, in milliseconds (at least 1). Exact for
+/// increasing timestamps whose whole span fits an `i64` (checked by the caller).
 fn median_step(ts: &[Timestamp]) -> i64 {
-    let mut gaps: Vec<i64> = ts
-        .windows(2)
-        .map(|w| w[1].as_millis() - w[0].as_millis())
-        .collect();
+    let mut gaps: Vec<i64> = ts.windows(2).map(|w| w[1].millis_since(w[0])).collect();
     gaps.sort_unstable();
     gaps.get(gaps.len() / 2).copied().unwrap_or(DAY_MS).max(1)
 }
 
 impl FittedModel {
     /// Fits `config`'s model to a series (already validated by [`TimeSeries`]).
+    ///
+    /// Errors: [`ForecastError::TooFewPoints`] under [`MIN_POINTS`] points,
+    /// [`ForecastError::SpanTooLong`] when the first and last timestamps are more milliseconds
+    /// apart than an `i64` holds, [`ForecastError::Prophet`] when Prophet fails.
     pub fn fit(series: &TimeSeries, config: &ForecastConfig) -> Result<Self> {
         Self::fit_inner("series", series.timestamps(), series.values(), config)
     }
@@ -95,9 +99,16 @@ impl FittedModel {
                 needed: MIN_POINTS,
             });
         }
+        // Every gap of increasing timestamps is at most the span: one check covers both.
+        let span_ms = ts[n - 1].as_millis().checked_sub(ts[0].as_millis()).ok_or(
+            ForecastError::SpanTooLong {
+                first: ts[0],
+                last: ts[n - 1],
+            },
+        )?;
         let step_ms = median_step(ts);
         let season = season_length(step_ms as f64 / 1000.0);
-        let span = (ts[n - 1].as_millis() - ts[0].as_millis()) as f64 / 1000.0;
+        let span = span_ms as f64 / 1000.0;
         let mut used = config.model;
         if used == ModelKind::Prophet {
             let usable = usable_seasonalities(config, span);
@@ -154,6 +165,9 @@ impl FittedModel {
     /// Rows at arbitrary increasing timestamps. Prophet predicts anywhere, the history
     /// included (an in-sample fit); the fast models only after the last training timestamp
     /// (an earlier one is [`ForecastError::InvalidHorizon`]), at the nearest step of the series.
+    /// Also [`ForecastError::InvalidHorizon`]: the fast models beyond 1,000,000 steps of the
+    /// series, Prophet beyond 10,000 times the history's span after its end. Non-finite results
+    /// are [`ForecastError::NonFiniteForecast`].
     pub fn predict_at(&self, timestamps: &[Timestamp]) -> Result<Vec<ForecastRow>> {
         if timestamps.is_empty() {
             return Err(ForecastError::InvalidHorizon(
@@ -185,13 +199,10 @@ impl FittedModel {
             }
             let idx: Vec<usize> = timestamps
                 .iter()
-                .map(|t| {
-                    let k = (t.as_millis() - self.last.as_millis()) as f64 / self.step_ms as f64;
-                    (k.round() as usize).max(1)
-                })
+                .map(|&t| (self.steps_ahead(t).round() as usize).max(1))
                 .collect();
             let native = idx.iter().copied().max().unwrap_or(1);
-            if native > 1_000_000 {
+            if native > MAX_STEPS_AHEAD {
                 return Err(ForecastError::InvalidHorizon(format!(
                     "{native} steps of the series is more than the 1,000,000 supported"
                 )));
@@ -200,23 +211,51 @@ impl FittedModel {
             let rows = fallback::forecast(self.used, &self.values, self.season, native, z);
             idx.iter().map(|&j| rows[j - 1]).collect()
         };
-        Ok(self.finish(timestamps.iter().copied(), raw))
+        self.finish(timestamps.iter().copied(), raw)
     }
 
-    fn finish(&self, times: impl Iterator<Item = Timestamp>, raw: Vec<RawRow>) -> Vec<ForecastRow> {
+    /// Steps of the series from the last training timestamp to `t` (negative before it); in
+    /// `i128` because the distance of two `i64` instants can exceed `i64`.
+    fn steps_ahead(&self, t: Timestamp) -> f64 {
+        let ahead = i128::from(t.as_millis()) - i128::from(self.last.as_millis());
+        ahead as f64 / self.step_ms as f64
+    }
+
+    /// Clamps the raw rows into the configured bounds, refusing non-finite ones: a NaN or
+    /// infinity means the arithmetic overflowed, and clamping it into a bound would hide that.
+    fn finish(
+        &self,
+        times: impl Iterator<Item = Timestamp>,
+        raw: Vec<RawRow>,
+    ) -> Result<Vec<ForecastRow>> {
         times
             .zip(raw)
-            .map(|(timestamp, r)| ForecastRow {
-                timestamp,
-                yhat: self.config.clamp(r.yhat),
-                lower: self.config.clamp(r.lower.min(r.yhat)),
-                upper: self.config.clamp(r.upper.max(r.yhat)),
+            .map(|(timestamp, r)| {
+                if !(r.yhat.is_finite() && r.lower.is_finite() && r.upper.is_finite()) {
+                    return Err(ForecastError::NonFiniteForecast {
+                        timestamp,
+                        yhat: r.yhat,
+                        lower: r.lower,
+                        upper: r.upper,
+                    });
+                }
+                Ok(ForecastRow {
+                    timestamp,
+                    yhat: self.config.clamp(r.yhat),
+                    lower: self.config.clamp(r.lower.min(r.yhat)),
+                    upper: self.config.clamp(r.upper.max(r.yhat)),
+                })
             })
             .collect()
     }
 
     /// Forecast rows at `last + k * step_millis` for `k = 1..=steps`, inside the configured
     /// hard bounds.
+    ///
+    /// Errors: [`ForecastError::InvalidHorizon`] for 0 steps, more than 1,000,000 of them, a
+    /// step `<= 0`, a horizon ending past the largest `i64` millisecond, or reaching further
+    /// than [`FittedModel::predict_at`] allows;
+    /// [`ForecastError::NonFiniteForecast`] when the values are too large for `f64`.
     pub fn forecast(&self, steps: usize, step_millis: i64) -> Result<Vec<ForecastRow>> {
         if steps == 0 {
             return Err(ForecastError::InvalidHorizon(
@@ -228,13 +267,27 @@ impl FittedModel {
                 "step must be > 0 ms, got {step_millis}"
             )));
         }
-        if steps > 1_000_000 {
+        if steps > MAX_STEPS_AHEAD {
             return Err(ForecastError::InvalidHorizon(format!(
                 "{steps} steps is more than the 1,000,000 supported"
             )));
         }
+        // The last row is the furthest: if it fits, every `last + k * step` does.
+        let last_ms = self.last.as_millis();
+        i64::try_from(steps)
+            .ok()
+            .and_then(|s| s.checked_mul(step_millis))
+            .and_then(|d| last_ms.checked_add(d))
+            .ok_or_else(|| {
+                ForecastError::InvalidHorizon(format!(
+                    "{steps} steps of {step_millis} ms after {} end past the largest timestamp \
+                     ({} ms)",
+                    self.last,
+                    i64::MAX
+                ))
+            })?;
         let times: Vec<Timestamp> = (1..=steps as i64)
-            .map(|k| Timestamp::from_millis(self.last.as_millis().saturating_add(k * step_millis)))
+            .map(|k| Timestamp::from_millis(last_ms + k * step_millis))
             .collect();
         let raw: Vec<RawRow> = if let Some(p) = &self.prophet {
             let secs: Vec<i64> = times
@@ -245,7 +298,7 @@ impl FittedModel {
         } else {
             let ratio = step_millis as f64 / self.step_ms as f64;
             let native = ((steps as f64 * ratio).ceil() as usize).max(1);
-            if native > 1_000_000 {
+            if native > MAX_STEPS_AHEAD {
                 return Err(ForecastError::InvalidHorizon(format!(
                     "{steps} steps of {step_millis} ms is {native} steps of the series"
                 )));
@@ -259,7 +312,7 @@ impl FittedModel {
                 })
                 .collect()
         };
-        Ok(self.finish(times.into_iter(), raw))
+        self.finish(times.into_iter(), raw)
     }
 }
 
@@ -326,6 +379,111 @@ mod tests {
             Err(ForecastError::InvalidHorizon(_))
         ));
         assert!(m.forecast(3, 0).is_err());
+    }
+
+    fn linear_cfg() -> ForecastConfig {
+        ForecastConfig::default().with_model(ModelKind::Linear)
+    }
+
+    #[test]
+    fn forecast_horizon_past_the_last_millisecond_is_an_error() {
+        let s = TimeSeries::regular(Timestamp::EPOCH, 60_000, (0..20).map(f64::from).collect())
+            .unwrap();
+        let m = FittedModel::fit(&s, &linear_cfg()).unwrap();
+        // 2 * i64::MAX overflows: an error, not a panic or a wrapped timestamp.
+        let e = m.forecast(2, i64::MAX).unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
+        assert!(
+            e.to_string().contains("end past the largest timestamp"),
+            "{e}"
+        );
+        // Last = 19 min; one step of i64::MAX - 19 min ends exactly at i64::MAX: not an
+        // overflow (it is refused only as too many of the series' own steps).
+        let e = m.forecast(1, i64::MAX - 1_140_000).unwrap_err();
+        assert!(e.to_string().contains("steps of the series"), "{e}");
+    }
+
+    #[test]
+    fn span_beyond_i64_millis_is_an_error_and_the_widest_that_fits_works() {
+        let t = Timestamp::from_millis;
+        let s = TimeSeries::try_new(vec![t(i64::MIN), t(i64::MAX)], vec![1.0, 2.0]).unwrap();
+        let e = FittedModel::fit(&s, &linear_cfg()).unwrap_err();
+        assert_eq!(
+            e,
+            ForecastError::SpanTooLong {
+                first: t(i64::MIN),
+                last: t(i64::MAX)
+            }
+        );
+        let e =
+            FittedModel::fit_points(&[t(i64::MIN), t(0), t(i64::MAX)], &[1.0; 3], &linear_cfg())
+                .unwrap_err();
+        assert!(matches!(e, ForecastError::SpanTooLong { .. }), "{e}");
+        // -1 - i64::MIN = i64::MAX ms: fits, the step is that gap, one more step reaches
+        // i64::MAX - 1 and continues the line 1, 2 -> 3.
+        let m = FittedModel::fit_points(&[t(i64::MIN), t(-1)], &[1.0, 2.0], &linear_cfg()).unwrap();
+        assert_eq!(m.step_millis(), i64::MAX);
+        let rows = m.forecast(1, i64::MAX).unwrap();
+        assert_eq!(rows[0].timestamp, t(i64::MAX - 1));
+        assert!((rows[0].yhat - 3.0).abs() < 1e-9, "{rows:?}");
+    }
+
+    #[test]
+    fn predict_at_the_far_end_of_time_is_too_many_steps() {
+        let t = Timestamp::from_millis;
+        let s = TimeSeries::try_new(vec![t(-10_000), t(-1)], vec![1.0, 2.0]).unwrap();
+        let m = FittedModel::fit(&s, &linear_cfg()).unwrap();
+        // i64::MAX - (-1) overflows i64; it is ~9.2e14 steps of 9999 ms.
+        let e = m.predict_at(&[t(i64::MAX)]).unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
+        assert!(e.to_string().contains("1,000,000"), "{e}");
+        // The nearest step still works: one step of 9999 ms after -1 ms.
+        let rows = m.predict_at(&[t(9_998)]).unwrap();
+        assert!((rows[0].yhat - 3.0).abs() < 1e-9, "{rows:?}");
+    }
+
+    #[test]
+    fn prophet_horizon_is_bounded_in_history_spans() {
+        let m =
+            FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &ForecastConfig::default()).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        // Without the bound, sampling trend changepoints up to i64::MAX ms (~5e10 spans of the
+        // 49-hour history) exhausts memory.
+        let e = m
+            .predict_at(&[Timestamp::from_millis(i64::MAX)])
+            .unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
+        assert!(e.to_string().contains("10,000"), "{e}");
+        // 2 steps of 250,000 hours end 500,000 h / 49 h = 10,204 spans after the history.
+        let e = m.forecast(2, 250_000 * 3_600_000).unwrap_err();
+        assert!(e.to_string().contains("10204 spans"), "{e}");
+        // The far past is in-sample for Prophet: allowed, and finite.
+        let rows = m.predict_at(&[Timestamp::from_millis(i64::MIN)]).unwrap();
+        assert!(rows[0].yhat.is_finite());
+    }
+
+    #[test]
+    fn overflowing_values_are_an_error_not_infinite_rows() {
+        // Alternating +-1.7e308: differences overflow f64 (3.4e308 > f64::MAX ~ 1.8e308).
+        let v: Vec<f64> = (0..60)
+            .map(|i| if i % 2 == 0 { 1.7e308 } else { -1.7e308 })
+            .collect();
+        let s = TimeSeries::regular(Timestamp::EPOCH, 3_600_000, v).unwrap();
+        let m = FittedModel::fit(&s, &linear_cfg()).unwrap();
+        let e = m.forecast(3, 3_600_000).unwrap_err();
+        assert!(matches!(e, ForecastError::NonFiniteForecast { .. }), "{e}");
+        assert!(e.to_string().contains("rescale"), "{e}");
+        let e = m
+            .predict_at(&[Timestamp::from_secs(60 * 3600)])
+            .unwrap_err();
+        assert!(matches!(e, ForecastError::NonFiniteForecast { .. }), "{e}");
+        // Bounds must not clamp an overflow into a plausible-looking number.
+        let bounded = linear_cfg().with_bounds(Some(-1.0), Some(1.0)).unwrap();
+        let e = FittedModel::fit(&s, &bounded)
+            .unwrap()
+            .forecast(3, 3_600_000)
+            .unwrap_err();
+        assert!(matches!(e, ForecastError::NonFiniteForecast { .. }), "{e}");
     }
 
     #[test]

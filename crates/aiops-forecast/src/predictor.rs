@@ -164,9 +164,20 @@ fn days_text(days: f64) -> String {
     }
 }
 
+/// `to - from` in milliseconds, exact: the distance of two `i64` instants can exceed `i64`.
+fn millis_between(from: Timestamp, to: Timestamp) -> i128 {
+    i128::from(to.as_millis()) - i128::from(from.as_millis())
+}
+
+/// Whole days from `from` to `to`, 0 when `to` is not after `from`.
 fn whole_days(from: Timestamp, to: Timestamp) -> u64 {
-    let ms = to.as_millis().saturating_sub(from.as_millis());
-    if ms <= 0 { 0 } else { (ms / DAY_MS) as u64 }
+    let ms = millis_between(from, to);
+    if ms <= 0 {
+        0
+    } else {
+        // At most 2^64 ms / DAY_MS, far below u64::MAX: the fallback is never taken.
+        u64::try_from(ms / i128::from(DAY_MS)).unwrap_or(u64::MAX)
+    }
 }
 
 /// One forecasting model per metric, as in the article: `train`, `predict`, then
@@ -329,7 +340,7 @@ impl CapacityPredictor {
             },
             (None, false) => {
                 let end = rows.last().map_or(now, |r| r.timestamp);
-                let horizon_days = (end.as_millis() - now.as_millis()) as f64 / DAY_MS as f64;
+                let horizon_days = millis_between(now, end) as f64 / DAY_MS as f64;
                 return Ok(RiskAssessment::NoRisk {
                     horizon_end: end,
                     horizon_days,
@@ -525,5 +536,35 @@ mod tests {
         assert_eq!(r.level, RiskLevel::Medium);
         // Reaches the floor 0 at k = 11 (2026-01-21).
         assert_eq!(r.days_until_limit, Some(11));
+    }
+
+    #[test]
+    fn now_at_the_start_of_time_gives_exact_days() {
+        let cfg = ForecastConfig::default().with_model(ModelKind::Linear);
+        let mut p = predictor_with("cpu_load", (0..20).map(f64::from).collect(), cfg);
+        p.predict("cpu_load", 3).unwrap();
+        let now = Timestamp::from_millis(i64::MIN);
+        // Rows at 2026-01-21, -22, -23 (1_769_126_400_000 ms); by hand (Python integers):
+        // (1_769_126_400_000 + 2^63) / 86_400_000 = 106_752_011_643.300_64 days.
+        let RiskAssessment::NoRisk { horizon_days, .. } = p
+            .check_capacity_risk("cpu_load", Threshold::Above(1e9), 0.0, now)
+            .unwrap()
+        else {
+            panic!("no row reaches 1e9")
+        };
+        assert!(
+            (horizon_days - 106_752_011_643.300_64).abs() < 1e-3,
+            "{horizon_days}"
+        );
+        // First row over 20 is 2026-01-21 (1_768_953_600_000 ms): (that + 2^63) // 86_400_000
+        // = 106_752_011_641 whole days, not the 106_751_991_167 a saturated i64 would give.
+        let RiskAssessment::AtRisk(r) = p
+            .check_capacity_risk("cpu_load", Threshold::Above(19.5), 0.0, now)
+            .unwrap()
+        else {
+            panic!("20 > 19.5")
+        };
+        assert_eq!(r.days_until_risk, 106_752_011_641);
+        assert_eq!(r.level, RiskLevel::Low);
     }
 }

@@ -91,6 +91,11 @@ fn perr(e: impl std::fmt::Display) -> ForecastError {
 }
 
 const DAY: f64 = 86_400.0;
+/// Furthest Prophet forecasts, in spans of the history after its end. Trend uncertainty draws
+/// `changepoints * spans ahead` new changepoints per sample (as Python Prophet does), so an
+/// unbounded horizon (say `i64::MAX` ms) exhausts memory; 10,000 spans keeps the draws per
+/// sample at most 250,000.
+const MAX_SPANS_AHEAD: f64 = 10_000.0;
 
 /// Which of the requested seasonalities the history can identify: those whose period fits at
 /// least once into its span (Python Prophet keeps a forced seasonality whatever the span; one
@@ -196,8 +201,25 @@ impl ProphetFit {
         })
     }
 
-    /// Point forecasts and seeded intervals at `future` (Unix seconds, increasing).
+    /// Point forecasts and seeded intervals at `future` (Unix seconds, increasing); more than
+    /// [`MAX_SPANS_AHEAD`] spans of the history after its end is
+    /// [`ForecastError::InvalidHorizon`].
     pub(crate) fn forecast(&self, future: &[i64], cfg: &ForecastConfig) -> Result<Vec<RawRow>> {
+        // In the history's scaled time: 0 at its start, 1 at its end.
+        let t: Vec<f64> = future
+            .iter()
+            .map(|&s| (s - self.start) as f64 / self.t_scale)
+            .collect();
+        if let Some((&s, &t_max)) = future.last().zip(t.last())
+            && t_max - 1.0 > MAX_SPANS_AHEAD
+        {
+            return Err(ForecastError::InvalidHorizon(format!(
+                "{} is {:.0} spans of the training history after its end; Prophet's trend \
+                 uncertainty supports at most 10,000",
+                aiops_core::Timestamp::from_secs(s),
+                t_max - 1.0
+            )));
+        }
         let mut pd = PredictionData::new(future.to_vec());
         if self.indicator == TrendIndicator::Logistic {
             pd = pd
@@ -230,10 +252,6 @@ impl ProphetFit {
         let yhat = &yhat;
         let trend = &pred.trend.point;
         let mult = &pred.multiplicative.point;
-        let t: Vec<f64> = future
-            .iter()
-            .map(|&s| (s - self.start) as f64 / self.t_scale)
-            .collect();
         let samples = self.sample(&t, yhat, trend, mult, cfg)?;
         let h = future.len();
         let n_samples = cfg.uncertainty_samples as usize;
