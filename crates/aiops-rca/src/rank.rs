@@ -334,9 +334,13 @@ impl AlertGraphRanker {
     }
 
     /// The article's scores: the `top_k` (3) best alerts with service and PageRank, best
-    /// first (ties in input time order, as Python's stable sort).
+    /// first (ties in input time order, as Python's stable sort). Alerts that name no service
+    /// take part in the alert graph but are not listed (the article's sketch reads each
+    /// alert's service, and fails without one). As in the article, a service can be listed
+    /// more than once: it ranks alerts, not services.
     pub fn rank_alerts(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
         let mut all = self.score_all(graph, alerts)?;
+        all.retain(|a| !a.service.is_empty());
         all.truncate(self.top_k);
         Ok(all)
     }

@@ -92,6 +92,29 @@ fn article_ranker_matches_a_hand_computation() {
         .unwrap();
     assert_eq!(top[0].index, 1);
     assert!((top[0].score - 0.925 / 1.425).abs() < 1e-6);
+    // An alert without a service takes part in the graph but is not listed; a service can be
+    // listed twice (the article ranks alerts).
+    let nameless = Alert::new(
+        Labels::from_pairs([("alertname", "X"), ("metric_type", "b")]),
+        Timestamp::from_secs(20),
+    );
+    let alerts = [
+        alert("db", "warning", "a", 0),
+        alert("api", "warning", "b", 10),
+        nameless,
+        alert("api", "warning", "c", 15),
+    ];
+    let top = AlertGraphRanker::default()
+        .rank_alerts(&g, &alerts)
+        .unwrap();
+    let listed: Vec<usize> = top.iter().map(|t| t.index).collect();
+    assert!(!listed.contains(&2), "{top:?}");
+    assert_eq!(listed.len(), 3, "{top:?}");
+    assert_eq!(
+        top.iter().filter(|t| t.service == "api").count(),
+        2,
+        "{top:?}"
+    );
 }
 
 #[test]
