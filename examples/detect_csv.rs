@@ -26,7 +26,9 @@ use clap::{Parser, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(name = "detect_csv")]
 struct Args {
-    /// Detector: `ensemble` (default, best measured: max of min(robust, seasonal) and change),
+    /// Detector: `ensemble` (default, best measured: max of min(robust, seasonal, relative) and
+    /// change, where relative compares the recent mean with the long-window mean and spread;
+    /// self-calibrated, repeats suppressed; see `EnsembleDetector`),
     /// `robust` (EWMA level/spread z-score), `seasonal` (daily profile), `seasonal-weekly`
     /// (weekly profile), `change` (CUSUM level shift / drift).
     #[arg(long, value_enum, default_value_t = Detector::Ensemble)]

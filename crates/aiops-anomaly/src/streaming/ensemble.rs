@@ -30,6 +30,8 @@ const PEAK_DECAY: f64 = 0.996_540_262_827_867_8;
 ///    Gaussian detector does): the short-window mean (EWMA, half-life 10 points) against the
 ///    long-window mean and standard deviation (EWMA, half-life 3000 points), the latter scaled
 ///    to the short mean's standard deviation and floored at 0.1% of the long mean's magnitude;
+///    after warm-up each point enters the long and short estimates clipped at 30 long standard
+///    deviations, so one huge value cannot hold the spread up (or make it infinite) for ever;
 /// 2. self-calibration: `z` is divided by `q / 3`, where `q` is a streaming estimate of the
 ///    99.9th percentile of this series' own combined `z` (only when `q > 3`), so one threshold
 ///    means the same rarity on a bursty series as on a Gaussian one;
@@ -84,10 +86,20 @@ struct Relative {
     short: f64,
 }
 
+/// Clip on the long-window updates of the relative member, in long standard deviations.
+const RELATIVE_CLIP: f64 = 30.0;
+
 impl Relative {
     /// Standardised deviation of the short mean (including `v`) against the long mean and spread before `v`,
     /// then the update of the long estimates (exponentially weighted Welford steps; plain
     /// running averages while `n` is small). 0 during the first `warmup` points.
+    ///
+    /// After warm-up each point's deviation from the long mean enters the long mean and variance
+    /// clipped at [`RELATIVE_CLIP`] long standard deviations (and the short mean, so a lone
+    /// spike is not also stored for its half-life): unclipped, one value of 1e200 made the
+    /// variance infinite for ever and one of 500 on noise of sd 1 inflated the long standard
+    /// deviation sixfold for thousands of points, hiding every later spike. A lasting shift
+    /// still gets in: each clipped step raises the variance, so the clip widens geometrically.
     #[inline]
     fn update(&mut self, v: f64, warmup: u32) -> f64 {
         self.n = self.n.saturating_add(1);
@@ -96,15 +108,34 @@ impl Relative {
             self.short = v;
             return 0.0;
         }
-        self.short += SHORT_ALPHA * (v - self.short);
         let sd = (self.var.sqrt() * SHORT_SD_RATIO)
             .max(1e-3 * self.mean.abs())
             .max(1e-12);
-        let z = (self.short - self.mean).abs() / sd;
         let d = v - self.mean;
+        let d = if self.n > warmup {
+            let cap = RELATIVE_CLIP * self.var.sqrt().max(sd);
+            d.max(-cap).min(cap)
+        } else {
+            d
+        };
+        let short = self.short + SHORT_ALPHA * (v - self.short);
+        let z = (short - self.mean).abs() / sd;
+        // The short mean keeps the clipped value: a spike still scores through `z` above.
+        self.short += SHORT_ALPHA * (self.mean + d - self.short);
         let a = LONG_ALPHA.max(1.0 / f64::from(self.n));
         self.mean += a * d;
         self.var = (1.0 - a) * (self.var + a * d * d);
+        if !(self.mean.is_finite() && self.var.is_finite() && self.short.is_finite()) {
+            // Only values near f64::MAX get here (their differences overflow): start again
+            // from this point rather than keep a non-finite state.
+            *self = Relative {
+                n: 1,
+                mean: v,
+                var: 0.0,
+                short: v,
+            };
+            return 0.0;
+        }
         if self.n <= warmup || z.is_nan() {
             0.0
         } else {

@@ -133,3 +133,81 @@ pub(crate) fn check_half_life(name: &'static str, h: f64) -> Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    /// Gaussian noise (mean 100, sd 1) from a seeded generator, via Box-Muller.
+    fn noise(n: usize) -> Vec<f64> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        (0..n)
+            .map(|_| {
+                let (u, w): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                100.0 + (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * w).cos()
+            })
+            .collect()
+    }
+
+    fn detectors() -> Vec<Box<dyn StreamingDetector>> {
+        vec![
+            Box::new(RobustDetector::default()),
+            Box::new(SeasonalDetector::daily()),
+            Box::new(EnsembleDetector::default()),
+        ]
+    }
+
+    /// Scores of `values` at `at_rows`, one point every `step_secs`.
+    fn scores_at(
+        d: &dyn StreamingDetector,
+        values: &[f64],
+        step_secs: i64,
+        at_rows: &[usize],
+    ) -> Vec<f64> {
+        let mut s = d.new_state();
+        let mut out = Vec::new();
+        for (i, &v) in values.iter().enumerate() {
+            let x = d
+                .update(
+                    &mut s,
+                    Timestamp::from_secs(1_704_067_200 + step_secs * i as i64),
+                    v,
+                )
+                .unwrap();
+            if at_rows.contains(&i) {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_spike_after_long_noise_still_scores_high() {
+        // Before the fix the seasonal profile grew without bound (fed back through the Holt
+        // level): this spike scored 0.001 (seasonal) and 0.000 (ensemble).
+        for step in [60, 300] {
+            let mut v = noise(52_000);
+            v[50_000] = 300.0;
+            for d in detectors() {
+                let s = scores_at(d.as_ref(), &v, step, &[50_000]);
+                assert!(s[0] > 0.9, "{} at {step} s: {s:?}", d.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_value_does_not_blind_later_spikes() {
+        // Before the fix 1e200 made the ensemble's long variance infinite (spikes scored 0.06)
+        // and fixed the seasonal bin at 2e199.
+        for huge in [1e200, 1e308, -1e308, 500.0] {
+            let mut v = noise(12_000);
+            v[100] = huge;
+            v[10_100] = 300.0;
+            for d in detectors() {
+                let s = scores_at(d.as_ref(), &v, 60, &[10_100]);
+                assert!(s[0] > 0.9, "{} after {huge}: {s:?}", d.name());
+            }
+        }
+    }
+}

@@ -9,12 +9,21 @@ use crate::error::{AnomalyError, Result, invalid};
 /// Learns a seasonal profile (daily by default) and scores the deseasonalised residual.
 ///
 /// The period is cut into `bins` equal bins by timestamp (so gaps and irregular steps are fine).
-/// Each bin holds the offset of the data from the robust level: the plain average of its first
-/// four visits, then clipped EWMA steps (weight 0.25 per visit by default). The value minus its
-/// bin's offset feeds the robust core of [`RobustDetector`]; unseen bins offset 0, so the first
-/// period behaves like the robust detector.
+/// Each bin holds the offset of the data from a slow baseline (a Huber-clipped EWMA of the raw
+/// value with a half-life of `bins` points, one period at one point per bin): the plain average
+/// of its first four updates, then EWMA steps (weight 0.25 per point by default), every step
+/// clipped at 3 baseline sigmas. The value minus its bin's offset feeds the robust core of
+/// [`RobustDetector`], which scores it; unseen bins offset 0, so the first period behaves like
+/// the robust detector.
 ///
-/// State: [`SeasonalState`], about `100 + 9 * bins` bytes (2.7 KiB for the daily default of 288
+/// The profile learns against the baseline, not against the scoring core's level: the core's
+/// level follows the deseasonalised value with a trend (Holt), and a profile fitted to that
+/// level's residuals feeds back on it (slow waves in the profile grow without bound, by a
+/// factor of about 2 every 3 days on white noise, until the spread is inflated and nothing
+/// scores). The baseline sees only raw values, so the profile is an EWMA of an input it does not
+/// influence, and clipping keeps one outlier from moving a bin by more than 3 sigmas.
+///
+/// State: [`SeasonalState`], about `140 + 9 * bins` bytes (2.7 KiB for the daily default of 288
 /// bins of 5 minutes; 18 KiB for [`SeasonalDetector::weekly`] at 2016 bins).
 ///
 /// ```
@@ -38,6 +47,8 @@ use crate::error::{AnomalyError, Result, invalid};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeasonalDetector {
     core: CoreParams,
+    /// Settings of the slow baseline the profile is learned against.
+    base: CoreParams,
     warmup: u32,
     period_ms: i64,
     bins: u32,
@@ -51,6 +62,8 @@ pub struct SeasonalState {
     /// Phase of `last` within the period, in ms.
     phase: i64,
     core: LevelSpread,
+    /// Slow baseline of the raw value.
+    base: LevelSpread,
     /// Offset per bin.
     profile: Vec<f64>,
     /// Visits per bin, saturating at 255.
@@ -93,8 +106,17 @@ impl SeasonalDetector {
             return Err(invalid("bins", bins, "must be in 1..=100000"));
         }
         let r = RobustDetector::default();
+        let core = r.core();
         Ok(Self {
-            core: r.core(),
+            core,
+            // No trend: the baseline only anchors the profile.
+            base: CoreParams::new(
+                alpha(f64::from(bins)),
+                alpha(f64::from(bins)),
+                core.clip,
+                core.rel_floor,
+                0.0,
+            ),
             warmup: r.warmup(),
             period_ms: period_secs * 1000,
             bins,
@@ -121,6 +143,7 @@ impl SeasonalDetector {
             last: i64::MIN,
             phase: 0,
             core: LevelSpread::new(),
+            base: LevelSpread::new(),
             profile: vec![0.0; self.bins as usize],
             visits: vec![0; self.bins as usize],
         }
@@ -180,19 +203,21 @@ impl SeasonalDetector {
         let b = self.bin_of_phase(phase);
         let off = s.profile[b];
         let visits = s.visits[b];
-        let level_before = s.core.level();
-        let started = s.core.n > 0;
-        let sigma = s.core.sigma(&self.core);
         let z = s.core.update(v - off, &self.core).abs();
+        let started = s.base.n > 0;
+        let base_before = s.base.level();
+        let base_sigma = s.base.sigma(&self.base);
+        s.base.update_residual(v, &self.base);
         if started {
-            let target = v - level_before;
+            // Clipped in every phase, so one huge value moves a bin by at most 3 sigmas.
+            let cap = self.base.clip * base_sigma;
+            // `max`/`min`, not `clamp`: no panic even if a bound were NaN.
+            let step = (v - base_before - off).max(-cap).min(cap);
             s.profile[b] = if visits < 4 {
-                // First visits: a plain average, so early errors (the level still catching up)
-                // wash out quickly.
-                off + (target - off) / (f64::from(visits) + 1.0)
+                // First updates: a plain average, so the profile settles quickly.
+                off + step / (f64::from(visits) + 1.0)
             } else {
-                let cap = self.core.clip * sigma;
-                off + self.season_alpha * (target - off).clamp(-cap, cap)
+                off + self.season_alpha * step
             };
             s.visits[b] = visits.saturating_add(1);
         }
