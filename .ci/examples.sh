@@ -49,6 +49,33 @@ ok detect_csv
 "$bin/correlate_alerts" --article "$d/services.json" "$d/alerts.json" >"$tmp/corr_article.json"
 grep -q '"compression"' "$tmp/corr.json" || fail "correlate_alerts output lacks compression"
 if "$bin/correlate_alerts" "$d/services.json" "$d/metric.csv" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted CSV as JSON"; fi
+# compression is 1 - incidents / distinct fingerprints (DATA_TOOLS.md), so it can be negative:
+# 2 fingerprints, each firing in 3 episodes 10 h apart, make 3 incidents: 1 - 3/2 = -0.5, and
+# raw_compression 1 - 3/6 = 0.5. Byte-order marks are skipped; endsAt takes Unix seconds too.
+printf '\xef\xbb\xbf[{"name": "db"}, {"name": "api", "dependencies": ["db"]}]' >"$tmp/svc.json"
+{
+  printf '\xef\xbb\xbf['
+  for h in 0 10 20; do
+    [ "$h" = 0 ] || printf ',\n'
+    printf '{"labels": {"alertname": "Down", "service": "db"}, "startsAt": %d},\n' $((1704067200 + h * 3600))
+    printf '{"labels": {"alertname": "Lat", "service": "api"}, "startsAt": %d, "endsAt": %d}' $((1704067210 + h * 3600)) $((1704067270 + h * 3600))
+  done
+  printf ']\n'
+} >"$tmp/refire.json"
+"$bin/correlate_alerts" "$tmp/svc.json" "$tmp/refire.json" >"$tmp/refire_out.json"
+grep -q '"compression":-0.5,' "$tmp/refire_out.json" || fail "correlate_alerts compression is not 1 - incidents / fingerprints: $(cat "$tmp/refire_out.json")"
+grep -q '"raw_compression":0.5}' "$tmp/refire_out.json" || fail "correlate_alerts raw_compression: $(cat "$tmp/refire_out.json")"
+# Bad alerts are named by record and line; endsAt before startsAt is an error (as in Alertmanager).
+printf '{"status": "firing", "alerts": [\n{"labels": {"service": "db"}, "startsAt": 0},\n{"labels": {"service": "db"}, "startsAt": 1},\n{"labels": {"service": "api"}}]}\n' >"$tmp/bad_alerts.json"
+if "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/bad_alerts.json" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted an alert without startsAt"; fi
+grep -q 'alert 2 (line 4): missing field `startsAt`' "$tmp/err.txt" || fail "correlate_alerts error does not name the alert: $(cat "$tmp/err.txt")"
+printf '[{"labels": {"service": "db"}, "startsAt": "2024-01-01T00:10:00Z", "endsAt": "2024-01-01T00:00:00Z"}]' >"$tmp/bad_alerts.json"
+if "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/bad_alerts.json" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted endsAt before startsAt"; fi
+grep -q 'endsAt 2024-01-01T00:00:00Z is before startsAt 2024-01-01T00:10:00Z' "$tmp/err.txt" || fail "correlate_alerts endsAt error: $(cat "$tmp/err.txt")"
+# An unknown dependency is explained in terms of the file, not of the library's API.
+printf '[{"name": "api", "dependencies": ["ghost"]}]' >"$tmp/bad_svc.json"
+if "$bin/correlate_alerts" "$tmp/bad_svc.json" "$tmp/refire.json" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted an unknown dependency"; fi
+grep -q 'add {"name": "ghost"}' "$tmp/err.txt" && ! grep -q GraphOptions "$tmp/err.txt" || fail "correlate_alerts unknown-dependency message: $(cat "$tmp/err.txt")"
 ok correlate_alerts
 
 # rca_case: ranks every service; the simulated root should be near the top.
@@ -62,6 +89,17 @@ mkdir -p "$tmp/case2" && cp "$d/case/inject_time.txt" "$tmp/case2/"
 "$bin/rca_case" "$tmp/case2" >"$tmp/rank2.json" 2>"$tmp/err2.txt"
 cmp -s "$tmp/rank.json" "$tmp/rank2.json" || fail "rca_case: reordered rows rank differently"
 grep -q "repeat an earlier time" "$tmp/err2.txt" || fail "rca_case: no note on repeated rows"
+! grep -q "warning" "$tmp/err2.txt" || fail "rca_case: warning on a good case: $(cat "$tmp/err2.txt")"
+# Cases the ranker can say nothing about keep the contract's output, with a warning on stderr.
+mkdir -p "$tmp/case3"
+printf 'time,latency,cpu\n1,2,3\n2,3,4\n' >"$tmp/case3/data.csv"
+printf '1\n' >"$tmp/case3/inject_time.txt"
+"$bin/rca_case" "$tmp/case3" >"$tmp/rank3.json" 2>"$tmp/err3.txt"
+grep -qx '{"ranking":\[\]}' "$tmp/rank3.json" || fail "rca_case: ranking without metric columns: $(cat "$tmp/rank3.json")"
+grep -q 'column(s) "latency", "cpu" not named <service>_<metric>, ignored' "$tmp/err3.txt" || fail "rca_case: no warning on ignored columns: $(cat "$tmp/err3.txt")"
+cp "$d/case/data.csv" "$tmp/case3/" && printf '1\n' >"$tmp/case3/inject_time.txt"
+"$bin/rca_case" "$tmp/case3" >/dev/null 2>"$tmp/err3.txt"
+grep -q "inject time 1 is outside the time range" "$tmp/err3.txt" || fail "rca_case: no warning on an inject time outside the data: $(cat "$tmp/err3.txt")"
 ok "rca_case (true root: $(cat "$d/case_truth.txt"))"
 
 # forecast_csv: horizon rows per series, JSON with the capacity check.
@@ -74,6 +112,9 @@ ok forecast_csv
 # heal_replay: the committed sample gives the committed expected output.
 f=crates/aiops-heal/tests/fixtures
 "$bin/heal_replay" "$f/replay_rules.json" "$f/replay_incidents.json" | diff - "$f/replay_expected.jsonl" || fail "heal_replay output differs"
+# A UTF-8 byte-order mark before the JSON is skipped.
+{ printf '\xef\xbb\xbf'; cat "$f/replay_rules.json"; } >"$tmp/rules_bom.json"
+"$bin/heal_replay" "$tmp/rules_bom.json" "$f/replay_incidents.json" | diff -q - "$f/replay_expected.jsonl" >/dev/null || fail "heal_replay rejects a byte-order mark"
 ok heal_replay
 
 echo "--- examples: all ok in $(($(date +%s) - t0)) s"

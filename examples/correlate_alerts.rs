@@ -15,7 +15,17 @@
 //! Output (stdout, one JSON object): `{"incidents": [{"alert_indices", "services", "start",
 //! "end", "root_causes": [{"service", "score", "confidence"}], "why": [{"a", "b", "rule",
 //! "detail"}]}], "noise": [..], "compression", "raw_compression"}`. Every record index appears
-//! exactly once, in one incident or in `noise`. Errors name the file, line and field (exit 1).
+//! exactly once, in one incident or in `noise`. Errors name the file, line and field (exit 1);
+//! a leading UTF-8 byte-order mark in either file is skipped.
+//!
+//! `compression` is `1 - incidents / distinct fingerprints` and `raw_compression` is
+//! `1 - incidents / records`, exactly as the data-tools contract defines them (both 0 for no
+//! alerts).
+//! `compression` can be negative: a fingerprint whose episodes (re-fires far apart) land in
+//! separate incidents counts once in the denominator but once per incident in the numerator:
+//! 2 fingerprints each firing 3 separate times, correlated into 3 incidents (one per pair of
+//! episodes), give `1 - 3 / 2 = -0.5`.
+//! Dependencies must name services defined in `SERVICES_JSON`.
 //!
 //! The default is the best configuration measured on aiops-sim storms (dependency path within
 //! 300 s, same service, each alert joining one incident: see docs/aiops-rca.md) with the
@@ -23,12 +33,13 @@
 //! dependency path from the earlier alert's service to the later one's, same metric type,
 //! connected groups, `PageRank` 0.85 over the alert graph, top 3).
 
+use std::collections::HashSet;
 use std::process::ExitCode;
 
 use aiops::core::{Alert, ServiceSpec, parse_alerts_json};
 use aiops::rca::{
     AlertGraphRanker, CombinedRanker, Correlator, CorrelatorConfig, MergeRule, RankInput, Ranker,
-    ServiceGraph,
+    RcaError, ServiceGraph,
 };
 use clap::Parser;
 use serde_json::{Value, json};
@@ -47,15 +58,42 @@ struct Args {
     alerts_json: String,
 }
 
+/// The file's text, without a leading UTF-8 byte-order mark (some Windows tools write one).
 fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 fn load_graph(path: &str) -> Result<ServiceGraph, String> {
     let text = read(path)?;
     let specs: Vec<ServiceSpec> =
         serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-    ServiceGraph::from_specs(&specs).map_err(|e| format!("{path}: {e}"))
+    ServiceGraph::from_specs(&specs).map_err(|e| match e {
+        // The library's message points at a library option; say what to change in the file.
+        RcaError::UnknownDependency {
+            service,
+            dependency,
+        } => format!(
+            "{path}: service {service:?} depends on {dependency:?}, which no entry defines: \
+             add {{\"name\": {dependency:?}}} to the file, \
+             or remove it from {service:?}'s dependencies"
+        ),
+        other => format!("{path}: {other}"),
+    })
+}
+
+/// `1 - incidents / distinct fingerprints` (the contract), 0 when there are no alerts. Negative
+/// when more incidents than fingerprints (a fingerprint's far-apart episodes in separate
+/// incidents).
+fn compression(incidents: usize, alerts: &[Alert]) -> f64 {
+    let fingerprints: HashSet<_> = alerts.iter().map(Alert::fingerprint).collect();
+    if fingerprints.is_empty() {
+        return 0.0;
+    }
+    1.0 - incidents as f64 / fingerprints.len() as f64
 }
 
 fn detail(graph: &ServiceGraph, rule: &MergeRule, gap: f64) -> String {
@@ -157,7 +195,7 @@ fn run(args: &Args) -> Result<String, String> {
     let out = json!({
         "incidents": incidents,
         "noise": result.noise(),
-        "compression": result.compression(),
+        "compression": compression(result.incidents().len(), &alerts),
         "raw_compression": result.raw_compression(),
     });
     serde_json::to_string(&out).map_err(|e| e.to_string())

@@ -72,7 +72,9 @@ fn err<T>(file: &Path, what: impl std::fmt::Display) -> Res<T> {
 fn read_json(path: &Path) -> Res<Value> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError(format!("{}: cannot read: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
+    // A leading UTF-8 byte-order mark (some Windows tools write one) is not JSON: skip it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(text).map_err(|e| {
         InputError(format!(
             "{}: invalid JSON at line {} column {}: {e}",
             path.display(),

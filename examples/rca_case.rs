@@ -19,7 +19,12 @@
 //! aiops-rca's default `CombinedRanker`: robust before/after change scores per metric
 //! (median/IQR, upward for latency/errors/saturation), discounted by onset delay, plus a random
 //! walk upstream on the dependency graph when services.json is given. Errors name the file,
-//! line and field (exit 1).
+//! line and field (exit 1). A leading UTF-8 byte-order mark in any file is skipped.
+//!
+//! Input that yields a ranking without evidence still gives the output above (every score 0
+//! when nothing can be measured), with a one-line warning on stderr: metric columns not named
+//! `<service>_<metric>` (ignored), no data rows, or an inject time outside the data's time
+//! range `[first, last]` (no rows on one side of it to compare).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -39,14 +44,32 @@ struct Args {
     case_dir: String,
 }
 
+/// The file's text, without a leading UTF-8 byte-order mark (some Windows tools write one).
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 /// Per column: (service, metric, rows of (time, value)).
 type Columns = Vec<(String, String, Vec<(Timestamp, Option<f64>)>)>;
 
-fn load_csv(path: &Path) -> Result<Columns, String> {
+/// The metric columns of data.csv and the first and last time of its rows (`None` without rows).
+struct Data {
+    cols: Columns,
+    range: Option<(Timestamp, Timestamp)>,
+}
+
+/// Prints a one-line warning on stderr: the output is still the contract's, but the input
+/// gave the ranker less than it looks like.
+fn warn(message: &str) {
+    eprintln!("rca_case: warning: {message}");
+}
+
+fn load_csv(path: &Path) -> Result<Data, String> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
@@ -62,6 +85,7 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
         .ok_or_else(|| format!("{file}: line 1: no column named \"time\""))?;
     let mut cols: Columns = Vec::new();
     let mut index = Vec::new();
+    let mut ignored = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         if i == time_col {
             continue;
@@ -72,7 +96,24 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
         {
             index.push((i, cols.len()));
             cols.push((svc.to_owned(), metric.to_owned(), Vec::new()));
+        } else {
+            ignored.push(format!("{:?}", h.trim()));
         }
+    }
+    if !ignored.is_empty() {
+        let left = if cols.is_empty() {
+            "no metric column is left, so no service has data"
+        } else {
+            "the other columns are used"
+        };
+        let shown = if ignored.len() > 5 {
+            format!("{} and {} more", ignored[..5].join(", "), ignored.len() - 5)
+        } else {
+            ignored.join(", ")
+        };
+        warn(&format!(
+            "{file}: line 1: column(s) {shown} not named <service>_<metric>, ignored; {left}"
+        ));
     }
     let mut rows: Vec<(Timestamp, Vec<Option<f64>>)> = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
@@ -101,6 +142,7 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
     }
     // Exports are not always clean: rows in time order (stable), equal times merged.
     rows.sort_by_key(|r| r.0);
+    let range = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
     let mut merged = 0;
     for (t, values) in rows {
         let dup = cols
@@ -124,17 +166,33 @@ fn load_csv(path: &Path) -> Result<Columns, String> {
             "rca_case: {file}: {merged} row(s) repeat an earlier time; merged (per column the last value)"
         );
     }
-    Ok(cols)
+    Ok(Data { cols, range })
 }
 
 fn run(args: &Args) -> Result<String, String> {
     let dir = Path::new(&args.case_dir);
     let data = dir.join("data.csv");
-    let cols = load_csv(&data)?;
+    let Data { cols, range } = load_csv(&data)?;
     let inject_path = dir.join("inject_time.txt");
     let inject_text = read(&inject_path)?;
     let start = Timestamp::parse(inject_text.trim())
         .map_err(|e| format!("{}: line 1: {e}", inject_path.display()))?;
+    match range {
+        None => warn(&format!(
+            "{}: no data rows; every service scores 0",
+            data.display()
+        )),
+        Some((first, last)) if start < first || start > last => warn(&format!(
+            "{}: inject time {} is outside the time range [{}, {}] of {}; \
+             no rows on one side of it to compare",
+            inject_path.display(),
+            start.as_secs_f64(),
+            first.as_secs_f64(),
+            last.as_secs_f64(),
+            data.display()
+        )),
+        Some(_) => {}
+    }
     let services_path = dir.join("services.json");
     let graph = if services_path.exists() {
         let text = read(&services_path)?;

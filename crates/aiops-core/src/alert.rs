@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::error::{CoreError, Result};
 use crate::{Fingerprint, Labels, Severity, Timestamp};
 
 /// Label names that name an alert's service, in the order they are looked up.
@@ -95,7 +96,29 @@ impl Alert {
         self
     }
 
-    /// Marks the alert resolved at `ends_at`.
+    /// Marks the alert resolved at `ends_at`, which must not be earlier than
+    /// [`starts_at`](Self::starts_at).
+    ///
+    /// An earlier end is [`CoreError::EndsBeforeStart`], as Alertmanager rejects it ("start time
+    /// must be before end time"); an end equal to the start is allowed.
+    ///
+    /// ```
+    /// use aiops_core::{Alert, CoreError, Labels, Timestamp};
+    ///
+    /// let labels = Labels::from_pairs([("alertname", "Down")]);
+    /// let alert = Alert::new(labels, Timestamp::from_secs(600));
+    /// assert!(alert.clone().try_resolve(Timestamp::from_secs(900)).is_ok());
+    /// let err = alert.try_resolve(Timestamp::from_secs(0)).unwrap_err();
+    /// assert!(matches!(err, CoreError::EndsBeforeStart { .. }));
+    /// ```
+    pub fn try_resolve(self, ends_at: Timestamp) -> Result<Self> {
+        self.check_end(ends_at)?;
+        Ok(self.resolve(ends_at))
+    }
+
+    /// Like [`try_resolve`](Self::try_resolve), without the check that the end is not before
+    /// the start: for times the program made itself. Times read from input go through
+    /// `try_resolve` (the `serde` reader does).
     #[must_use]
     pub fn resolve(mut self, ends_at: Timestamp) -> Self {
         self.ends_at = Some(ends_at);
@@ -104,11 +127,31 @@ impl Alert {
     }
 
     /// Sets the time until which a firing alert is considered active (Alertmanager's `endsAt`
-    /// on a firing alert); the status stays as it is.
+    /// on a firing alert), `None` for no end; the status stays as it is. An end earlier than
+    /// [`starts_at`](Self::starts_at) is [`CoreError::EndsBeforeStart`].
+    pub fn try_with_ends_at(self, ends_at: Option<Timestamp>) -> Result<Self> {
+        if let Some(end) = ends_at {
+            self.check_end(end)?;
+        }
+        Ok(self.with_ends_at(ends_at))
+    }
+
+    /// Like [`try_with_ends_at`](Self::try_with_ends_at), without the check that the end is
+    /// not before the start: for times the program made itself.
     #[must_use]
     pub fn with_ends_at(mut self, ends_at: Option<Timestamp>) -> Self {
         self.ends_at = ends_at;
         self
+    }
+
+    fn check_end(&self, ends_at: Timestamp) -> Result<()> {
+        if ends_at < self.starts_at {
+            return Err(CoreError::EndsBeforeStart {
+                starts_at: self.starts_at,
+                ends_at,
+            });
+        }
+        Ok(())
     }
 
     /// Sets the status explicitly.
@@ -174,8 +217,12 @@ impl Alert {
 
 #[cfg(feature = "serde")]
 mod serde_impl {
+    use std::fmt;
+
     use super::{Alert, AlertStatus};
+    use crate::time::TimestampVisitor;
     use crate::{Labels, Timestamp};
+    use serde::de::Visitor;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// Alertmanager writes Go's zero time for "no end".
@@ -221,10 +268,48 @@ mod serde_impl {
         #[serde(default)]
         annotations: Labels,
         starts_at: Timestamp,
-        #[serde(default)]
-        ends_at: Option<String>,
+        #[serde(default, deserialize_with = "ends_at")]
+        ends_at: Option<Timestamp>,
         #[serde(default, rename = "generatorURL")]
         generator_url: Option<String>,
+    }
+
+    /// `endsAt`: the grammar of `startsAt` (text or Unix seconds), or no end when it is null,
+    /// empty, or Go's zero time (any year-1 date), which Alertmanager writes for "not set".
+    fn ends_at<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        struct EndsAt;
+        impl<'de> Visitor<'de> for EndsAt {
+            type Value = Option<Timestamp>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp, Unix seconds, Go's zero time or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let t = v.trim();
+                if t.is_empty() || t.starts_with("0001-01-01") {
+                    return Ok(None);
+                }
+                TimestampVisitor.visit_str(v).map(Some)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                TimestampVisitor.visit_i64(v).map(Some)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                TimestampVisitor.visit_u64(v).map(Some)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                TimestampVisitor.visit_f64(v).map(Some)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        d.deserialize_any(EndsAt)
     }
 
     impl Serialize for Alert {
@@ -246,28 +331,27 @@ mod serde_impl {
     }
 
     impl<'de> Deserialize<'de> for Alert {
-        /// Reads the webhook alert shape. `labels` and `startsAt` are required; `endsAt` of
-        /// Go's zero time (or a year-1 date) means no end. A missing `status` is `resolved`
-        /// when `endsAt` is given and `firing` otherwise. A `fingerprint` field is ignored: the
-        /// fingerprint is always computed from the labels, as Alertmanager computes it.
-        /// Unknown fields are ignored.
+        /// Reads the webhook alert shape. `labels` and `startsAt` are required; `startsAt` and
+        /// `endsAt` take the same timestamp grammar ([`Timestamp::parse`] as text, or Unix
+        /// seconds as a number). `endsAt` that is null, empty or Go's zero time (or a year-1
+        /// date) means no end; an `endsAt` earlier than `startsAt` is an error naming both
+        /// ([`CoreError::EndsBeforeStart`](crate::CoreError::EndsBeforeStart)), as in
+        /// Alertmanager. A missing `status` is `resolved` when `endsAt` is given and `firing`
+        /// otherwise. A `fingerprint` field is ignored: the fingerprint is always computed
+        /// from the labels, as Alertmanager computes it. Unknown fields are ignored.
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let w = AlertIn::deserialize(d)?;
-            let ends_at = match w.ends_at.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(s) if s.starts_with("0001-01-01") => None,
-                Some(s) => Some(Timestamp::parse(s).map_err(serde::de::Error::custom)?),
-            };
-            let status = w.status.unwrap_or(if ends_at.is_some() {
+            let status = w.status.unwrap_or(if w.ends_at.is_some() {
                 AlertStatus::Resolved
             } else {
                 AlertStatus::Firing
             });
-            Ok(Alert::new(w.labels, w.starts_at)
+            Alert::new(w.labels, w.starts_at)
                 .with_annotations(w.annotations)
                 .with_generator_url(w.generator_url.unwrap_or_default())
-                .with_ends_at(ends_at)
-                .with_status(status))
+                .try_with_ends_at(w.ends_at)
+                .map(|a| a.with_status(status))
+                .map_err(serde::de::Error::custom)
         }
     }
 }
@@ -294,5 +378,86 @@ mod tests {
         assert_eq!(r.status(), AlertStatus::Resolved);
         assert_eq!(r.ends_at(), Some(Timestamp::from_secs(9)));
         assert_eq!(r.fingerprint(), a.fingerprint());
+    }
+
+    #[test]
+    fn an_end_before_the_start_is_an_error_naming_both_times() {
+        let a = Alert::new(
+            Labels::from_pairs([("alertname", "X")]),
+            Timestamp::from_secs(600),
+        );
+        let err = a.clone().try_resolve(Timestamp::from_secs(0)).unwrap_err();
+        assert_eq!(
+            err,
+            CoreError::EndsBeforeStart {
+                starts_at: Timestamp::from_secs(600),
+                ends_at: Timestamp::EPOCH,
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "endsAt 1970-01-01T00:00:00Z is before startsAt 1970-01-01T00:10:00Z \
+             (an alert cannot end before it starts)"
+        );
+        assert!(
+            a.clone()
+                .try_with_ends_at(Some(Timestamp::from_millis(599_999)))
+                .is_err()
+        );
+        // Equal times are allowed (Alertmanager only rejects an end strictly before the start),
+        // and so is no end.
+        let r = a.clone().try_resolve(Timestamp::from_secs(600)).unwrap();
+        assert_eq!(r.status(), AlertStatus::Resolved);
+        let f = a.try_with_ends_at(None).unwrap();
+        assert_eq!((f.ends_at(), f.status()), (None, AlertStatus::Firing));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_checks_the_end_and_reads_both_times_with_one_grammar() {
+        let read = |json: &str| serde_json::from_str::<Alert>(json);
+        // 2024-01-01T00:00:00Z is 1704067200 (`date -ud @1704067200`).
+        let text = read(
+            r#"{"labels": {"a": "b"}, "startsAt": "2024-01-01T00:00:00Z",
+                "endsAt": "2024-01-01T00:10:00Z"}"#,
+        )
+        .unwrap();
+        let num = read(r#"{"labels": {"a": "b"}, "startsAt": 1704067200, "endsAt": 1704067800}"#)
+            .unwrap();
+        let frac =
+            read(r#"{"labels": {"a": "b"}, "startsAt": 1704067200.0, "endsAt": "1704067800"}"#)
+                .unwrap();
+        assert_eq!(text.ends_at(), Some(Timestamp::from_secs(1_704_067_800)));
+        assert_eq!(num, text);
+        assert_eq!(frac, text);
+        assert_eq!(num.status(), AlertStatus::Resolved);
+        // Go's zero time, null and "" mean "not set", even on a firing alert.
+        for end in [r#""0001-01-01T00:00:00Z""#, "null", r#""""#] {
+            let a = read(&format!(
+                r#"{{"labels": {{"a": "b"}}, "startsAt": 1704067200, "endsAt": {end},
+                     "status": "firing"}}"#
+            ))
+            .unwrap();
+            assert_eq!(
+                (a.ends_at(), a.status()),
+                (None, AlertStatus::Firing),
+                "{end}"
+            );
+        }
+        for end in [r#""2024-01-01T00:00:00Z""#, "1704066000", "1704067199.5"] {
+            let e = read(&format!(
+                r#"{{"labels": {{"a": "b"}}, "startsAt": "2024-01-01T00:10:00Z", "endsAt": {end}}}"#
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("is before startsAt 2024-01-01T00:10:00Z") && e.contains("endsAt 20"),
+                "{end}: {e}"
+            );
+        }
+        let e = read(r#"{"labels": {"a": "b"}, "startsAt": 0, "endsAt": true}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid type: boolean"), "{e}");
     }
 }

@@ -114,6 +114,27 @@ pub enum CoreError {
         /// Number of entries given.
         got: usize,
     },
+    /// An alert whose end is earlier than its start. Alertmanager rejects such an alert
+    /// ("start time must be before end time"); an end equal to the start is allowed.
+    #[error(
+        "endsAt {ends_at} is before startsAt {starts_at} (an alert cannot end before it starts)"
+    )]
+    EndsBeforeStart {
+        /// The alert's `startsAt`.
+        starts_at: Timestamp,
+        /// The `endsAt` given, earlier than `starts_at`.
+        ends_at: Timestamp,
+    },
+    /// One alert of an alerts document that cannot be read.
+    #[error("alert {record} (line {line}): {reason}")]
+    InvalidAlert {
+        /// The alert's record number: its position in input order after flattening payloads.
+        record: usize,
+        /// The 1-based line of the document on which the alert's JSON object starts.
+        line: usize,
+        /// What is wrong, with the position in the document where it was found.
+        reason: String,
+    },
     /// JSON that is not of the documented shape.
     #[error("invalid JSON: {0}")]
     Json(String),

@@ -213,30 +213,38 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+/// Reads the grammar of [`Timestamp::parse`] from a string, or Unix seconds from a number.
+///
+/// Shared by every field that holds a time (`startsAt`, `endsAt`, ...), so they all accept the
+/// same forms.
+#[cfg(feature = "serde")]
+pub(crate) struct TimestampVisitor;
+
+#[cfg(feature = "serde")]
+impl serde::de::Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 timestamp or Unix seconds")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Timestamp, E> {
+        Timestamp::parse(v).map_err(E::custom)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Timestamp, E> {
+        Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Timestamp, E> {
+        Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Timestamp, E> {
+        Timestamp::try_from_secs_f64(v).map_err(E::custom)
+    }
+}
+
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Timestamp {
     /// Accepts every form of [`Timestamp::parse`], as a string or as a number of Unix seconds.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Timestamp;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an RFC 3339 timestamp or Unix seconds")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Timestamp, E> {
-                Timestamp::parse(v).map_err(E::custom)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Timestamp, E> {
-                Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Timestamp, E> {
-                Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Timestamp, E> {
-                Timestamp::try_from_secs_f64(v).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(TimestampVisitor)
     }
 }
 

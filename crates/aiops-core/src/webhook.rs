@@ -1,6 +1,7 @@
 //! Alertmanager webhook payloads (version 4) and the alert-file formats the data tools read.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{CoreError, Result};
 use crate::{Alert, AlertStatus, Labels};
@@ -43,43 +44,57 @@ pub struct WebhookPayload {
 }
 
 impl WebhookPayload {
-    /// Parses one payload, with errors that name the line, column and field.
+    /// Parses one payload. A leading UTF-8 byte-order mark is skipped. Errors name the line and
+    /// column; an alert that cannot be read is [`CoreError::InvalidAlert`] with its index and
+    /// the line its object starts on.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))
+        let text = strip_bom(text);
+        let top: &RawValue = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
+        read_payload(text, top.get(), 0, "webhook payload")
     }
 }
 
 /// Reads alerts from any of the shapes the data tools accept: a webhook payload, a JSON array
 /// of payloads, or a JSON array of alerts in the webhook's alert shape. Alerts come back in
-/// input order after flattening (record `i` is the `i`-th alert met).
+/// input order after flattening (record `i` is the `i`-th alert met). A leading UTF-8
+/// byte-order mark is skipped.
+///
+/// An alert that cannot be read (a missing `startsAt`, a time that does not parse, an `endsAt`
+/// before its `startsAt`) is [`CoreError::InvalidAlert`], naming its record number, the line
+/// its object starts on and the position of the fault; other faults are [`CoreError::Json`]
+/// with the line and column.
 ///
 /// ```
 /// let json = r#"[{"labels": {"alertname": "Down", "service": "db"}, "startsAt": "2024-01-01T00:00:00Z"}]"#;
 /// let alerts = aiops_core::parse_alerts_json(json)?;
 /// assert_eq!(alerts[0].service(), Some("db"));
 /// assert!(aiops_core::parse_alerts_json("{").is_err());
+/// let two_lines = "[{\"labels\": {}, \"startsAt\": 0},\n {\"labels\": {}}]";
+/// let e = aiops_core::parse_alerts_json(two_lines);
+/// assert_eq!(
+///     e.unwrap_err().to_string(),
+///     "alert 1 (line 2): missing field `startsAt` at line 2 column 15"
+/// );
 /// # Ok::<(), aiops_core::CoreError>(())
 /// ```
 pub fn parse_alerts_json(text: &str) -> Result<Vec<Alert>> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| CoreError::Json(e.to_string()))?;
-    let is_payload =
-        |v: &serde_json::Value| v.get("alerts").is_some_and(serde_json::Value::is_array);
-    match value {
-        serde_json::Value::Object(_) if is_payload(&value) => {
-            let p: WebhookPayload = serde_json::from_value(value).map_err(|e| CoreError::Json(format!("webhook payload: {e}")))?;
-            Ok(p.alerts)
-        }
-        serde_json::Value::Array(items) => {
-            let mut out = Vec::new();
+    let text = strip_bom(text);
+    // Parsed as raw slices of `text` first, so every error can be placed in the document.
+    let top: &RawValue = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
+    let top = top.get();
+    match top.as_bytes().first() {
+        Some(b'{') if is_payload(top) => Ok(read_payload(text, top, 0, "webhook payload")?.alerts),
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(top).map_err(|e| CoreError::Json(relocated(text, top, &e)))?;
+            let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                if is_payload(&item) {
-                    let p: WebhookPayload =
-                        serde_json::from_value(item).map_err(|e| CoreError::Json(format!("payload {i}: {e}")))?;
-                    out.extend(p.alerts);
+                let item = item.get();
+                if is_payload(item) {
+                    let what = format!("payload {i}");
+                    out.extend(read_payload(text, item, out.len(), &what)?.alerts);
                 } else {
-                    let a: Alert = serde_json::from_value(item).map_err(|e| CoreError::Json(format!("alert {i}: {e}")))?;
-                    out.push(a);
+                    out.push(read_alert(text, item, out.len())?);
                 }
             }
             Ok(out)
@@ -88,6 +103,90 @@ pub fn parse_alerts_json(text: &str) -> Result<Vec<Alert>> {
             "expected a webhook payload (an object with \"alerts\"), an array of payloads, or an array of alerts".into(),
         )),
     }
+}
+
+/// The text without a leading UTF-8 byte-order mark (some Windows tools write one).
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Only the `alerts` field of an object, as raw JSON.
+#[derive(Deserialize)]
+struct AlertsField<'a> {
+    #[serde(borrow, default)]
+    alerts: Option<&'a RawValue>,
+}
+
+/// Whether `json` is an object whose `alerts` is an array (a webhook payload).
+fn is_payload(json: &str) -> bool {
+    json.starts_with('{')
+        && serde_json::from_str::<AlertsField<'_>>(json)
+            .is_ok_and(|f| f.alerts.is_some_and(|a| a.get().starts_with('[')))
+}
+
+/// Reads the payload `json` (a slice of `doc`) whose first alert is record `first_record`.
+fn read_payload(doc: &str, json: &str, first_record: usize, what: &str) -> Result<WebhookPayload> {
+    serde_json::from_str(json).or_else(|e| {
+        // Find the alert at fault, if one is, to name its record and line.
+        if let Ok(AlertsField { alerts: Some(raw) }) = serde_json::from_str(json)
+            && let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get())
+        {
+            for (j, item) in items.into_iter().enumerate() {
+                read_alert(doc, item.get(), first_record + j)?;
+            }
+        }
+        Err(CoreError::Json(format!(
+            "{what}: {}",
+            relocated(doc, json, &e)
+        )))
+    })
+}
+
+/// Reads one alert whose JSON `json` is a slice of `doc`.
+fn read_alert(doc: &str, json: &str, record: usize) -> Result<Alert> {
+    serde_json::from_str(json).map_err(|e| CoreError::InvalidAlert {
+        record,
+        line: position(doc, json).0,
+        reason: relocated(doc, json, &e),
+    })
+}
+
+/// The error's message with its position moved from `part` to the whole `doc`.
+fn relocated(doc: &str, part: &str, e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if e.line() == 0 {
+        return msg;
+    }
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let bare = msg.strip_suffix(&suffix).unwrap_or(&msg);
+    let (line, column) = position(doc, part);
+    let (line, column) = if e.line() == 1 {
+        (line, column + e.column() - 1)
+    } else {
+        (line + e.line() - 1, e.column())
+    };
+    format!("{bare} at line {line} column {column}")
+}
+
+/// 1-based line and column (in bytes, as `serde_json` counts) where `part`, a slice of `doc`,
+/// begins.
+fn position(doc: &str, part: &str) -> (usize, usize) {
+    let offset = (part.as_ptr() as usize)
+        .checked_sub(doc.as_ptr() as usize)
+        .filter(|&o| o <= doc.len())
+        .unwrap_or(0);
+    let before = &doc.as_bytes()[..offset];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    // One more line than there are newlines before the offset.
+    let line = before.split(|&b| b == b'\n').count();
+    (line, offset - line_start + 1)
+}
+
+fn syntax_error(e: &serde_json::Error) -> CoreError {
+    CoreError::Json(e.to_string())
 }
 
 #[cfg(test)]
@@ -149,5 +248,84 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("yesterday"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_alert_is_named_by_record_and_line() {
+        // The third alert of a payload lacks startsAt; its object starts on line 5.
+        let payload = r#"{"status": "firing", "alerts": [
+  {"labels": {"a": "1"}, "startsAt": 1},
+  {"labels": {"a": "2"}, "startsAt": 2},
+  {"labels": {"a": "3"},
+   "endsAt": 3}
+]}"#;
+        let err = parse_alerts_json(payload).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CoreError::InvalidAlert {
+                    record: 2,
+                    line: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "alert 2 (line 4): missing field `startsAt` at line 5 column 15"
+        );
+        assert_eq!(WebhookPayload::from_json(payload).unwrap_err(), err);
+        // In an array of payloads, records are numbered after flattening.
+        let two = format!("[{PAYLOAD},\n{payload}]");
+        let err = parse_alerts_json(&two).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CoreError::InvalidAlert {
+                    record: 4,
+                    line: 15,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // An end before the start names the alert and both times.
+        let e = parse_alerts_json(
+            r#"[{"labels": {}, "startsAt": 0},
+ {"labels": {}, "startsAt": "2024-01-01T00:10:00Z", "endsAt": "2024-01-01T00:00:00Z"}]"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with(
+                "alert 1 (line 2): endsAt 2024-01-01T00:00:00Z \
+                 is before startsAt 2024-01-01T00:10:00Z"
+            ),
+            "{e}"
+        );
+        // A fault in the payload's own fields names the payload and the position.
+        let e = parse_alerts_json("[{\"status\": \"on\", \"alerts\": []}]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid JSON: payload 0: unknown alert status \"on\"")
+                && e.contains("line 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let with_bom = format!("\u{feff}{PAYLOAD}");
+        assert_eq!(parse_alerts_json(&with_bom).unwrap().len(), 2);
+        assert_eq!(
+            WebhookPayload::from_json(&with_bom).unwrap(),
+            WebhookPayload::from_json(PAYLOAD).unwrap()
+        );
+        assert_eq!(
+            parse_alerts_json("\u{feff}[]").unwrap(),
+            Vec::<Alert>::new()
+        );
     }
 }
