@@ -96,6 +96,7 @@ impl PipelineConfig {
             });
         }
         self.correlator.check()?;
+        self.ranker.check()?;
         Ok(())
     }
 }
@@ -110,8 +111,8 @@ pub struct AnalysedIncident {
     pub records: Vec<usize>,
     /// Recommended actions for the kind of the top root cause (empty without one).
     pub recommendations: Vec<String>,
-    /// Why the incident could not be ranked (no service of the graph and no metric evidence),
-    /// `None` when it was.
+    /// Why the incident could not be ranked (no service of the graph and no metric evidence;
+    /// the ranker's settings are checked by [`Pipeline::new`]), `None` when it was.
     pub rank_error: Option<String>,
 }
 
@@ -468,6 +469,11 @@ mod tests {
         let mut cfg = PipelineConfig::default();
         cfg.correlator.window_secs = -5;
         assert!(Pipeline::new(&g, cfg).is_err());
+        // The ranker's settings too, up front rather than per incident.
+        let mut cfg = PipelineConfig::default();
+        cfg.ranker.metric_weight = 1.5;
+        let e = Pipeline::new(&g, cfg).unwrap_err();
+        assert!(e.to_string().contains("metric_weight"), "{e}");
     }
 
     #[test]

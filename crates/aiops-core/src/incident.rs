@@ -239,11 +239,25 @@ impl Incident {
         }
     }
 
-    /// The same incident, beginning at `start` when that is earlier than its start. An
-    /// incident holds each alert in its latest state, so a re-fired alert shows its latest
-    /// start; a correlator that saw the first firing moves the incident's start back to it.
+    /// The same incident, beginning with a firing at `start` on `service` when that came
+    /// first (earlier, or as early on a service first by name, the rule of the primary
+    /// service): its start moves back to it and, unless root causes are attached, its primary
+    /// service becomes that service. An incident holds each alert in its latest state, so a
+    /// re-fired alert shows its latest start; a correlator that saw the first firing gives it
+    /// here, and the incident's start can then precede every listed alert's `starts_at`.
     #[must_use]
-    pub fn with_earlier_start(mut self, start: Timestamp) -> Self {
+    pub fn with_first_firing(mut self, start: Timestamp, service: Option<&str>) -> Self {
+        if let Some(s) = service
+            && self.root_causes.is_empty()
+        {
+            let earlier = match self.primary_service.as_deref() {
+                Some(p) => (start, s) < (self.start, p),
+                None => start <= self.start,
+            };
+            if earlier {
+                self.primary_service = Some(s.to_owned());
+            }
+        }
         self.start = self.start.min(start);
         self
     }

@@ -26,7 +26,9 @@ mod stream;
 
 pub use config::{CorrelatorConfig, Grouping};
 use engine::{Engine, Finished};
-pub use output::*;
+pub use output::{
+    CorrelatedIncident, Correlation, CorrelationView, IncidentEvent, IncidentView, Merge, MergeRule,
+};
 pub use stream::CorrelationStream;
 use stream::Pending;
 

@@ -265,6 +265,7 @@ pub fn pagerank(g: &CsrGraph, params: &PageRankParams) -> Result<Vec<f64>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn weights_near_the_largest_float_keep_the_mass() {
@@ -299,7 +300,6 @@ mod tests {
             "{r:?}"
         );
     }
-    use super::*;
 
     #[test]
     fn hand_computed_two_nodes() {

@@ -304,7 +304,8 @@ pub struct AlertScore {
 /// Its known weakness: edges point from earlier to later alerts, so rank mass flows to the
 /// latest, most downstream symptoms, away from the root cause (see the tests). The article
 /// compares all pairs; this compares each alert with the earlier ones within the window only,
-/// which gives the same edges in near-linear time.
+/// which gives the same edges at a cost of the alerts times the alerts per window (linear
+/// while the rate of alerts is bounded, quadratic within one burst).
 #[derive(Debug, Clone)]
 pub struct AlertGraphRanker {
     config: CorrelatorConfig,
@@ -609,10 +610,15 @@ fn relative(w: &[f64]) -> Vec<f64> {
 }
 
 impl TopologyRanker {
-    /// Checks the settings (the walk's `alpha` is checked by [`pagerank`]): a half-life and
-    /// the silent factor, when set, finite and above 0 (at least 0 for the factor); the
-    /// powers finite and at least 0.
-    fn check(&self) -> Result<()> {
+    /// Checks the settings ([`Ranker::rank`] calls it, so a bad one is an error on every
+    /// path): `alpha` in 0..=1, a half-life and the silent factor, when set, finite and above
+    /// 0 (at least 0 for the factor); the powers finite and at least 0. The confidence
+    /// exponent is checked where it is used.
+    pub fn check(&self) -> Result<()> {
+        let a = self.alpha;
+        check_param("alpha", (0.0..=1.0).contains(&a), || {
+            format!("must be in 0..=1, got {a}")
+        })?;
         if let Some(h) = self.earliness_half_life_secs {
             check_param("earliness_half_life_secs", h.is_finite() && h > 0.0, || {
                 format!("must be finite and above 0, got {h}")
@@ -896,10 +902,11 @@ impl MetricRanker {
 }
 
 impl MetricRanker {
-    /// Checks the settings: the baseline 1 s to 100 years, the examined span 0 s to 100
-    /// years, `onset_z` and the half-life (when set) finite and above 0, `min_relative_scale`
-    /// finite and at least 0.
-    fn check(&self) -> Result<()> {
+    /// Checks the settings ([`Ranker::rank`] calls it): the baseline 1 s to 100 years, the
+    /// examined span 0 s to 100 years, `onset_z` and the half-life (when set) finite and above
+    /// 0, `min_relative_scale` finite and at least 0. The confidence exponent is checked where
+    /// it is used.
+    pub fn check(&self) -> Result<()> {
         let b = self.baseline_secs;
         check_param("baseline_secs", (1..=MAX_SPAN_SECS).contains(&b), || {
             format!("must be 1..={MAX_SPAN_SECS} seconds, got {b}")
@@ -950,7 +957,8 @@ pub struct CombinedRanker {
     pub topology: TopologyRanker,
     /// The metric scores.
     pub metric: MetricRanker,
-    /// Weight of the metric score in the final blend (the walk gets `1 - metric_weight`).
+    /// Weight of the metric score in the final blend (the walk gets `1 - metric_weight`);
+    /// 0..=1.
     pub metric_weight: f64,
     /// Total teleport weight given to metric-anomalous services in the walk, relative to the
     /// total weight of the alerting services.
@@ -973,8 +981,12 @@ impl Default for CombinedRanker {
     }
 }
 
-impl Ranker for CombinedRanker {
-    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+impl CombinedRanker {
+    /// Checks every setting, its parts' included (except their confidence exponents, which
+    /// this ranker does not use): `metric_weight` in 0..=1, `metric_walk_weight` finite and at
+    /// least 0, `confidence_exponent` finite and above 0. [`Ranker::rank`] calls it; check a
+    /// configuration up front with it.
+    pub fn check(&self) -> Result<()> {
         check_exponent(self.confidence_exponent)?;
         self.topology.check()?;
         self.metric.check()?;
@@ -987,7 +999,15 @@ impl Ranker for CombinedRanker {
             "metric_walk_weight",
             walk.is_finite() && walk >= 0.0,
             || format!("must be finite and at least 0, got {walk}"),
-        )?;
+        )
+    }
+}
+
+impl Ranker for CombinedRanker {
+    fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
+        self.check()?;
+        let mw = self.metric_weight;
+        let walk = self.metric_walk_weight;
         let metric = match (input.metrics.is_empty(), input.start) {
             (false, Some(start)) => Some(self.metric.service_scores(
                 input.metrics,

@@ -19,7 +19,7 @@ use crate::bitset;
 use crate::fnv::{FastMap, hash_str};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+enum Kind {
     Fingerprint,
     Path,
     Service,
@@ -35,25 +35,25 @@ pub(super) struct RawMerge {
     b_node: u32,
     pub(super) a_rec: usize,
     pub(super) b_rec: usize,
-    pub(super) gap_ms: i64,
-    pub(super) kind: Kind,
+    gap_ms: i64,
+    kind: Kind,
     aux: u32,
-    pub(super) next: u32,
+    next: u32,
 }
 
 /// [`Grouping::Scored`]: one incident related to the alert being placed.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Scored {
-    pub(super) root: u32,
+struct Scored {
+    root: u32,
     /// Links (related earlier alerts) into the incident.
-    pub(super) links: u32,
-    pub(super) weight: f64,
+    links: u32,
+    weight: f64,
     /// A same-service link is among the links.
-    pub(super) service: bool,
+    service: bool,
     /// The incident reached the alert's service long before (see `same_service_secs`).
     excluded: bool,
     /// The latest linked alert: (node, earlier node, rule, aux).
-    pub(super) link: (u32, u32, Kind, u32),
+    link: (u32, u32, Kind, u32),
 }
 
 #[derive(Debug)]
@@ -85,14 +85,14 @@ pub(super) struct Engine<'c, 'g, 'a> {
     rec_node: Vec<u32>,
     /// De-duplication key -> (node, the node's `last_seen_ms`): the sweep reads only the map
     /// (reading each node's time missed the cache: 13% of the batch's cache misses).
-    pub(super) dedup: FastMap<u64, (u32, i64)>,
+    dedup: FastMap<u64, (u32, i64)>,
     /// Batch mode: when `expire_dedup` may next drop stale keys, and the map size it waits for
     /// (twice the size the last sweep left).
     next_sweep_ms: i64,
     sweep_len: usize,
     // Union-find over nodes; per-root data below.
     parent: Vec<u32>,
-    pub(super) size: Vec<u32>,
+    size: Vec<u32>,
     comp_min: Vec<u32>,
     /// Per root: the start of its first alert (in ms).
     comp_first: Vec<i64>,
@@ -101,39 +101,39 @@ pub(super) struct Engine<'c, 'g, 'a> {
     merge_head: Vec<u32>,
     merge_tail: Vec<u32>,
     opened: Vec<bool>,
-    pub(super) closed: Vec<bool>,
-    pub(super) merges: Vec<RawMerge>,
+    closed: Vec<bool>,
+    merges: Vec<RawMerge>,
     /// The window: the nodes from this one on (nodes are made in start order, so the nodes
     /// inside the window are always the latest ones).
     window_head: u32,
-    pub(super) active: Vec<u64>,
-    pub(super) latest: Vec<u32>,
+    active: Vec<u64>,
+    latest: Vec<u32>,
     /// Per service: its latest node, kept past the window (for `dependency_window_secs`).
     last_on: Vec<u32>,
     /// The first start seen (ms), for the alert rate of `dependency_window_max_chance`.
     first_ms: Option<i64>,
     /// Distinct alerts on graph services over the last 3 hours.
     recent: RecentAlerts,
-    pub(super) keys: FastMap<u64, u32>,
+    keys: FastMap<u64, u32>,
     quiet_heap: BinaryHeap<Reverse<(i64, u32)>>,
     scratch: Vec<u32>,
     /// Related earlier alerts found for the current group: (node, earlier node, rule, aux).
     cands: Vec<(u32, u32, Kind, u32)>,
     fresh: Vec<u32>,
     /// [`Grouping::Scored`]: the incidents related to the alert being placed.
-    pub(super) scored: Vec<Scored>,
+    scored: Vec<Scored>,
     /// Scratch for `silent_siblings`: which new alerts have a candidate.
-    pub(super) linked: Vec<bool>,
+    linked: Vec<bool>,
     /// With `min_severity`: per node, whether it is below it (by its first record).
-    pub(super) low: Vec<bool>,
+    low: Vec<bool>,
     /// [`Grouping::Scored`]: per node, the previous alert on its service in the window.
     prev_on_service: Vec<u32>,
     /// Batch mode: a copy of every record's alert, taken by the incident that reports it.
     pub(super) owned: Vec<Option<Alert>>,
     /// With `name_label`: the learned name statistics.
-    pub(super) names: NameStats,
+    names: NameStats,
     /// Whether the name statistics are on (`Scored`, `name_label` and a minimum ratio).
-    pub(super) naming: bool,
+    naming: bool,
 }
 
 /// With [`CorrelatorConfig::name_label`]: per node its name (an index into `counts`,
@@ -141,9 +141,9 @@ pub(super) struct Engine<'c, 'g, 'a> {
 /// them, learned from earlier timestamps; the totals over all named alerts.
 #[derive(Debug, Default)]
 pub(super) struct NameStats {
-    pub(super) of: Vec<u32>,
+    of: Vec<u32>,
     ids: FastMap<u64, u32>,
-    pub(super) counts: Vec<(u32, u32)>,
+    counts: Vec<(u32, u32)>,
     total: (u64, u64),
 }
 
@@ -276,11 +276,11 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
-    pub(super) fn alert(&self, node: u32) -> &Alert {
+    fn alert(&self, node: u32) -> &Alert {
         &self.store[self.nodes[node as usize].latest_rec]
     }
 
-    pub(super) fn cfg(&self) -> &'c CorrelatorConfig {
+    fn cfg(&self) -> &'c CorrelatorConfig {
         &self.c.config
     }
 
@@ -348,7 +348,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         (ms.saturating_sub(last_seen_ms) <= w).then_some(node)
     }
 
-    pub(super) fn find(&mut self, mut x: u32) -> u32 {
+    fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
             let p = self.parent[x as usize];
             self.parent[x as usize] = self.parent[p as usize];
@@ -476,7 +476,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         id
     }
 
-    pub(super) fn open(&mut self, root: u32) {
+    fn open(&mut self, root: u32) {
         self.opened[root as usize] = true;
         if self.events_on {
             let id = self.id_of_root(root);
@@ -485,7 +485,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     /// Joins the groups of `a` (earlier) and `b` (the new node) if they differ.
-    pub(super) fn union(&mut self, a: u32, b: u32, kind: Kind, aux: u32) {
+    fn union(&mut self, a: u32, b: u32, kind: Kind, aux: u32) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return;
@@ -902,7 +902,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     /// [`Grouping::Scored`]: each new alert joins the related incident with the highest score
     /// (links to it x its size prior), skipping incidents that already reached its service
     /// earlier than `same_service_secs` ago.
-    pub(super) fn group_scored(&mut self, ms: i64, cands: &mut [(u32, u32, Kind, u32)]) {
+    fn group_scored(&mut self, ms: i64, cands: &mut [(u32, u32, Kind, u32)]) {
         let cfg = self.cfg();
         let span = cfg.max_incident_span_secs.map(|x| x.saturating_mul(1000));
         let same_ms = cfg.same_service_secs.map(|x| x.saturating_mul(1000));
@@ -1031,7 +1031,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
 
     /// An incident's members (in start order), records (ascending) and merges (by later record,
     /// then earlier), without copying any alert.
-    pub(super) fn collect(&self, root: u32) -> Group {
+    fn collect(&self, root: u32) -> Group {
         let size = self.size[root as usize] as usize;
         let mut members: Vec<(i64, u32)> = Vec::with_capacity(size);
         let mut records = Vec::with_capacity(size);
@@ -1298,7 +1298,7 @@ impl Parts<'_, '_> {
 
     /// A member's service as the correlator saw it (by graph index, so the incident need not
     /// read every alert's labels again; others by the configured service labels).
-    pub(super) fn service(&self, node: u32) -> Option<&str> {
+    fn service(&self, node: u32) -> Option<&str> {
         let n = &self.nodes[node as usize];
         match self.c.graph.name(n.service as usize) {
             Some(name) if n.service != NONE => Some(name),
@@ -1321,7 +1321,12 @@ impl Parts<'_, '_> {
         let services: Vec<Option<&str>> = g.members.iter().map(|&x| self.service(x)).collect();
         // The alerts are in their latest state: a re-fired alert's first firing, which began
         // the incident, is among the records only.
-        let first = g.records.iter().map(|&r| self.store[r].starts_at()).min();
+        let cfg = &self.c.config;
+        let first = g
+            .records
+            .iter()
+            .map(|&r| (self.store[r].starts_at(), service_of(cfg, &self.store[r])))
+            .min();
         // `alerts` is never empty (a group has at least one member) and `services` pairs with it.
         let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)
             .unwrap_or_else(|_| {
@@ -1334,7 +1339,7 @@ impl Parts<'_, '_> {
                 )
             });
         match first {
-            Some(t) => incident.with_earlier_start(t),
+            Some((t, service)) => incident.with_first_firing(t, service),
             None => incident,
         }
     }
@@ -1352,10 +1357,10 @@ impl Parts<'_, '_> {
 /// last [`RATE_MINUTES`] minutes, in a ring indexed by minute.
 #[derive(Debug)]
 pub(super) struct RecentAlerts {
-    pub(super) minute: Vec<i64>,
-    pub(super) count: Vec<u64>,
+    minute: Vec<i64>,
+    count: Vec<u64>,
     total: u64,
-    pub(super) last: Option<i64>,
+    last: Option<i64>,
 }
 
 /// How far back the alert rate of `dependency_window_max_chance` looks: 3 hours, so that a

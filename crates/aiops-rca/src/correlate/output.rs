@@ -180,7 +180,7 @@ impl Correlation {
     counts_accessors!(incidents);
 }
 
-pub(super) fn assignment<'r>(
+fn assignment<'r>(
     records: usize,
     incidents: impl Iterator<Item = &'r [usize]>,
 ) -> Vec<Option<usize>> {
@@ -216,7 +216,7 @@ impl std::fmt::Debug for CorrelationView<'_> {
 }
 
 impl<'a> CorrelationView<'a> {
-    pub(super) fn parts(&self) -> Parts<'_, 'a> {
+    fn parts(&self) -> Parts<'_, 'a> {
         Parts {
             c: self.c,
             nodes: &self.nodes,
@@ -260,8 +260,8 @@ impl<'a> CorrelationView<'a> {
 /// One incident of a [`CorrelationView`].
 #[derive(Clone, Copy)]
 pub struct IncidentView<'v, 'a> {
-    pub(super) view: &'v CorrelationView<'a>,
-    pub(super) g: &'v Group,
+    view: &'v CorrelationView<'a>,
+    g: &'v Group,
 }
 
 impl std::fmt::Debug for IncidentView<'_, '_> {

@@ -135,6 +135,8 @@ fn dedup_refires_and_resolutions() {
     // firing; so do the view's and the stream's incidents.
     assert_eq!(inc.alerts()[0].starts_at(), Timestamp::from_secs(400));
     assert_eq!(inc.start(), Timestamp::from_secs(0));
+    // The first firing's service is the primary one, as for any incident's earliest alert.
+    assert_eq!(inc.primary_service(), Some("db"));
     let view = c.correlate_view(&alerts);
     assert_eq!(
         view.incident(0).unwrap().to_incident().start(),

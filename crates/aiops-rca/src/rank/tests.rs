@@ -681,6 +681,14 @@ fn rankers_reject_bad_settings_by_name() {
             },
             "silent_weight",
         ),
+        (
+            TopologyRanker {
+                alpha: f64::NAN,
+                ..d()
+            },
+            "alpha",
+        ),
+        (TopologyRanker { alpha: 1.5, ..d() }, "alpha"),
     ];
     for (t, name) in topology {
         assert!(named(t.rank(&with_alerts), name), "{name}");
