@@ -16,7 +16,8 @@ pub enum ModelKind {
     /// Picks by the length of the history, in whole seasonal cycles `m` (the daily cycle for
     /// sub-daily steps, the weekly cycle for daily steps): with at least 3 cycles and 2m+24
     /// points, a robust combination (per step, the median of [`ModelKind::LagRegression`],
-    /// [`ModelKind::SeasonalNaive`] and, for sub-daily steps with two weeks of history, the
+    /// [`ModelKind::SeasonalNaive`] plus a drift (the median seasonal difference over the last
+    /// 20 cycles, once per cycle ahead) and, for sub-daily steps with two weeks of history, the
     /// weekly seasonal naive; the mean of the first two otherwise); with at least 2 cycles,
     /// [`ModelKind::SeasonalNaive`]; otherwise [`ModelKind::Linear`]. Measured best on the M4
     /// hourly set (docs/benchmarks.md).
