@@ -210,4 +210,42 @@ mod recovery_tests {
             }
         }
     }
+
+    #[test]
+    fn a_huge_value_during_warm_up_does_not_blind_later_spikes() {
+        // Before the fix the warm-up averaged without clipping: after 500 at row 5 (or 1e200,
+        // +-1e308) the spread was inflated and halved only every 60 points, so this spike scored
+        // about 0 for some 40,000 points (robust, seasonal and the ensemble).
+        for huge in [1e200, 1e308, -1e308, 500.0] {
+            for row in [0, 1, 2, 5, 29] {
+                let mut v = noise(12_000);
+                v[row] = huge;
+                v[10_000] = 300.0;
+                for d in detectors() {
+                    let s = scores_at(d.as_ref(), &v, 60, &[10_000]);
+                    assert!(s[0] > 0.9, "{} after {huge} at row {row}: {s:?}", d.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_value_during_warm_up_does_not_blind_the_change_detector() {
+        // A change detector does not score lone spikes: a shift of 10 sd must still alarm
+        // (cross `h`, score 0.5) within 20 points, as it does without the huge value.
+        let d = ChangeDetector::default();
+        for huge in [None, Some(1e200), Some(1e308), Some(-1e308), Some(500.0)] {
+            let mut v = noise(12_000);
+            if let Some(h) = huge {
+                v[5] = h;
+            }
+            for x in &mut v[10_000..] {
+                *x += 10.0;
+            }
+            let rows: Vec<usize> = (10_000..10_020).collect();
+            let s = scores_at(&d, &v, 60, &rows);
+            let max = s.iter().copied().fold(0.0, f64::max);
+            assert!(max > 0.5, "change after {huge:?}: {max}");
+        }
+    }
 }

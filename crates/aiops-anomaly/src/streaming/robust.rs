@@ -8,6 +8,10 @@ use crate::error::{AnomalyError, Result};
 /// `sqrt(pi / 2)`: standard deviation over mean absolute deviation for Gaussian noise.
 const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 
+/// Mean absolute deviation over median absolute deviation for Gaussian noise:
+/// `sqrt(2 / pi) / 0.674_489_750_196_081_7`.
+const MEDIAN_ABS_TO_MEAN_ABS: f64 = 1.182_945_419_957_696;
+
 /// The shared robust core: a level that follows the data with clipped steps and a spread that
 /// tracks the mean absolute deviation of the clipped residuals.
 ///
@@ -129,14 +133,6 @@ impl LevelSpread {
         max_num(self.spread_cap, f64::from(self.floor_cap))
     }
 
-    /// The noise scale: mean absolute deviation scaled to a standard deviation, floored at a
-    /// fraction of the forecast's magnitude (and at 1e-12) so flat stretches do not make `z`
-    /// explode.
-    #[inline]
-    pub(crate) fn sigma(&self, p: &CoreParams) -> f64 {
-        self.cap() * p.inv_clip
-    }
-
     /// Signed standardised residual of `v` against the one-step forecast, then the update.
     #[inline]
     pub(crate) fn update(&mut self, v: f64, p: &CoreParams) -> f64 {
@@ -150,8 +146,11 @@ impl LevelSpread {
     /// The math (the test `fast_core_equals_reference` checks it against this plain form, equal
     /// up to rounding): `pred = level + slope`, `r = v - pred`, `sigma = max(MEAN_ABS_TO_SIGMA *
     /// mad, rel_floor * |previous pred|, 1e-12)`, `rc = clamp(r, -clip * sigma, clip * sigma)`,
-    /// `level = pred + a * rc`, `slope += beta * a * rc`, `mad += b * (|rc| - mad)`; for the
-    /// first 31 points `a` and `b` are at least `1 / n` and `r` is not clipped.
+    /// `level = pred + a * rc`, `slope += beta * a * rc`, `mad += b * (|rc| - mad)`. The first
+    /// 31 points differ (see `warm_up`): the level and `mad` restart at the median and median
+    /// absolute deviation of the first three points, `a` and `b` are at least `1 / n`, the
+    /// floor comes from the current forecast, and while `mad` is at the floor a second excess
+    /// confirms a scale.
     ///
     /// Only five operations sit on the loop-carried chain from one forecast to the next
     /// (subtract, absolute value, min, multiply, add): the forecast is stored, the clamp is
@@ -182,30 +181,101 @@ impl LevelSpread {
         (r, cap * p.inv_clip)
     }
 
-    /// The first 31 points: plain running averages (weight at least `1 / n`, no clipping) so the
-    /// estimates settle fast.
+    /// The first 31 points, robust to a few outliers, with no buffer: running averages (weight
+    /// at least `1 / n`) seeded by a median, with clipped steps.
+    ///
+    /// - Points 1 and 2: the level is their mean and the spread their mean absolute deviation,
+    ///   which together keep both values (`mean -+ deviation`) for point 3.
+    /// - Point 3: the level restarts at the median of the three and the spread at their median
+    ///   absolute deviation (scaled to a mean absolute deviation), so one outlier among them is
+    ///   dropped.
+    /// - Points 4 to 31: Huber steps as after warm-up, at `clip` sigmas, with `1 / n` weights.
+    ///   While the spread is still at its floor (for example after three equal counts of 0) a
+    ///   lone excess is clipped to the floor and kept (in `floor_cap`, single precision) until
+    ///   a second one confirms a scale: the smaller of the two enters unclipped, so one outlier
+    ///   does not set the scale yet a series starting flat still finds it.
+    ///
+    /// Unclipped averages (before) let one value of 500 on noise of sd 1, or 1e200, set the
+    /// spread, which then halves only every 60 points: tens of thousands of blind points. Any
+    /// non-finite result (only values near `f64::MAX` overflow) restarts the warm-up at `v`.
     #[cold]
     #[inline(never)]
     fn warm_up(mut self, v: f64, p: &CoreParams) -> (Self, f64, f64) {
-        if self.n == 1 {
-            self.floor_cap = p.floor_cap(v);
-            self.pred = v;
-            self.slope = 0.0;
-            self.spread_cap = 0.0;
-            return (self, 0.0, 1.0);
+        let forecast = self.pred;
+        let floor = max_num(p.cap_floor_rel * forecast.abs(), p.cap_min);
+        let cap = max_num(self.spread_cap, floor);
+        let (r, sigma) = (v - self.pred, cap * p.inv_clip);
+        match self.n {
+            1 => return (Self::started_at(v, p), 0.0, 1.0),
+            2 => {
+                // Halves, so the sum and difference of two huge values cannot overflow.
+                let (h0, h1) = (0.5 * self.pred, 0.5 * v);
+                self.pred = h0 + h1;
+                self.slope = 0.0;
+                self.spread_cap = p.cap_per_mad * (h1 - h0).abs();
+                self.floor_cap = 0.0;
+            }
+            3 => {
+                let dev = self.spread_cap / p.cap_per_mad;
+                let (lo, hi) = (self.pred - dev, self.pred + dev);
+                let med = min_num(max_num(v, lo), hi);
+                let mad = median3((v - med).abs(), med - lo, hi - med);
+                self.pred = med;
+                self.slope = 0.0;
+                self.spread_cap = p.cap_per_mad * MEDIAN_ABS_TO_MEAN_ABS * mad;
+                self.floor_cap = 0.0;
+            }
+            _ => {
+                let m = if r.abs() <= cap {
+                    r.abs()
+                } else if self.spread_cap > floor {
+                    cap
+                } else {
+                    let pending = f64::from(self.floor_cap);
+                    #[allow(clippy::cast_possible_truncation)] // Intended: saturates.
+                    let kept = min_num(r.abs(), f64::from(f32::MAX)) as f32;
+                    self.floor_cap = kept;
+                    if pending > cap {
+                        min_num(r.abs(), pending)
+                    } else {
+                        cap
+                    }
+                };
+                let inv = 1.0 / f64::from(self.n);
+                let a = max_num(p.a_level, inv).copysign(r);
+                let b = max_num(p.a_spread, inv);
+                let level = self.pred + a * m;
+                self.slope += p.beta * a * m;
+                self.pred = level + self.slope;
+                self.spread_cap += b * (p.cap_per_mad * m - self.spread_cap);
+            }
         }
-        let r = v - self.pred;
-        let sigma = self.sigma(p);
-        let inv = 1.0 / f64::from(self.n);
-        let a = max_num(p.a_level, inv);
-        let b = max_num(p.a_spread, inv);
-        let level = self.pred + a * r;
-        self.floor_cap = p.floor_cap(self.pred);
-        self.slope += p.beta * a * r;
-        self.pred = level + self.slope;
-        self.spread_cap += b * (p.cap_per_mad * r.abs() - self.spread_cap);
+        if !(self.pred.is_finite() && self.slope.is_finite() && self.spread_cap.is_finite()) {
+            return (Self::started_at(v, p), 0.0, 1.0);
+        }
+        if self.n == 31 {
+            // From here `floor_cap` is the floor again, from the previous forecast.
+            self.floor_cap = p.floor_cap(forecast);
+        }
         (self, r, sigma)
     }
+
+    /// The state after its first point `v`.
+    fn started_at(v: f64, p: &CoreParams) -> Self {
+        Self {
+            n: 1,
+            floor_cap: p.floor_cap(v),
+            pred: v,
+            slope: 0.0,
+            spread_cap: 0.0,
+        }
+    }
+}
+
+/// The median of three numbers that are not NaN.
+#[inline]
+fn median3(a: f64, b: f64, c: f64) -> f64 {
+    max_num(min_num(a, b), min_num(max_num(a, b), c))
 }
 
 /// Robust level/spread detector, the simplest and fastest: `z = |x - forecast| / sigma` where the
@@ -431,6 +501,23 @@ mod tests {
     }
 
     #[test]
+    fn a_series_starting_flat_at_zero_still_finds_its_scale() {
+        // Counts 0, 0, 0, then 0-2: the seed's spread is 0, and only confirmed excesses (not a
+        // lone one) may set the scale, yet after warm-up an ordinary count must not alarm.
+        let d = RobustDetector::default();
+        let mut s = d.state();
+        let mut max = 0.0f64;
+        for i in 0..200i64 {
+            let v = if i < 3 { 0.0 } else { ((i * 7) % 3) as f64 };
+            let x = d.update_state(&mut s, Timestamp::from_secs(i), v).unwrap();
+            if i >= 40 {
+                max = max.max(x);
+            }
+        }
+        assert!(max < 0.5, "{max}");
+    }
+
+    #[test]
     fn wrong_state_is_an_error() {
         let d = RobustDetector::default();
         let mut st = crate::EnsembleDetector::default().new_state();
@@ -442,9 +529,10 @@ mod tests {
         assert!(std::mem::size_of::<RobustState>() <= 40);
     }
 
-    /// The detector's math written plainly (NaN-propagating `f64::max`, `clamp`, the level and
-    /// the spread as a mean absolute deviation, no hoisted products, the floor in double
-    /// precision): the fast core must agree with it up to rounding.
+    /// The detector's math written plainly (NaN-propagating `f64::max`, `clamp`, a sort for the
+    /// median of the first three points, the level and the spread as a mean absolute deviation,
+    /// no hoisted products, the floor in double precision): the fast core must agree with it up
+    /// to rounding.
     struct Reference {
         n: u32,
         level: f64,
@@ -452,50 +540,86 @@ mod tests {
         mad: f64,
         /// The forecast of the previous point (the floor's base).
         prev_pred: f64,
+        /// The first three points.
+        first: Vec<f64>,
+        /// The last excess over the cap while `mad` was at the floor (warm-up).
+        pending: f64,
     }
 
     impl Reference {
+        fn new() -> Self {
+            Self {
+                n: 0,
+                level: 0.0,
+                slope: 0.0,
+                mad: 0.0,
+                prev_pred: 0.0,
+                first: Vec::new(),
+                pending: 0.0,
+            }
+        }
+
         fn score(&mut self, d: &RobustDetector, v: f64) -> f64 {
             let p = d.core;
             self.n += 1;
-            if self.n == 1 {
-                self.level = v;
-                self.prev_pred = v;
-                return 0.0;
-            }
             let pred = self.level + self.slope;
             let r = v - pred;
-            let sigma = (self.mad * MEAN_ABS_TO_SIGMA)
-                .max(p.rel_floor * self.prev_pred.abs())
-                .max(1e-12);
-            let (a, b, rc) = if self.n < 32 {
-                let inv = 1.0 / f64::from(self.n);
-                (p.a_level.max(inv), p.a_spread.max(inv), r)
+            let warm = self.n < 32;
+            // During warm-up the floor comes from the current forecast.
+            let floor = p.rel_floor * if warm { pred } else { self.prev_pred }.abs();
+            let sigma = (self.mad * MEAN_ABS_TO_SIGMA).max(floor).max(1e-12);
+            let score = if self.n == 1 || self.n <= d.warmup {
+                0.0
             } else {
-                let cap = p.clip * sigma;
+                z_to_score(r.abs() / sigma)
+            };
+            if self.n <= 3 {
+                self.first.push(v);
+                let mut x = self.first.clone();
+                x.sort_by(f64::total_cmp);
+                (self.level, self.slope) = (x[x.len() / 2], 0.0);
+                if self.n == 2 {
+                    (self.level, self.mad) = (f64::midpoint(x[0], x[1]), (x[1] - x[0]) / 2.0);
+                } else if self.n == 3 {
+                    let mut dev: Vec<f64> = x.iter().map(|y| (y - x[1]).abs()).collect();
+                    dev.sort_by(f64::total_cmp);
+                    // Median absolute deviation to mean absolute deviation, Gaussian.
+                    self.mad = dev[1] * (2.0 / std::f64::consts::PI).sqrt() / 0.674_489_750_196_082;
+                }
+                self.prev_pred = pred;
+                return score;
+            }
+            let cap = p.clip * sigma;
+            let (a, b, rc) = if warm {
+                let inv = 1.0 / f64::from(self.n);
+                let at_floor = self.mad * MEAN_ABS_TO_SIGMA <= floor.max(1e-12);
+                let rc = if r.abs() > cap && at_floor {
+                    let confirmed = self.pending > cap;
+                    let m = if confirmed {
+                        r.abs().min(self.pending)
+                    } else {
+                        cap
+                    };
+                    self.pending = r.abs();
+                    m.copysign(r)
+                } else {
+                    r.clamp(-cap, cap)
+                };
+                (p.a_level.max(inv), p.a_spread.max(inv), rc)
+            } else {
                 (p.a_level, p.a_spread, r.clamp(-cap, cap))
             };
             self.level = pred + a * rc;
             self.slope += p.beta * a * rc;
             self.mad += b * (rc.abs() - self.mad);
             self.prev_pred = pred;
-            if self.n <= d.warmup {
-                0.0
-            } else {
-                z_to_score(r.abs() / sigma)
-            }
+            score
         }
     }
 
     fn assert_matches_reference(d: &RobustDetector, values: &[f64]) {
         let mut s = d.state();
-        let mut reference = Reference {
-            n: 0,
-            level: 0.0,
-            slope: 0.0,
-            mad: 0.0,
-            prev_pred: 0.0,
-        };
+        let mut reference = Reference::new();
         for (i, &v) in values.iter().enumerate() {
             let fast = d
                 .update_state(&mut s, Timestamp::from_secs(i as i64), v)
@@ -569,6 +693,10 @@ mod tests {
             .unwrap();
         assert_matches_reference(&other, &seasonal);
         assert_matches_reference(&other, &flat);
+        // Scores from the second point on, so the seed's own scores are checked too.
+        let eager = RobustDetector::try_new(5.0, 60.0, 1).unwrap();
+        assert_matches_reference(&eager, &seasonal);
+        assert_matches_reference(&eager, &ramp);
     }
 
     proptest::proptest! {

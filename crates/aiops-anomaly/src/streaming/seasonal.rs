@@ -204,10 +204,12 @@ impl SeasonalDetector {
         let off = s.profile[b];
         let visits = s.visits[b];
         let z = s.core.update(v - off, &self.core).abs();
-        let started = s.base.n > 0;
+        // Only once the baseline has its seed (the median of its first three points), so a huge
+        // first or second value does not enter the profile.
+        let started = s.base.n >= 3;
         let base_before = s.base.level();
-        let base_sigma = s.base.sigma(&self.base);
-        s.base.update_residual(v, &self.base);
+        // The sigma the baseline judged `v` by, before its update.
+        let (_, base_sigma) = s.base.update_residual(v, &self.base);
         if started {
             // Clipped in every phase, so one huge value moves a bin by at most 3 sigmas.
             let cap = self.base.clip * base_sigma;
