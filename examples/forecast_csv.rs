@@ -44,7 +44,8 @@ struct Args {
     #[arg(long)]
     horizon: usize,
     /// Model: `auto` (default: lag regression on the deseasonalised series combined with
-    /// seasonal naive, or seasonal naive / robust linear trend for short series), `prophet`
+    /// seasonal naive plus its median seasonal drift, or seasonal naive / robust linear trend
+    /// for short series), `prophet`
     /// (the article's: yearly, weekly, daily seasonality and country holidays; falls back to
     /// the auto rule when too short), `linear` (robust trend, like `predict_linear`),
     /// `seasonal_naive`, `lag_regression`.

@@ -20,9 +20,10 @@ pub struct AnomalyRange {
     pub detector: String,
 }
 
-/// Merges points scoring at least `threshold` into ranges; points less than `max_gap` apart
-/// (in time) join the same range. `timestamps` and `scores` must have equal lengths; NaN
-/// scores count as 0.
+/// Merges points scoring at least `threshold` into ranges; points at most `max_gap` apart
+/// (in time) join the same range. `timestamps` and `scores` must have equal lengths and the
+/// timestamps must not decrease ([`AnomalyError::NonIncreasingTimestamp`] otherwise: a range
+/// would end before it starts); NaN scores count as 0.
 ///
 /// ```
 /// use aiops_anomaly::anomaly_ranges;
@@ -49,7 +50,13 @@ pub fn anomaly_ranges(
         });
     }
     let mut out: Vec<AnomalyRange> = Vec::new();
-    for (&t, &s) in timestamps.iter().zip(scores) {
+    for (i, (&t, &s)) in timestamps.iter().zip(scores).enumerate() {
+        if i > 0 && t < timestamps[i - 1] {
+            return Err(AnomalyError::NonIncreasingTimestamp {
+                previous: timestamps[i - 1].as_millis(),
+                got: t.as_millis(),
+            });
+        }
         if s.is_nan() || s < threshold {
             continue;
         }
@@ -217,18 +224,23 @@ mod tests {
         let ts = [
             Timestamp::from_millis(i64::MIN),
             Timestamp::from_millis(i64::MAX),
-            Timestamp::from_millis(i64::MIN),
+            Timestamp::from_millis(i64::MAX),
         ];
         let scores = [0.9, 0.8, 0.7];
         // gap 2^64 - 1 ms > i64::MAX / 1000 s (about 2^63 ms): separate ranges
         let r = anomaly_ranges(&ts, &scores, 0.5, i64::MAX / 1000, "x").unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!((r[0].start, r[0].end), (ts[0], ts[0]));
-        // a step back in time (unsorted input) joins, as any negative gap does
         assert_eq!((r[1].start, r[1].end, r[1].peak), (ts[1], ts[2], 0.8));
         // i64::MAX s is about 2^73 ms, more than any gap between two instants: one range
         let r = anomaly_ranges(&ts, &scores, 0.5, i64::MAX, "x").unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!((r[0].start, r[0].end, r[0].peak), (ts[0], ts[2], 0.9));
+        // A step back in time is an error, not a range that ends before it starts.
+        let back = [ts[1], ts[0]];
+        assert!(matches!(
+            anomaly_ranges(&back, &[0.9, 0.9], 0.5, 60, "x"),
+            Err(AnomalyError::NonIncreasingTimestamp { .. })
+        ));
     }
 }

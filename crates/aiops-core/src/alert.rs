@@ -117,8 +117,8 @@ impl Alert {
     }
 
     /// Like [`try_resolve`](Self::try_resolve), without the check that the end is not before
-    /// the start: for times the program made itself. Times read from input go through
-    /// `try_resolve` (the `serde` reader does).
+    /// the start: for times the program made itself. Times read from input go through the
+    /// check (the `serde` reader applies it, through `try_with_ends_at`).
     #[must_use]
     pub fn resolve(mut self, ends_at: Timestamp) -> Self {
         self.ends_at = Some(ends_at);

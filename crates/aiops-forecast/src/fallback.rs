@@ -303,6 +303,20 @@ pub(crate) fn forecast(
     horizon: usize,
     z: f64,
 ) -> Vec<RawRow> {
+    // Sums of squares overflow from about 1e154: very large series are fitted in units of
+    // their largest value and scaled back (a series at 1e160 forecast infinite intervals).
+    let top = y.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    if top > 1e100 && top.is_finite() {
+        let scaled: Vec<f64> = y.iter().map(|v| v / top).collect();
+        return forecast(kind, &scaled, m, horizon, z)
+            .into_iter()
+            .map(|r| RawRow {
+                yhat: r.yhat * top,
+                lower: r.lower * top,
+                upper: r.upper * top,
+            })
+            .collect();
+    }
     match kind {
         ModelKind::SeasonalNaive => seasonal_naive(y, m, horizon, z),
         ModelKind::LagRegression => lag_regression(y, m, horizon, z),
@@ -343,6 +357,45 @@ fn combine(members: &[Vec<RawRow>]) -> Vec<RawRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn very_large_series_forecast_finite_values() {
+        // A month of hourly values near 1e160 with a daily cycle: sums of squares overflow at
+        // about 1e154, which made every fast model's interval infinite.
+        let mut seed = 7u64;
+        let y: Vec<f64> = (0..720)
+            .map(|i| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                1e160 * (2.0 + (f64::from(i) * std::f64::consts::TAU / 24.0).sin() + noise)
+            })
+            .collect();
+        for kind in [
+            ModelKind::Auto,
+            ModelKind::SeasonalNaive,
+            ModelKind::LagRegression,
+            ModelKind::Linear,
+        ] {
+            let rows = forecast(kind, &y, 24, 48, 1.96);
+            assert!(
+                rows.iter()
+                    .all(|r| r.yhat.is_finite() && r.lower.is_finite() && r.upper.is_finite()),
+                "{kind:?}"
+            );
+            // Same forecast as the series in its own units, scaled.
+            let unit: Vec<f64> = y.iter().map(|v| v / 1e160).collect();
+            let small = forecast(kind, &unit, 24, 48, 1.96);
+            for (a, b) in rows.iter().zip(&small) {
+                let rel = (a.yhat / 1e160 - b.yhat).abs() / b.yhat.abs().max(1.0);
+                assert!(
+                    rel < 1e-6,
+                    "{kind:?}: {} vs {} ({rel})",
+                    a.yhat / 1e160,
+                    b.yhat
+                );
+            }
+        }
+    }
 
     #[test]
     fn auto_follows_a_trend_instead_of_lagging_a_cycle() {

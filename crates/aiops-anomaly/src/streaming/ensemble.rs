@@ -94,18 +94,29 @@ impl Relative {
     /// then the update of the long estimates (exponentially weighted Welford steps; plain
     /// running averages while `n` is small). 0 during the first `warmup` points.
     ///
-    /// After warm-up each point's deviation from the long mean enters the long mean and variance
-    /// clipped at [`RELATIVE_CLIP`] long standard deviations (and the short mean, so a lone
-    /// spike is not also stored for its half-life): unclipped, one value of 1e200 made the
-    /// variance infinite for ever and one of 500 on noise of sd 1 inflated the long standard
-    /// deviation sixfold for thousands of points, hiding every later spike. A lasting shift
-    /// still gets in: each clipped step raises the variance, so the clip widens geometrically.
+    /// At the third point the long mean and variance restart from the robust core's seed
+    /// (`seed`: its level and sigma, which come from the median and median absolute deviation
+    /// of the first three points), so an outlier among them is dropped. From then on each
+    /// point's deviation from the long mean enters the long mean and variance clipped at
+    /// [`RELATIVE_CLIP`] long standard deviations (during warm-up at least that many of the
+    /// core's sigmas, as the long variance of a few points is still small), and so does the
+    /// short mean, so a lone spike is not also stored for its half-life. Unclipped, one value
+    /// of 1e200 made the variance infinite for ever, and one of 500 on noise of sd 1 (or 1e6
+    /// during warm-up) inflated the long standard deviation for tens of thousands of points,
+    /// hiding every later spike. A lasting shift still gets in: each clipped step raises the
+    /// variance, so the clip widens geometrically.
     #[inline]
-    fn update(&mut self, v: f64, warmup: u32) -> f64 {
+    fn update(&mut self, v: f64, warmup: u32, seed: (f64, f64)) -> f64 {
         self.n = self.n.saturating_add(1);
         if self.n == 1 {
             self.mean = v;
             self.short = v;
+            return 0.0;
+        }
+        if self.n == 3 && seed.0.is_finite() && seed.1.is_finite() {
+            self.mean = seed.0;
+            self.var = seed.1 * seed.1;
+            self.short = seed.0;
             return 0.0;
         }
         let sd = (self.var.sqrt() * SHORT_SD_RATIO)
@@ -114,6 +125,9 @@ impl Relative {
         let d = v - self.mean;
         let d = if self.n > warmup {
             let cap = RELATIVE_CLIP * self.var.sqrt().max(sd);
+            d.max(-cap).min(cap)
+        } else if self.n > 3 {
+            let cap = RELATIVE_CLIP * self.var.sqrt().max(sd).max(seed.1);
             d.max(-cap).min(cap)
         } else {
             d
@@ -212,7 +226,8 @@ impl EnsembleDetector {
         let zr = self.robust.update_z(&mut s.robust, at, v)?;
         let zse = self.seasonal.update_z(&mut s.seasonal, at, v)?;
         let zch = self.change.update_z(&mut s.change, at, v)?;
-        let zw = s.relative.update(v, self.robust.warmup());
+        let seed = self.robust.level_sigma(&s.robust);
+        let zw = s.relative.update(v, self.robust.warmup(), seed);
         let parts = [zr, zse, zch, zw];
         let combined = zr.min(zse).min(zw).max(zch);
         if combined == 0.0 {

@@ -127,6 +127,12 @@ impl LevelSpread {
         self.slope = 0.0;
     }
 
+    /// The sigma the next point will be judged by.
+    #[inline]
+    pub(crate) fn sigma(&self, p: &CoreParams) -> f64 {
+        self.cap() * p.inv_clip
+    }
+
     /// `clip * sigma`: the cap on a residual's step.
     #[inline]
     fn cap(&self) -> f64 {
@@ -405,6 +411,11 @@ impl RobustDetector {
     pub(crate) fn core(&self) -> CoreParams {
         self.core
     }
+    /// The core's level and the sigma the next point will be judged by, after the points seen.
+    pub(crate) fn level_sigma(&self, s: &RobustState) -> (f64, f64) {
+        (s.core.level(), s.core.sigma(&self.core()))
+    }
+
     pub(crate) fn warmup(&self) -> u32 {
         self.warmup
     }
