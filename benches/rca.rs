@@ -1,6 +1,7 @@
 //! aiops-rca benchmarks: correlation throughput on an aiops-sim storm (1,000 services, about
-//! 300 alerts per 300 s window), `PageRank` on 10,000 nodes / 100,000 edges, and petgraph's
-//! `page_rank` on a small graph for comparison.
+//! 300 alerts per 300 s window), ranking an incident on 1,000 and 10,000 services, `PageRank`
+//! on 10,000 nodes / 100,000 edges, and petgraph's `page_rank` on a small graph for
+//! comparison.
 //!
 //! `cargo bench --bench rca` (CI: `cargo bench --bench rca -- --test`).
 
@@ -95,6 +96,32 @@ fn correlation(c: &mut Criterion) {
             });
         },
     );
+    // The same on 10,000 services, where the ranking's per-candidate work (paths, coverage)
+    // dominates: the largest incident of a `day` storm.
+    let topo = topology(10_000, 1);
+    let graph = ServiceGraph::from_specs(&topo.services).expect("sim topology is valid");
+    let s = storm(&topo, &StormSpec::day(), 1);
+    let k = (0..s.incidents.len())
+        .max_by_key(|&k| s.alerts_of(k).len())
+        .unwrap_or(0);
+    let alerts: Vec<_> = s
+        .alerts_of(k)
+        .into_iter()
+        .map(|i| s.alerts[i].clone())
+        .collect();
+    let mut group = c.benchmark_group("rank_large");
+    group.sample_size(10);
+    group.bench_function(
+        format!("rank_combined_10000svc_{}alerts", alerts.len()),
+        |b| {
+            b.iter(|| {
+                black_box(
+                    CombinedRanker::default().rank(&RankInput::new().graph(&graph).alerts(&alerts)),
+                )
+            });
+        },
+    );
+    group.finish();
 }
 
 fn pagerank_bench(c: &mut Criterion) {

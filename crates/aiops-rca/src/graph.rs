@@ -9,6 +9,7 @@ use petgraph::visit::EdgeRef;
 use crate::bitset;
 use crate::error::{RcaError, Result};
 use crate::fnv::FastMap;
+use crate::pagerank::CsrGraph;
 
 /// How [`ServiceGraph::with_options`] treats questionable input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,6 +67,10 @@ pub struct ServiceGraph {
     descendants: Vec<u64>,
     /// Per SCC: the services that reach it (its own included), as a bitset over service ids.
     ancestors: Vec<u64>,
+    /// The reversed graph (dependent -> dependency) in CSR form for the rankers' walks, built
+    /// on first use: building and sorting it for every ranked incident took 8 % of ranking a
+    /// 3,000-service storm's incidents.
+    walk: std::sync::OnceLock<Result<CsrGraph>>,
 }
 
 impl ServiceGraph {
@@ -138,6 +143,7 @@ impl ServiceGraph {
             node_words: 0,
             descendants: Vec::new(),
             ancestors: Vec::new(),
+            walk: std::sync::OnceLock::new(),
         };
         g.build_reachability();
         Ok(g)
@@ -278,6 +284,19 @@ impl ServiceGraph {
         }
     }
 
+    /// The reversed graph (each edge dependent -> dependency, with its weight) as a
+    /// [`CsrGraph`], built once and shared by every ranking on this graph.
+    pub(crate) fn walk_graph(&self) -> Result<&CsrGraph> {
+        self.walk
+            .get_or_init(|| {
+                let edges: Vec<(usize, usize, f64)> =
+                    self.edges().map(|(dep, user, w)| (user, dep, w)).collect();
+                CsrGraph::from_edges(self.len(), &edges)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// [`ServiceGraph::has_path`] by index; out-of-range indices give `false`.
     pub fn has_path_index(&self, from: usize, to: usize) -> bool {
         if from >= self.len() || to >= self.len() {
@@ -289,6 +308,20 @@ impl ServiceGraph {
             &self.descendants[a * self.scc_words..(a + 1) * self.scc_words],
             b,
         )
+    }
+
+    /// The strongly connected component of a service (an index into the bitsets of
+    /// [`ServiceGraph::descendant_sccs`]).
+    pub(crate) fn scc_index(&self, index: usize) -> usize {
+        self.scc_of[index] as usize
+    }
+
+    /// The components reachable from service `index` (its own included), as a bitset over
+    /// component ids: `to` is reachable from `index` when bit [`ServiceGraph::scc_index`]`(to)`
+    /// is set. For testing many targets from one service without a call per pair.
+    pub(crate) fn descendant_sccs(&self, index: usize) -> &[u64] {
+        let a = self.scc_of[index] as usize;
+        &self.descendants[a * self.scc_words..(a + 1) * self.scc_words]
     }
 
     /// The services from which `index` is reachable (itself included), as a bitset over
@@ -310,32 +343,67 @@ impl ServiceGraph {
     }
 
     pub(crate) fn path_index(&self, a: usize, b: usize) -> Option<Vec<usize>> {
+        self.path_index_with(a, b, &mut PathScratch::default())
+    }
+
+    /// [`ServiceGraph::path`] by index, reusing `scratch` between calls (a ranking asks for
+    /// one path per candidate). The breadth-first search visits only the services from which
+    /// `b` is reachable: any node that discovers such a service first reaches `b` itself, so
+    /// the search finds exactly the path the unpruned search would (same queue order among
+    /// them), while a candidate far upstream no longer walks its whole downstream graph. At
+    /// 3,000 services this was 40 % of ranking a storm's incidents.
+    pub(crate) fn path_index_with(
+        &self,
+        a: usize,
+        b: usize,
+        scratch: &mut PathScratch,
+    ) -> Option<Vec<usize>> {
         if !self.has_path_index(a, b) {
             return None;
         }
-        let mut prev = vec![usize::MAX; self.len()];
-        prev[a] = a;
-        let mut queue = VecDeque::from([a]);
+        let reaches_b = self.ancestor_bits(b);
+        let PathScratch {
+            prev,
+            queue,
+            touched,
+        } = scratch;
+        if prev.len() < self.len() {
+            prev.resize(self.len(), u32::MAX);
+        }
+        queue.clear();
+        prev[a] = a as u32;
+        touched.push(a);
+        queue.push_back(a);
+        let mut found = false;
         while let Some(v) = queue.pop_front() {
             if v == b {
-                let mut path = vec![b];
-                let mut cur = b;
-                while cur != a {
-                    cur = prev[cur];
-                    path.push(cur);
-                }
-                path.reverse();
-                return Some(path);
+                found = true;
+                break;
             }
             for e in self.graph.edges(NodeIndex::new(v)) {
                 let t = e.target().index();
-                if prev[t] == usize::MAX {
-                    prev[t] = v;
+                if prev[t] == u32::MAX && bitset::get(reaches_b, t) {
+                    prev[t] = v as u32;
+                    touched.push(t);
                     queue.push_back(t);
                 }
             }
         }
-        None
+        let path = found.then(|| {
+            let mut path = vec![b];
+            let mut cur = b;
+            while cur != a {
+                cur = prev[cur] as usize;
+                path.push(cur);
+            }
+            path.reverse();
+            path
+        });
+        for &t in touched.iter() {
+            prev[t] = u32::MAX;
+        }
+        touched.clear();
+        path
     }
 
     /// Indices of the direct dependencies of a node.
@@ -345,6 +413,14 @@ impl ServiceGraph {
             .map(|e| e.source().index())
     }
 
+    /// Indices of the direct dependents of a node (the services that depend on it), one per
+    /// edge.
+    pub(crate) fn dependent_indices(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph
+            .edges(NodeIndex::new(i))
+            .map(|e| e.target().index())
+    }
+
     /// Out-edges of a node as (target, weight), for algorithms.
     #[cfg(test)]
     pub(crate) fn out_edges(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
@@ -352,6 +428,16 @@ impl ServiceGraph {
             .edges(NodeIndex::new(i))
             .map(|e| (e.target().index(), *e.weight()))
     }
+}
+
+/// Reusable buffers of [`ServiceGraph::path_index_with`].
+#[derive(Debug, Default)]
+pub(crate) struct PathScratch {
+    /// Per service: the node it was discovered from, `u32::MAX` when not yet.
+    prev: Vec<u32>,
+    queue: VecDeque<usize>,
+    /// Services whose `prev` is set, to reset them after a search.
+    touched: Vec<usize>,
 }
 
 #[cfg(test)]
@@ -448,6 +534,33 @@ mod tests {
                     proptest::prop_assert_eq!(g.has_path_index(a, b), reach);
                     proptest::prop_assert_eq!(bitset::get(g.ancestor_bits(b), a), reach);
                     proptest::prop_assert_eq!(g.path_index(a, b).is_some(), reach);
+                }
+            }
+            // The pruned search, its buffers reused across every pair, finds exactly the path
+            // of a plain breadth-first search over the whole graph.
+            let mut scratch = PathScratch::default();
+            for a in 0..n {
+                let mut prev = vec![usize::MAX; n];
+                prev[a] = a;
+                let mut queue = VecDeque::from([a]);
+                while let Some(v) = queue.pop_front() {
+                    for (t, _) in g.out_edges(v) {
+                        if prev[t] == usize::MAX {
+                            prev[t] = v;
+                            queue.push_back(t);
+                        }
+                    }
+                }
+                for b in 0..n {
+                    let want = (prev[b] != usize::MAX).then(|| {
+                        let mut path = vec![b];
+                        while *path.last().unwrap() != a {
+                            path.push(prev[*path.last().unwrap()]);
+                        }
+                        path.reverse();
+                        path
+                    });
+                    proptest::prop_assert_eq!(g.path_index_with(a, b, &mut scratch), want);
                 }
             }
         }
