@@ -361,6 +361,9 @@ impl ServiceGraph {
         if !self.has_path_index(a, b) {
             return None;
         }
+        // Node indices are below u32::MAX (petgraph's u32 index refuses that one), so no index
+        // equals the `prev` sentinel.
+        debug_assert!(self.len() < u32::MAX as usize);
         let reaches_b = self.ancestor_bits(b);
         let PathScratch {
             prev,

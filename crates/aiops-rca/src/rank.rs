@@ -550,9 +550,10 @@ impl TopologyRanker {
                 .filter(|&(_, &k)| bitset::get(reach, k))
                 .map(|(&s, _)| s)
                 .collect();
-            if covered.is_empty() {
-                continue;
-            }
+            debug_assert!(
+                !covered.is_empty(),
+                "reach_any holds only services with symptoms"
+            );
             let cov = covered.iter().map(|&s| weights[s]).sum::<f64>() / total_w;
             let mut score = p * cov.powf(self.coverage_power);
             let mine = own.get(c).copied().unwrap_or(0.0);
@@ -563,6 +564,10 @@ impl TopologyRanker {
             } else if let Some(silent) = self.silent_weight {
                 let branches = independent_branches(graph, graph.dependent_indices(c), &covered);
                 score *= if branches >= 2 { silent.max(0.0) } else { 0.0 };
+            }
+            // `finish` drops it anyway: no path or evidence for it (5 % of the largest bench).
+            if !(score.is_finite() && score > 0.0) {
+                continue;
             }
             let mut ev = Vec::new();
             // The path to the most heavily weighted symptom it reaches (other than itself if

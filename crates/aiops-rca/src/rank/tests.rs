@@ -285,6 +285,15 @@ fn silent_host_under_many_symptomatic_branches_surfaces() {
         independent_branches(&g, [i("db"), i("cache")], &[i("api"), i("web")]),
         2
     );
+    // Counted up to 2, all the silent rule asks: three branches to three symptoms give 2.
+    assert_eq!(
+        independent_branches(
+            &g,
+            [i("api"), i("cache"), i("worker")],
+            &[i("api"), i("web"), i("worker")]
+        ),
+        2
+    );
 }
 
 #[test]
