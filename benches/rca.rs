@@ -37,6 +37,17 @@ fn random_edges(n: usize, m: usize, seed: u64) -> Vec<(usize, usize, f64)> {
     out
 }
 
+/// The alerts of the storm's largest incident.
+fn largest_incident(s: &aiops_sim::Storm) -> Vec<aiops::core::Alert> {
+    let k = (0..s.incidents.len())
+        .max_by_key(|&k| s.alerts_of(k).len())
+        .unwrap_or(0);
+    s.alerts_of(k)
+        .into_iter()
+        .map(|i| s.alerts[i].clone())
+        .collect()
+}
+
 fn correlation(c: &mut Criterion) {
     let topo = topology(1000, 1);
     let graph = ServiceGraph::from_specs(&topo.services).expect("sim topology is valid");
@@ -78,14 +89,7 @@ fn correlation(c: &mut Criterion) {
     });
     group.finish();
     // Ranking one incident of the storm with the default ranker.
-    let k = (0..s.incidents.len())
-        .max_by_key(|&k| s.alerts_of(k).len())
-        .unwrap_or(0);
-    let alerts: Vec<_> = s
-        .alerts_of(k)
-        .into_iter()
-        .map(|i| s.alerts[i].clone())
-        .collect();
+    let alerts = largest_incident(&s);
     c.bench_function(
         &format!("rank_combined_1000svc_{}alerts", alerts.len()),
         |b| {
@@ -101,14 +105,7 @@ fn correlation(c: &mut Criterion) {
     let topo = topology(10_000, 1);
     let graph = ServiceGraph::from_specs(&topo.services).expect("sim topology is valid");
     let s = storm(&topo, &StormSpec::day(), 1);
-    let k = (0..s.incidents.len())
-        .max_by_key(|&k| s.alerts_of(k).len())
-        .unwrap_or(0);
-    let alerts: Vec<_> = s
-        .alerts_of(k)
-        .into_iter()
-        .map(|i| s.alerts[i].clone())
-        .collect();
+    let alerts = largest_incident(&s);
     let mut group = c.benchmark_group("rank_large");
     group.sample_size(10);
     group.bench_function(

@@ -56,6 +56,34 @@ fn pairwise(pred: &[Option<usize>], truth: &[Option<usize>]) -> (f64, f64) {
     )
 }
 
+/// A bound row of the correlation tables: pairwise precision / recall of `label_of`'s
+/// labelling against the truth, mean and worst over the seeds.
+fn bound_row(
+    name: &str,
+    seeds: std::ops::RangeInclusive<u64>,
+    size: usize,
+    spec: &StormSpec,
+    label_of: impl Fn(&aiops_sim::Storm, &ServiceGraph) -> Vec<Option<usize>>,
+) {
+    let (mut sp, mut sr, mut wp, mut wr) = (0.0, 0.0, 1.0f64, 1.0f64);
+    let mut k = 0.0;
+    for seed in seeds {
+        let topo = topology(size, seed);
+        let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
+        let s = storm(&topo, spec, seed);
+        let (p, r) = pairwise(&label_of(&s, &g), &s.incident_of);
+        (sp, sr, wp, wr) = (sp + p, sr + r, wp.min(p), wr.min(r));
+        k += 1.0;
+    }
+    println!(
+        "| {name} | | | | {:.3} | {:.3} | {:.3} | {:.3} | | |",
+        sp / k,
+        sr / k,
+        wp,
+        wr
+    );
+}
+
 /// The default's incidents repaired by the truth afterwards, a bound for post-processing them:
 /// with `merge`, the incidents whose majority (by records) is one true incident become one;
 /// with `split`, every record that is not of its incident's majority becomes a singleton.
@@ -486,21 +514,12 @@ fn main() {
                 wp
             );
         }
-        let (mut sp, mut sr, mut wp, mut wr) = (0.0, 0.0, 1.0f64, 1.0f64);
-        for seed in seed0 + 1..=seed0 + seeds {
-            let topo = topology(size, seed);
-            let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
-            let s = storm(&topo, &spec, seed);
-            let (p, r) = pairwise(&oracle_past(&s, &g), &s.incident_of);
-            (sp, sr, wp, wr) = (sp + p, sr + r, wp.min(p), wr.min(r));
-        }
-        let k = seeds as f64;
-        println!(
-            "| oracle-past (each alert's most likely incident given the truth of every earlier alert; noise left out) | | | | {:.3} | {:.3} | {:.3} | {:.3} | | |",
-            sp / k,
-            sr / k,
-            wp,
-            wr
+        bound_row(
+            "oracle-past (each alert's most likely incident given the truth of every earlier alert; noise left out)",
+            seed0 + 1..=seed0 + seeds,
+            size,
+            &spec,
+            oracle_past,
         );
         for (name, cfg) in &configs {
             let mut sums = [0.0; 5];
@@ -548,26 +567,16 @@ fn main() {
                 "its parts joined and every alert of another incident taken out",
             ),
         ] {
-            let (mut sp, mut sr, mut wp, mut wr) = (0.0, 0.0, 1.0f64, 1.0f64);
-            for seed in seed0 + 1..=seed0 + seeds {
-                let topo = topology(size, seed);
-                let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
-                let s = storm(&topo, &spec, seed);
-                let c = Correlator::new(&g, CorrelatorConfig::default()).expect("valid config");
-                let pred = c.correlate(&s.alerts).assignment();
-                let (p, r) = pairwise(
-                    &repaired(&pred, &s.incident_of, merge, split),
-                    &s.incident_of,
-                );
-                (sp, sr, wp, wr) = (sp + p, sr + r, wp.min(p), wr.min(r));
-            }
-            let k = seeds as f64;
-            println!(
-                "| default, {label} by the truth (a bound for post-processing) | | | | {:.3} | {:.3} | {:.3} | {:.3} | | |",
-                sp / k,
-                sr / k,
-                wp,
-                wr
+            bound_row(
+                &format!("default, {label} by the truth (a bound for post-processing)"),
+                seed0 + 1..=seed0 + seeds,
+                size,
+                &spec,
+                |s, g| {
+                    let c = Correlator::new(g, CorrelatorConfig::default()).expect("valid config");
+                    let pred = c.correlate(&s.alerts).assignment();
+                    repaired(&pred, &s.incident_of, merge, split)
+                },
             );
         }
     }
