@@ -23,6 +23,13 @@ Usage:
          [--json OUT.json] [--article target/release/examples/correlate_alerts]
          [--confidence-exponents 1,6]
 
+* BARO (with `--baro`): the metric ranker of RCAEval (Pham et al., FSE 2024), re-implemented
+  here from its published code (`RCAEval.e2e.baro`, RCAEval 1.8.1) as a baseline: every column of
+  data.csv that is not constant before and after the injection is scaled by the median and the
+  inter-quartile range of its values before (sklearn's `RobustScaler`: a zero range scales by 1),
+  its score is its largest scaled value after (upward only), and services rank by their best
+  column. Empty cells are skipped. Standard library only, like the rest of this script.
+
 * Confidence calibration (with `--confidence-exponents`): rca_case prints scores only; the
   confidences are aiops-rca's `confidence_from_scores`, score^k / sum(score^k) over the services
   scored above 0, for each exponent k given (rca_case uses `CombinedRanker`: its blend's
@@ -38,6 +45,7 @@ Usage:
 """
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -115,10 +123,61 @@ def fit_exponent(rows):
     return min(grid, key=loss)
 
 
+def percentile(sorted_xs, q):
+    """numpy's default (linear) percentile of a sorted non-empty list, q in [0, 100]."""
+    pos = (len(sorted_xs) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_xs) - 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
+
+
+def baro_ranking(case_dir, services):
+    """BARO's ranking of a case (see the module doc): [{"service", "score"}], best first."""
+    with open(os.path.join(case_dir, "inject_time.txt")) as f:
+        inject = float(f.read().strip())
+    with open(os.path.join(case_dir, "data.csv")) as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    tcol = header.index("time")
+    best = {}
+    for j, name in enumerate(header):
+        if name.startswith("time") or "_" not in name:
+            continue
+        before, after = [], []
+        for r in rows:
+            if j >= len(r) or r[j] == "":
+                continue
+            try:
+                x = float(r[j])
+            except ValueError:
+                continue
+            if math.isnan(x):
+                continue
+            (before if float(r[tcol]) < inject else after).append(x)
+        # RCAEval's drop_constant runs on each side: a column constant on either is dropped.
+        if len(set(before)) < 2 or len(set(after)) < 2:
+            continue
+        b = sorted(before)
+        med = percentile(b, 50)
+        scale = percentile(b, 75) - percentile(b, 25)
+        if scale == 0:
+            scale = 1.0
+        z = max((x - med) / scale for x in after)
+        svc = name.split("_", 1)[0]
+        best[svc] = max(best.get(svc, -math.inf), z)
+    floor = min(best.values(), default=0.0) - 1.0
+    out = [{"service": s, "score": best.get(s, floor)} for s in set(services) | set(best)]
+    out.sort(key=lambda r: (-r["score"], r["service"]))
+    return out
+
+
 def summary(rows):
     m = len(rows)
     out = {"cases": m}
-    for key in ("tie", "strict", "random"):
+    for key in ("tie", "strict", "random", "baro"):
+        if any(key not in r for r in rows):
+            continue
         ac = {k: sum(r[key][k] for r in rows) / m for k in KS}
         out[key] = {"AC@1": ac[1], "AC@3": ac[3], "Avg@5": sum(ac.values()) / len(KS)}
     return out
@@ -132,6 +191,8 @@ def main():
     p.add_argument("--article", help="correlate_alerts binary: also run the article's ranker")
     p.add_argument("--confidence-exponents",
                    help="comma-separated exponents k: also report confidence calibration")
+    p.add_argument("--baro", action="store_true",
+                   help="also rank every case with BARO (RCAEval's metric ranker) as a baseline")
     p.add_argument("--fit-by-day", action="store_true",
                    help="fit the exponent on one day's cases, evaluate on the other days'")
     a = p.parse_args()
@@ -155,6 +216,10 @@ def main():
                "all_zero": all(r["score"] == 0 for r in ranking),
                "pos": pos, "top": [r["service"] for r in ranking[:3]],
                "tie": tie, "strict": strict, "random": rnd, "ranking": ranking}
+        if a.baro:
+            baro = baro_ranking(d, [r["service"] for r in ranking])
+            row["baro"] = expected_hits(baro, truth["root"])[0]
+            row["baro_top"] = [r["service"] for r in baro[:3]]
         alerts = os.path.join(d, "alerts.json")
         services = os.path.join(d, "services.json")
         if a.article and os.path.isfile(alerts) and os.path.isfile(services):
@@ -250,6 +315,15 @@ def main():
             b = calibration(test, 1.0)
             print(f"| {day} | {k:.3g} | other days | {len(test)} | {m[0]:.3f} | {m[1]:.3f} "
                   f"| {m[2]:.3f} | {m[3]:.3f} | {m[4]:.3f} | {b[0]:.3f} | {b[2]:.3f} | {b[4]:.3f} |")
+    if a.baro:
+        print("BARO (RCAEval's metric ranker, re-implemented; tie-aware):")
+        print("| faults | cases | BARO AC@1 | AC@3 | Avg@5 | rca_case AC@1 | AC@3 | Avg@5 |")
+        print("|---|---|---|---|---|---|---|---|")
+        for label, rs in table:
+            s = summary(rs)
+            b, t = s["baro"], s["tie"]
+            print(f"| {label} | {s['cases']} | {b['AC@1']:.3f} | {b['AC@3']:.3f} | {b['Avg@5']:.3f} "
+                  f"| {t['AC@1']:.3f} | {t['AC@3']:.3f} | {t['Avg@5']:.3f} |")
     print("per root service (rca_case AC@1 / AC@3, tie-aware):")
     for root, rs in sorted(by_root.items()):
         s = summary(rs)["tie"]

@@ -731,9 +731,11 @@ pub struct MetricRanker {
     /// a graph is given: each of its `n` dependencies takes `1/n` of the change (the caller
     /// knows that one of its callees is slow, not which) as if it were its own metric
     /// (strongest metric per service, as for own metrics), and the change of a service without
-    /// dependencies in the graph (its calls leave the graph) counts for no candidate. A
-    /// network delay injected into a service shows in its callers' client latency, hardly in
-    /// its own metrics.
+    /// dependencies in the graph (its calls leave the graph) counts for no candidate; nor does
+    /// it without a graph, or for a service the graph does not hold (its callees are unknown,
+    /// and the change says nothing about the caller itself). A network delay injected into a
+    /// service shows in its callers' client latency, hardly in its own metrics. `false` counts
+    /// every metric for its own service.
     pub caller_side_to_callees: bool,
     /// Exponent `k` of the confidences, `score^k / sum(score^k)` over the ranking (see
     /// [`confidence_from_scores`]; finite, above 0). The default 1 makes a candidate's
@@ -870,21 +872,25 @@ impl MetricRanker {
             } else {
                 ch.z.min(self.onset_z)
             };
-            let targets: Vec<String> = match graph {
-                Some(g)
-                    if self.caller_side_to_callees
-                        && is_caller_side_metric(&m.metric)
-                        && g.contains(&m.service) =>
-                {
+            let targets: Vec<String> =
+                if self.caller_side_to_callees && is_caller_side_metric(&m.metric) {
                     // A service without dependencies in the graph calls only services outside
-                    // it: its caller-side change points at no candidate.
-                    g.dependencies(&m.service)
-                        .into_iter()
-                        .map(|(d, _)| d.to_owned())
-                        .collect()
-                }
-                _ => vec![m.service.clone()],
-            };
+                    // it, and without a graph (or for a service not in it) its callees are
+                    // unknown: either way its caller-side change points at no candidate. Counted
+                    // as the caller's own (as before 2026-11-28), Train Ticket's client latency
+                    // of callers outranked the root in every cpu_contention case without
+                    // services.json (AC@1 0.00; dropped: 0.86).
+                    match graph {
+                        Some(g) if g.contains(&m.service) => g
+                            .dependencies(&m.service)
+                            .into_iter()
+                            .map(|(d, _)| d.to_owned())
+                            .collect(),
+                        _ => Vec::new(),
+                    }
+                } else {
+                    vec![m.service.clone()]
+                };
             // A caller's change says that one of its callees is slow, not which: each of `n`
             // callees takes 1/n of it (copied in full, every dependency of a slow hub tied
             // with the culprit: Online Boutique AC@1 0.454 -> 0.523 split).

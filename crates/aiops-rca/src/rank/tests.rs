@@ -519,17 +519,33 @@ fn caller_side_latency_counts_for_the_callees() {
     let names: Vec<&str> = r.iter().map(RootCause::service).collect();
     assert_eq!(names, ["db", "api", "cache"], "{r:?}");
     assert!((r[1].score() - 0.5).abs() < 1e-12, "{r:?}");
-    // Without a graph, or with the option off, each metric is its own service's.
+    // Without a graph the callees are unknown: the caller-side changes count for nobody, and
+    // api's own small change leads. With the option off, each metric is its own service's.
     let r = MetricRanker::default()
         .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
         .unwrap();
-    assert_eq!(r[0].service(), "cache", "{r:?}");
-    assert_eq!(r[1].service(), "web", "{r:?}");
+    assert_eq!(r[0].service(), "api", "{r:?}");
+    assert!(r[1..].iter().all(|c| c.score() == 0.0), "{r:?}");
+    // The same for a caller the graph does not hold.
+    let outside = vec![
+        mk("gateway", "client-latency", &cache),
+        mk("api", "cpu", &api),
+    ];
+    let r = MetricRanker::default()
+        .rank(
+            &RankInput::new()
+                .metrics(&outside, Timestamp::from_secs(t0))
+                .graph(&g),
+        )
+        .unwrap();
+    assert_eq!(r[0].service(), "api", "{r:?}");
     let off = MetricRanker {
         caller_side_to_callees: false,
         ..MetricRanker::default()
     };
     assert_eq!(off.rank(&input).unwrap()[0].service(), "cache");
+    let alone = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+    assert_eq!(off.rank(&alone).unwrap()[0].service(), "cache");
 }
 
 fn rc(service: &str, score: f64) -> RootCause {
