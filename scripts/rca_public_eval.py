@@ -26,9 +26,11 @@ Usage:
 * BARO (with `--baro`): the metric ranker of RCAEval (Pham et al., FSE 2024), re-implemented
   here from its published code (`RCAEval.e2e.baro`, RCAEval 1.8.1) as a baseline: every column of
   data.csv that is not constant before and after the injection is scaled by the median and the
-  inter-quartile range of its values before (sklearn's `RobustScaler`: a zero range scales by 1),
+  inter-quartile range of its values before (sklearn's `RobustScaler`: a range below 10 machine
+  epsilons scales by 1; `_mem` columns in MB, as RCAEval converts them),
   its score is its largest scaled value after (upward only), and services rank by their best
-  column. Empty cells are skipped. Standard library only, like the rest of this script.
+  column. Empty and non-finite cells take the value before them (0 before the first), as
+  RCAEval's `read_data` fills them. Standard library only, like the rest of this script.
 
 * Confidence calibration (with `--confidence-exponents`): rca_case prints scores only; the
   confidences are aiops-rca's `confidence_from_scores`, score^k / sum(score^k) over the services
@@ -144,24 +146,30 @@ def baro_ranking(case_dir, services):
     for j, name in enumerate(header):
         if name.startswith("time") or "_" not in name:
             continue
+        # RCAEval's read_data: infinities and empty cells take the last value before them, 0
+        # before the first.
         before, after = [], []
+        last = 0.0
         for r in rows:
-            if j >= len(r) or r[j] == "":
-                continue
-            try:
-                x = float(r[j])
-            except ValueError:
-                continue
-            if math.isnan(x):
-                continue
-            (before if float(r[tcol]) < inject else after).append(x)
+            x = None
+            if j < len(r) and r[j] != "":
+                try:
+                    x = float(r[j])
+                except ValueError:
+                    x = None
+            if x is not None and math.isfinite(x):
+                last = x
+            (before if float(r[tcol]) < inject else after).append(last)
         # RCAEval's drop_constant runs on each side: a column constant on either is dropped.
         if len(set(before)) < 2 or len(set(after)) < 2:
             continue
+        if name.endswith("_mem"):  # RCAEval's convert_mem_mb (matters when the range is 0)
+            before = [x / 1e6 for x in before]
+            after = [x / 1e6 for x in after]
         b = sorted(before)
         med = percentile(b, 50)
         scale = percentile(b, 75) - percentile(b, 25)
-        if scale == 0:
+        if scale < 10 * sys.float_info.epsilon:  # sklearn's _handle_zeros_in_scale
             scale = 1.0
         z = max((x - med) / scale for x in after)
         svc = name.split("_", 1)[0]
