@@ -18,9 +18,11 @@
 //! of incidents: the bound for methods that also read the severity. The "by the truth" rows
 //! repair the default's incidents with the truth (parts of one true incident joined; also every
 //! alert of another incident taken out): the best that merging or splitting its incidents
-//! afterwards could reach.
+//! afterwards could reach. The oracle-past and oracle-both rows estimate what placing each alert
+//! from services, times and topology could reach, given the truth of every earlier alert (as
+//! a stream) or also of the later ones (as a batch) (see `oracle_local`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use aiops_core::{Alert, RootCause, Severity};
@@ -161,26 +163,54 @@ fn oracle(s: &aiops_sim::Storm, slack_ms: i64, info_aware: bool) -> Vec<Option<u
         .collect()
 }
 
-/// An estimate of the ceiling of online, per-alert assignment: an oracle that knows the true
-/// incident of every earlier alert and every incident's root alerts gives each later condition
-/// (its first fire; re-fires follow it) the incident most likely to have caused it under the
-/// simulator's cascade: the sum, over the incident's first alerts on the alert's service's
-/// direct dependencies within 600 s (the longest hop), of `exp(-gap / 120 s)` (the mean hop
-/// delay), plus 1 for its own alert on the same service within 120 s. Without any, the alert
-/// is alone. Noise stays noise, so only the confusion between incidents is counted; choosing
-/// correctly costs nothing later, so a real method, whose mistakes carry on, does worse.
-fn oracle_past(s: &aiops_sim::Storm, g: &ServiceGraph) -> Vec<Option<usize>> {
+/// An estimate of the ceiling of per-alert assignment from services, times and topology: an
+/// oracle that knows the true incident of every other alert and every incident's root alerts
+/// gives each condition (its first fire; re-fires follow it) the incident most likely to have
+/// caused it under the simulator's cascade: the sum, over the incident's first alerts on the
+/// alert's service's direct dependencies up to 600 s before it (the longest hop), of
+/// `exp(-gap / 120 s)` (the mean hop delay), plus 1 for its own alert on the same service
+/// within 120 s before. Without any, the alert is alone. Noise stays noise, so only the
+/// confusion between incidents is counted; choosing correctly costs nothing later, so a real
+/// method, whose mistakes carry on, does worse. Without `later` (oracle-past) only earlier
+/// alerts count, as for a method that places each alert as it arrives. With `later`
+/// (oracle-both) the alerts after it count too, as a batch method could use them: the
+/// incident's alerts on its direct dependents up to 600 s after it, weighted the same way; and
+/// every condition of an incident on a service counts, not only its first (which scores best
+/// for it; oracle-past scores a little lower that way).
+fn oracle_local(s: &aiops_sim::Storm, g: &ServiceGraph, later: bool) -> Vec<Option<usize>> {
     const HOP_MS: i64 = 600_000;
     const SAME_MS: i64 = 120_000;
+    const DECAY_MS: f64 = 120_000.0;
     let n_inc = s.incidents.len();
-    // Per service (graph index): (first alert ms, incident) of each incident there, in order.
-    let mut onsets: Vec<Vec<(i64, usize)>> = vec![Vec::new(); g.len()];
+    let svc_of = |a: &Alert| a.service().and_then(|x| g.index_of(x));
+    // Per service (graph index): (first fire ms, incident, record) of each incident's first
+    // condition there (with `later`: of each of its conditions there), in order.
+    let mut onsets: Vec<Vec<(i64, usize, usize)>> = vec![Vec::new(); g.len()];
+    let mut conds: HashSet<(u64, usize)> = HashSet::new();
+    for (i, (a, k)) in s.alerts.iter().zip(&s.incident_of).enumerate() {
+        if let (Some(k), Some(svc)) = (*k, svc_of(a))
+            && conds.insert((a.fingerprint().0, k))
+            && (later || !onsets[svc].iter().any(|&(_, kk, _)| kk == k))
+        {
+            onsets[svc].push((a.starts_at().as_millis(), k, i));
+        }
+    }
+    let dependents: Vec<Vec<usize>> = g
+        .names()
+        .iter()
+        .map(|n| {
+            g.dependents(n)
+                .into_iter()
+                .filter_map(|(u, _)| g.index_of(u))
+                .collect()
+        })
+        .collect();
     let mut first_of: HashMap<(u64, usize), Option<usize>> = HashMap::new();
     let mut scores: Vec<f64> = vec![0.0; n_inc];
     let mut touched: Vec<usize> = Vec::new();
     let mut out = vec![None; s.alerts.len()];
     for (i, (a, k)) in s.alerts.iter().zip(&s.incident_of).enumerate() {
-        let (Some(k), Some(svc)) = (*k, a.service().and_then(|x| g.index_of(x))) else {
+        let (Some(k), Some(svc)) = (*k, svc_of(a)) else {
             continue;
         };
         if let Some(label) = first_of.get(&(a.fingerprint().0, k)) {
@@ -191,23 +221,41 @@ fn oracle_past(s: &aiops_sim::Storm, g: &ServiceGraph) -> Vec<Option<usize>> {
         let label = if a.service() == Some(s.incidents[k].root.as_str()) {
             Some(k)
         } else {
-            let name = g.name(svc).unwrap_or_default();
-            let deps = g.dependencies(name);
-            let mut add = |svc: usize, within: i64, weight: &dyn Fn(i64) -> f64| {
-                for &(o, kk) in onsets[svc].iter().rev() {
-                    if t - o > within {
-                        break;
+            // Onsets on `svc` from other records, `gap` ms before (`after`: after) this one,
+            // within `within`.
+            let mut add = |svc: usize, after: bool, within: i64, weight: &dyn Fn(i64) -> f64| {
+                for &(o, kk, j) in &onsets[svc] {
+                    let gap = if after { o - t } else { t - o };
+                    if (after && j <= i) || (!after && j >= i) || !(0..=within).contains(&gap) {
+                        continue;
                     }
                     if scores[kk] == 0.0 {
                         touched.push(kk);
                     }
-                    scores[kk] += weight(t - o);
+                    scores[kk] += weight(gap);
                 }
             };
-            add(svc, SAME_MS, &|_| 1.0);
-            for (d, _) in deps {
-                if let Some(di) = g.index_of(d) {
-                    add(di, HOP_MS, &|gap| (-(gap as f64) / 120_000.0).exp());
+            let hop = |gap: i64| (-(gap as f64) / DECAY_MS).exp();
+            for after in [false, true] {
+                if after && !later {
+                    break;
+                }
+                if !after {
+                    // Not the same service after it: the oracle would copy the label of the
+                    // incident's next alert there, which a method has to find as well.
+                    add(svc, after, SAME_MS, &|_| 1.0);
+                }
+                let name = g.name(svc).unwrap_or_default();
+                let next: Vec<usize> = if after {
+                    dependents[svc].clone()
+                } else {
+                    g.dependencies(name)
+                        .into_iter()
+                        .filter_map(|(d, _)| g.index_of(d))
+                        .collect()
+                };
+                for x in next {
+                    add(x, after, HOP_MS, &hop);
                 }
             }
             let best = touched
@@ -222,9 +270,6 @@ fn oracle_past(s: &aiops_sim::Storm, g: &ServiceGraph) -> Vec<Option<usize>> {
             Some(best.unwrap_or(n_inc + i))
         };
         first_of.insert((a.fingerprint().0, k), label);
-        if !onsets[svc].iter().any(|&(_, kk)| kk == k) {
-            onsets[svc].push((t, k));
-        }
         out[i] = label;
     }
     out
@@ -519,7 +564,14 @@ fn main() {
             seed0 + 1..=seed0 + seeds,
             size,
             &spec,
-            oracle_past,
+            |s, g| oracle_local(s, g, false),
+        );
+        bound_row(
+            "oracle-both (the same given the truth of every other alert, with its dependents' later alerts)",
+            seed0 + 1..=seed0 + seeds,
+            size,
+            &spec,
+            |s, g| oracle_local(s, g, true),
         );
         for (name, cfg) in &configs {
             let mut sums = [0.0; 5];
