@@ -316,6 +316,46 @@ fn metric_ranker_prefers_a_held_early_change_to_a_transient_bump() {
     assert!(r.len() == 1 || r[1].score() < 0.05, "{r:?}");
 }
 
+/// One service changes a little from the first point after the start, the other a lot from
+/// `late` steps later; which leads, at sampling step `step_secs`.
+fn leader_with_a_late_large_change(step_secs: i64, late: usize) -> String {
+    let t0 = 100_000;
+    let n_base = (3_600 / step_secs) as usize;
+    let base: Vec<f64> = (0..n_base).map(|i| 100.0 + (i % 5) as f64).collect();
+    let after = late + 3;
+    let mut early = base.clone();
+    early.extend(vec![116.0; after]);
+    let mut root = base.clone();
+    root.extend((0..after).map(|i| if i < late { 101.0 } else { 270.0 }));
+    let mk = |s: &str, v: &[f64]| {
+        let ts = TimeSeries::regular(
+            Timestamp::from_secs(t0 - step_secs * n_base as i64),
+            step_secs * 1000,
+            v.to_vec(),
+        )
+        .unwrap();
+        MetricSeries::try_new(s, "latency", ts).unwrap()
+    };
+    let metrics = vec![mk("early", &early), mk("root", &root)];
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    r[0].service().to_owned()
+}
+
+#[test]
+fn onset_lateness_is_measured_against_the_sampling_step() {
+    // Two 5-minute steps after the first change (600 s): with a 60 s half-life the root's
+    // change would weigh 1/1024; an onset is known only to within a step, so the half-life is
+    // at least the step (300 s) and the much larger change leads.
+    assert_eq!(leader_with_a_late_large_change(300, 2), "root");
+    // The same two steps at 1-minute sampling (120 s later) cost a factor 4 only.
+    assert_eq!(leader_with_a_late_large_change(60, 2), "root");
+    // Ten minutes later at 1-minute sampling, the earlier change leads: the half-life is still
+    // 60 s there.
+    assert_eq!(leader_with_a_late_large_change(60, 10), "early");
+}
+
 #[test]
 fn flat_baseline_rounding_noise_is_no_evidence() {
     let t0 = 6_000;
