@@ -37,6 +37,28 @@ Datasets (the repositories are public; bring them onto the machine first, e.g. w
   deviations, for CPU and memory usage rate and syscall read/write), one alert per service and
   metric at the first sample that breaks it between the injection and the case's end.
 
+* `petshop`: the PetShop dataset of "PetShop: A Multi-Modal Dataset for Root Cause Analysis"
+  (NeurIPS 2023 Datasets and Benchmarks), repository amazon-science/petshop-root-cause-analysis,
+  folder dataset/. Per traffic scenario (`low_traffic`, `high_traffic`, `temporal_traffic1`,
+  `temporal_traffic2`): `graph.csv` (the call graph as an adjacency matrix, row calls column),
+  `noissue/metrics.csv` (fault-free operation) and `{train,test}/issue_<n>/` with `metrics.csv`
+  (the 20 minutes around an SLO violation at PetSite) and `target.json` (the violated metric and
+  the root-cause node). Metrics come every 5 minutes per node (41-44 nodes: services,
+  databases, queues, load balancers, lambdas), as CloudWatch statistics: latency (Average, p50,
+  p90, p95, p99), requests (Sum) and availability (Average); the files have three header rows
+  (node, metric, statistic). A case is one issue (train and test alike; nothing is trained
+  here): the fault-free rows shifted in time so that the last lies one step (300 s) before the
+  issue's first row, then the issue's rows. `inject_time.txt` is the target's timestamp, when
+  the SLO violation began (the dataset's only statement of when the problem began; the issue's
+  rows begin about 9 minutes before it, so its first two rows follow the fault-free ones in the
+  baseline); with `--inject window` it is the issue's first row instead, as the benchmark's own
+  protocol treats the whole issue window as abnormal (and gives its methods no time).
+  Node names become service names with `_` replaced by `-` (rca_case splits columns at the first
+  `_`); columns are `<service>_<metric>-<statistic>` (e.g. `PetSite_latency-p90`), and the
+  graph becomes services.json. `truth.json` has the root node (renamed the same way) and, as
+  `fault`, the violated metric (`latency` or `availability`). A scenario whose
+  `noissue/metrics.csv` is missing is skipped with a note.
+
 Every CASE_DIR also gets `truth.json` (`{"dataset", "case", "root", "fault"}`), which rca_case
 ignores and scripts/rca_public_eval.py reads.
 
@@ -46,7 +68,9 @@ Usage:
       [--settle 60] [--thresholds DIR]
   python3 scripts/rca_public_convert.py nezha-tt SRC_DIR OUT_DIR [--before 600] [--after 180]
       [--settle 60] [--thresholds DIR]
-SRC_DIR is the repository's sock-shop-data/ (rcd) or rca_data/ (nezha) folder.
+  python3 scripts/rca_public_convert.py petshop SRC_DIR OUT_DIR [--inject target|window]
+SRC_DIR is the repository's sock-shop-data/ (rcd), rca_data/ (nezha) or dataset/ (petshop)
+folder.
 """
 
 import argparse
@@ -301,9 +325,93 @@ def convert_nezha(src, out, days, label, before, after, settle, thresholds=None,
     return n
 
 
+# ---------------------------------------------------------------- PetShop
+
+PETSHOP_SCENARIOS = ["low_traffic", "high_traffic", "temporal_traffic1", "temporal_traffic2"]
+
+
+def petshop_name(node):
+    return node.replace("_", "-")
+
+
+def read_petshop_metrics(path):
+    """-> (columns, rows): columns `<service>_<metric>-<statistic>` in file order, rows
+    `[time, value, ..]` sorted by time (values as written; empty when missing)."""
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        nodes, metrics, stats = next(r), next(r), next(r)
+        if nodes[0] != "microservice" or metrics[0] != "metric" or stats[0] != "statistic":
+            sys.exit(f"{path}: expected the header rows microservice, metric, statistic")
+        cols = [f"{petshop_name(n)}_{m}-{st}" for n, m, st in zip(nodes[1:], metrics[1:], stats[1:])]
+        rows = []
+        for row in r:
+            if not row or row[0] in ("unix_timestamp", ""):
+                continue
+            rows.append([float(row[0])] + [v.strip() for v in row[1:1 + len(cols)]])
+    rows.sort(key=lambda x: x[0])
+    return cols, rows
+
+
+def convert_petshop(src, out, inject_at="target"):
+    n = 0
+    for scenario in PETSHOP_SCENARIOS:
+        sdir = os.path.join(src, scenario)
+        normal = os.path.join(sdir, "noissue", "metrics.csv")
+        if not os.path.isfile(normal):
+            print(f"note: {scenario}: no noissue/metrics.csv, skipped", file=sys.stderr)
+            continue
+        with open(os.path.join(sdir, "graph.csv"), newline="") as f:
+            r = csv.reader(f)
+            heads = next(r)[1:]
+            deps = {}
+            for row in r:
+                deps[row[0]] = [heads[i] for i, v in enumerate(row[1:]) if v and float(v) != 0.0]
+        names = {petshop_name(x) for x in deps}
+        if len(names) != len(deps):
+            sys.exit(f"{scenario}: node names collide once `_` becomes `-`")
+        services = [{"name": petshop_name(x), "type": "service", "criticality": "medium",
+                     "dependencies": sorted({petshop_name(d) for d in ds if d != x})}
+                    for x, ds in sorted(deps.items())]
+        ncols, nrows = read_petshop_metrics(normal)
+        for split in ("train", "test"):
+            pdir = os.path.join(sdir, split)
+            if not os.path.isdir(pdir):
+                continue
+            for issue in sorted(os.listdir(pdir), key=lambda s: (len(s), s)):
+                idir = os.path.join(pdir, issue)
+                if not os.path.isfile(os.path.join(idir, "target.json")):
+                    continue
+                with open(os.path.join(idir, "target.json")) as f:
+                    target = json.load(f)
+                acols, arows = read_petshop_metrics(os.path.join(idir, "metrics.csv"))
+                header_cols = list(acols) + [c for c in ncols if c not in acols]
+                def project(cols, rows):
+                    idx = {c: i + 1 for i, c in enumerate(cols)}
+                    return [[row[0]] + [row[idx[c]] if c in idx and idx[c] < len(row) else ""
+                                        for c in header_cols] for row in rows]
+                a = project(acols, arows)
+                b = project(ncols, nrows)
+                shift = a[0][0] - 300.0 - b[-1][0]
+                for row in b:
+                    row[0] += shift
+                rows = [[str(int(row[0])) if float(row[0]).is_integer() else repr(row[0])] + row[1:]
+                        for row in b + a]
+                name = f"{scenario}-{split}-{issue}"
+                truth = {"dataset": "petshop", "case": name,
+                         "root": petshop_name(target["root_cause"]["node"]),
+                         "fault": target["target"]["metric"]}
+                if inject_at == "target":
+                    inject = str(int(target["target"]["timestamp"]))
+                else:
+                    inject = rows[len(b)][0]
+                write_case(out, name, ["time"] + header_cols, rows, inject, truth, services)
+                n += 1
+    return n
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("dataset", choices=["rcd-sockshop", "nezha-ob", "nezha-tt"])
+    p.add_argument("dataset", choices=["rcd-sockshop", "nezha-ob", "nezha-tt", "petshop"])
     p.add_argument("src")
     p.add_argument("out")
     p.add_argument("--before", type=int, default=600, help="nezha: seconds before injection")
@@ -312,10 +420,15 @@ def main():
                    "writes alerts.json per case with Nezha's alarm rule (mean + 6 std)")
     p.add_argument("--settle", type=int, default=60,
                    help="nezha: seconds after the previous fault's after-window before a baseline")
+    p.add_argument("--inject", choices=["target", "window"], default="target",
+                   help="petshop: the injection time is the target's timestamp (default) or the "
+                   "issue window's first row")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.dataset == "rcd-sockshop":
         n = convert_rcd(a.src, a.out)
+    elif a.dataset == "petshop":
+        n = convert_petshop(a.src, a.out, a.inject)
     elif a.dataset == "nezha-ob":
         n = convert_nezha(a.src, a.out, ["2022-08-22", "2022-08-23"], a.dataset, a.before, a.after, a.settle,
                           a.thresholds)
