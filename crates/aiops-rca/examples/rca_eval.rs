@@ -559,20 +559,20 @@ fn main() {
                 wp
             );
         }
-        bound_row(
-            "oracle-past (each alert's most likely incident given the truth of every earlier alert; noise left out)",
-            seed0 + 1..=seed0 + seeds,
-            size,
-            &spec,
-            |s, g| oracle_local(s, g, false),
-        );
-        bound_row(
-            "oracle-both (the same given the truth of every other alert, with its dependents' later alerts)",
-            seed0 + 1..=seed0 + seeds,
-            size,
-            &spec,
-            |s, g| oracle_local(s, g, true),
-        );
+        for (later, name) in [
+            (
+                false,
+                "oracle-past (each alert's most likely incident given the truth of every earlier alert; noise left out)",
+            ),
+            (
+                true,
+                "oracle-both (the same given the truth of every other alert, with its dependents' later alerts)",
+            ),
+        ] {
+            bound_row(name, seed0 + 1..=seed0 + seeds, size, &spec, |s, g| {
+                oracle_local(s, g, later)
+            });
+        }
         for (name, cfg) in &configs {
             let mut sums = [0.0; 5];
             let mut worst = [1.0f64; 2];
