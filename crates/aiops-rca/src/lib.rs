@@ -21,6 +21,6 @@ pub use pagerank::{CsrGraph, PageRankParams, pagerank};
 pub use rank::{
     AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries, RankInput, Ranker,
     TopologyRanker, confidence_from_scores, fit_confidence_exponent, is_caller_side_metric,
-    is_upward_metric,
+    is_counter_metric, is_upward_metric,
 };
 pub use recommend::{Recommendations, recommend};

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use aiops_core::stats::{median, quantile};
-use aiops_core::{Alert, Criticality, Evidence, RootCause, Severity, TimeSeries, Timestamp};
+use aiops_core::{
+    Alert, Criticality, Evidence, RootCause, SeriesSlice, Severity, TimeSeries, Timestamp,
+};
 
 use crate::bitset;
 use crate::correlate::{Correlator, CorrelatorConfig};
@@ -687,14 +689,42 @@ pub fn is_upward_metric(metric: &str) -> bool {
     .any(|k| m.contains(k))
 }
 
+/// Whether a metric is a cumulative counter by the Prometheus / OpenMetrics convention (a name
+/// ending in `_total`, e.g. `http_requests_total`): its rate changes with a fault, while its
+/// level only grows.
+pub fn is_counter_metric(metric: &str) -> bool {
+    metric.to_ascii_lowercase().ends_with("_total")
+}
+
+/// The per-second rate of a counter over `win`: each point's increase since the previous point,
+/// over the time between them, at the later point (so the first point has none); a decrease is
+/// a reset (a restarted process), after which the value itself is the increase. `None` if a
+/// rate overflows.
+fn counter_rate(win: SeriesSlice<'_>) -> Option<TimeSeries> {
+    let (ts, vs) = (win.timestamps(), win.values());
+    let mut rates = Vec::with_capacity(vs.len().saturating_sub(1));
+    for i in 1..vs.len() {
+        let secs = ts[i].millis_since(ts[i - 1]) as f64 / 1000.0;
+        let inc = if vs[i] >= vs[i - 1] {
+            vs[i] - vs[i - 1]
+        } else {
+            vs[i]
+        };
+        rates.push(inc / secs);
+    }
+    let times = ts.get(1..).unwrap_or_default().to_vec();
+    TimeSeries::try_new(times, rates).ok()
+}
+
 /// Whether a metric is measured on the caller's side of its calls (client latency): its
 /// rise points at the callees.
 pub fn is_caller_side_metric(metric: &str) -> bool {
     metric.to_ascii_lowercase().contains("client")
 }
 
-/// Robust before/after change scores per metric: the baseline is the window before the
-/// start, scaled by its median and inter-quartile range (so units do not matter); the change
+/// Robust before/after change scores per metric (a counter, see [`is_counter_metric`], by its
+/// per-second rate): the baseline is the window before the start, scaled by its median and
+/// inter-quartile range (so units do not matter); the change
 /// is the largest robust deviation after the start (upward only for latency, errors and
 /// saturation), capped by the median deviation from its onset on (a transient bump scores
 /// less than a change that holds). The onset is the first point at or above `onset_z` that
@@ -773,8 +803,17 @@ struct Change {
 
 impl MetricRanker {
     fn change(&self, m: &MetricSeries, start: Timestamp) -> Option<Change> {
-        let before = m.series.range(start.add_secs(-self.baseline_secs), start);
-        let after = m.series.range(start, start.add_secs(self.after_secs + 1));
+        let end = start.add_secs(self.after_secs + 1);
+        // A counter's level only grows: its rate over the examined span is what changes.
+        let rate;
+        let series = if is_counter_metric(&m.metric) {
+            rate = counter_rate(m.series.range(start.add_secs(-self.baseline_secs), end))?;
+            &rate
+        } else {
+            &m.series
+        };
+        let before = series.range(start.add_secs(-self.baseline_secs), start);
+        let after = series.range(start, end);
         let mut base: Vec<f64> = before
             .values()
             .iter()

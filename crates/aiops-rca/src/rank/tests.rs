@@ -357,6 +357,55 @@ fn onset_lateness_is_measured_against_the_sampling_step() {
 }
 
 #[test]
+fn counters_are_ranked_by_their_rate() {
+    let t0 = 6_000;
+    let mk =
+        |s: &str, m: &str, v: &[f64]| MetricSeries::try_new(s, m, series(t0 - 3600, v)).unwrap();
+    // About 10 requests/s (600 a minute) throughout: the level grows, the rate does not change.
+    // "cache" restarts (its counter resets to 0) in the baseline.
+    let counter = |reset: Option<usize>| {
+        let mut c = 5_000.0;
+        (0..65)
+            .map(|i| {
+                c = if Some(i) == reset {
+                    0.0
+                } else {
+                    c + 600.0 + (i % 3) as f64
+                };
+                c
+            })
+            .collect::<Vec<f64>>()
+    };
+    // Errors: 1-2 a minute, then 60 a minute from the start.
+    let mut errors = Vec::new();
+    let mut e = 0.0;
+    for i in 0..65 {
+        e += if i < 60 { 1.0 + f64::from(i % 2) } else { 60.0 };
+        errors.push(e);
+    }
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut lat = base.clone();
+    lat.extend([100.0, 101.0, 130.0, 130.0, 130.0]); // a smaller, later change
+    let metrics = vec![
+        mk("web", "http_requests_total", &counter(None)),
+        mk("cache", "http_requests_total", &counter(Some(30))),
+        mk("db", "errors_total", &errors),
+        mk("api", "latency", &lat),
+    ];
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    // Read as levels, a counter's baseline is a ramp whose spread hides the jump of its rate:
+    // the errors came second, after the smaller latency change.
+    assert_eq!(r[0].service(), "db", "{r:?}");
+    assert_eq!(r[1].service(), "api", "{r:?}");
+    // Steady rates, a reset included, are no change.
+    assert!(r[2..].iter().all(|c| c.score() < 0.05), "{r:?}");
+    assert!(is_counter_metric("container_cpu_usage_seconds_total"));
+    assert!(!is_counter_metric("total_memory") && !is_counter_metric("latency"));
+}
+
+#[test]
 fn flat_baseline_rounding_noise_is_no_evidence() {
     let t0 = 6_000;
     // A gauge flat up to rounding (spread ~1e-18): a 2 % wobble after the start would score
@@ -1051,6 +1100,77 @@ proptest::proptest! {
         for s in &fast {
             let k = order.iter().position(|&i| i == s.index).unwrap();
             proptest::prop_assert_eq!(s.score, pr[k]);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Any metrics (counters with resets, flat, huge or negative values, irregular and sparse
+    /// samples, a start anywhere) rank without panicking: finite scores in [0, 1], the first
+    /// 1 when any is above 0, confidences that sum to 1 then, best first, every service at most
+    /// once.
+    #[test]
+    fn metric_ranker_takes_any_series(
+        raw in proptest::collection::vec(
+            (
+                0usize..4,
+                0usize..5,
+                proptest::collection::vec(
+                    (
+                        1i64..900,
+                        proptest::prop_oneof![
+                            -1e6f64..1e6,
+                            proptest::strategy::Just(0.0),
+                            proptest::strategy::Just(1e300),
+                            proptest::strategy::Just(-1e300),
+                            proptest::strategy::Just(f64::MAX),
+                        ],
+                    ),
+                    0..80,
+                ),
+            ),
+            0..8,
+        ),
+        start in -1_000i64..40_000,
+    ) {
+        let services = ["web", "api", "db", "cache"];
+        let names = ["latency", "requests_total", "client-latency", "throughput", "errors_total"];
+        let metrics: Vec<MetricSeries> = raw
+            .iter()
+            .map(|(s, m, pts)| {
+                let mut t = 0;
+                let (ts, vs): (Vec<Timestamp>, Vec<f64>) = pts
+                    .iter()
+                    .map(|&(gap, v)| {
+                        t += gap;
+                        (Timestamp::from_secs(t), v)
+                    })
+                    .unzip();
+                MetricSeries::try_new(
+                    services[*s],
+                    names[*m],
+                    TimeSeries::try_new(ts, vs).unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(start));
+        if let Ok(r) = MetricRanker::default().rank(&input) {
+            let mut seen: Vec<&str> = r.iter().map(RootCause::service).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            proptest::prop_assert_eq!(seen.len(), r.len());
+            proptest::prop_assert!(r.windows(2).all(|w| w[0].score() >= w[1].score()), "{r:?}");
+            for c in &r {
+                proptest::prop_assert!((0.0..=1.0).contains(&c.score()), "{r:?}");
+                proptest::prop_assert!((0.0..=1.0).contains(&c.confidence()), "{r:?}");
+            }
+            if let Some(first) = r.first().filter(|c| c.score() > 0.0) {
+                proptest::prop_assert_eq!(first.score(), 1.0);
+                let sum: f64 = r.iter().map(RootCause::confidence).sum();
+                proptest::prop_assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+            }
         }
     }
 }
