@@ -692,6 +692,13 @@ pub fn is_upward_metric(metric: &str) -> bool {
 /// Whether a metric is a cumulative counter by the Prometheus / OpenMetrics convention (a name
 /// ending in `_total`, e.g. `http_requests_total`): its rate changes with a fault, while its
 /// level only grows.
+///
+/// ```
+/// use aiops_rca::is_counter_metric;
+///
+/// assert!(is_counter_metric("http_requests_total"));
+/// assert!(!is_counter_metric("latency_p99"));
+/// ```
 pub fn is_counter_metric(metric: &str) -> bool {
     metric.to_ascii_lowercase().ends_with("_total")
 }
