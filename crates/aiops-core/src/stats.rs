@@ -165,7 +165,15 @@ pub fn quantile(data: &mut [f64], q: f64) -> Option<f64> {
         return Some(x_lo);
     }
     let x_hi = upper.iter().copied().min_by(f64::total_cmp)?;
-    Some(x_lo + (h - lo as f64) * (x_hi - x_lo))
+    let f = h - lo as f64;
+    let gap = x_hi - x_lo;
+    // Values of opposite sign near f64::MAX: their difference overflows, their weighted sum
+    // does not.
+    Some(if gap.is_finite() {
+        x_lo + f * gap
+    } else {
+        x_lo * (1.0 - f) + x_hi * f
+    })
 }
 
 /// The median (average of the two middle values for even lengths). Reorders `data`.
@@ -291,6 +299,19 @@ impl P2Quantile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantiles_of_values_near_f64_max_stay_finite() {
+        // The gap between -MAX and MAX overflows; the interpolation must not.
+        let mut v = [-f64::MAX, f64::MAX];
+        assert_eq!(median(&mut v), Some(0.0));
+        let mut v = [-f64::MAX, f64::MAX, f64::MAX, -f64::MAX];
+        let q = quantile(&mut v, 0.25).unwrap();
+        assert!(q.is_finite() && q < 0.0, "{q}");
+        // Ordinary values interpolate as before.
+        let mut v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&mut v, 0.5), Some(2.5));
+    }
 
     #[test]
     fn welford_matches_hand_computation_and_survives_large_offsets() {

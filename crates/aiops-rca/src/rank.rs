@@ -429,7 +429,7 @@ impl Ranker for AlertGraphRanker {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TopologyRanker {
-    /// Damping factor of the walk.
+    /// Damping factor of the walk, in 0..1 (at 1 the walk need not converge).
     pub alpha: f64,
     /// Alerts this many seconds after the incident's first alert weigh half as much (earlier
     /// alerts are likelier causes); `None` weighs all equally.
@@ -478,7 +478,10 @@ impl TopologyRanker {
     /// Per graph node: the symptom weight from alerts.
     fn alert_weights(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Vec<f64> {
         let mut w = vec![0.0; graph.len()];
-        let Some(t0) = alerts.iter().map(Alert::starts_at).min() else {
+        // The first alert on a graph service: an older one elsewhere would discount every
+        // weight here to nothing (0.5^(gap / 300 s) underflows to 0 after about 3.7 days).
+        let on_graph = |a: &&Alert| a.service().is_some_and(|s| graph.index_of(s).is_some());
+        let Some(t0) = alerts.iter().filter(on_graph).map(Alert::starts_at).min() else {
             return w;
         };
         for a in alerts {
@@ -636,13 +639,15 @@ fn relative(w: &[f64]) -> Vec<f64> {
 
 impl TopologyRanker {
     /// Checks the settings ([`Ranker::rank`] calls it, so a bad one is an error on every
-    /// path): `alpha` in 0..=1, a half-life and the silent factor, when set, finite and above
+    /// path): `alpha` in 0..1 (1 excluded), a half-life and the silent factor, when set, finite and above
     /// 0 (at least 0 for the factor); the powers finite and at least 0. The confidence
     /// exponent is checked where it is used.
     pub fn check(&self) -> Result<()> {
         let a = self.alpha;
-        check_param("alpha", (0.0..=1.0).contains(&a), || {
-            format!("must be in 0..=1, got {a}")
+        // At 1 the walk never teleports and need not converge (two symptoms on one shared
+        // dependency make it oscillate).
+        check_param("alpha", (0.0..1.0).contains(&a), || {
+            format!("must be in 0..1 (1 excluded), got {a}")
         })?;
         if let Some(h) = self.earliness_half_life_secs {
             check_param("earliness_half_life_secs", h.is_finite() && h > 0.0, || {
@@ -721,6 +726,30 @@ fn counter_rate(win: SeriesSlice<'_>) -> Option<TimeSeries> {
     }
     let times = ts.get(1..).unwrap_or_default().to_vec();
     TimeSeries::try_new(times, rates).ok()
+}
+
+/// The population standard deviation of `xs`, computed on values scaled by the largest
+/// magnitude so that values near `f64::MAX` do not overflow (their mean and squares would).
+fn spread(xs: &[f64]) -> f64 {
+    let top = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if !(top > 0.0 && top.is_finite()) || xs.is_empty() {
+        return 0.0;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().map(|x| x / top).sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x / top - mean).powi(2)).sum::<f64>() / n;
+    (var.sqrt() * top).min(f64::MAX)
+}
+
+/// `(x - med) / scale`, held finite: a change too large for `f64` counts as `f64::MAX`
+/// (as infinity or NaN it would drop its service from the ranking).
+fn deviation(x: f64, med: f64, scale: f64) -> f64 {
+    let d = (x - med) / scale;
+    if d.is_nan() {
+        0.0
+    } else {
+        d.clamp(-f64::MAX, f64::MAX)
+    }
 }
 
 /// Whether a metric is measured on the caller's side of its calls (client latency): its
@@ -840,11 +869,10 @@ impl MetricRanker {
         let med = median(&mut base)?;
         let q1 = quantile(&mut base, 0.25)?;
         let q3 = quantile(&mut base, 0.75)?;
-        let mut scale = (q3 - q1) / 1.349;
+        // Capped: an inter-quartile range of values near f64::MAX overflows.
+        let mut scale = ((q3 - q1) / 1.349).min(f64::MAX);
         if scale <= 0.0 {
-            let mean = base.iter().sum::<f64>() / base.len() as f64;
-            scale =
-                (base.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / base.len() as f64).sqrt();
+            scale = spread(&base);
         }
         // A near-constant baseline (quantised gauges, values equal up to rounding) has a
         // spread of ~1e-18: without a floor any later wobble scores 1e15.
@@ -864,7 +892,7 @@ impl MetricRanker {
             if !x.is_finite() {
                 continue;
             }
-            let d = (x - med) / scale;
+            let d = deviation(x, med, scale);
             let z = if up { d } else { d.abs() };
             if z > best {
                 best = z;
@@ -892,7 +920,7 @@ impl MetricRanker {
                 .iter()
                 .filter(|(t, x)| *t >= o && x.is_finite())
                 .map(|(_, x)| {
-                    let d = (x - med) / scale;
+                    let d = deviation(x, med, scale);
                     if up { d } else { d.abs() }
                 })
                 .collect();
@@ -1130,14 +1158,25 @@ impl Ranker for CombinedRanker {
         if let Some(per) = &metric {
             // Only services whose metrics changed are symptoms; an unchanged one stays silent.
             let changed = || per.iter().filter(|(_, v)| v.1.is_some());
-            let msum: f64 = changed().map(|(_, v)| v.0).sum();
-            if msum > 0.0 {
-                let scale = if wsum > 0.0 { wsum * walk } else { 1.0 };
-                let top = changed().map(|(_, v)| v.0).fold(0.0f64, f64::max);
+            let top = changed().map(|(_, v)| v.0).fold(0.0f64, f64::max);
+            if top > 0.0 {
+                // The alerts and the metric changes share the teleport mass 1 : `walk`, each
+                // in proportion to its weights; as shares (relative to the largest change
+                // first) no sum overflows, whatever the scores and `walk`.
+                let msum: f64 = changed().map(|(_, v)| v.0 / top).sum();
+                let m_share = if wsum > 0.0 {
+                    let a_share = 1.0 / (1.0 + walk);
+                    for x in &mut w {
+                        *x = *x / wsum * a_share;
+                    }
+                    walk / (1.0 + walk)
+                } else {
+                    1.0
+                };
                 for (name, v) in changed() {
                     if let Some(i) = graph.index_of(name) {
                         own[i] = own[i].max(v.0 / top);
-                        w[i] += scale * v.0 / msum;
+                        w[i] += m_share * (v.0 / top) / msum;
                     }
                 }
             }

@@ -406,6 +406,91 @@ fn counters_are_ranked_by_their_rate() {
 }
 
 #[test]
+fn a_change_too_large_for_f64_still_ranks() {
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 1.0 + 0.5 * f64::from(i % 2)).collect();
+    let with = |after: &[f64]| {
+        let mut v = base.clone();
+        v.extend_from_slice(after);
+        v
+    };
+    let mk =
+        |s: &str, m: &str, v: &[f64]| MetricSeries::try_new(s, m, series(t0 - 3600, v)).unwrap();
+    // (1e308 - 1.25) / 0.37 overflows: as infinity or NaN it dropped the service.
+    let huge = with(&[1e308; 10]);
+    let small = with(&[100.0; 10]);
+    for after in [&huge[..], &huge[..huge.len() - 1]] {
+        let metrics = vec![mk("huge", "latency", after), mk("small", "latency", &small)];
+        let input = RankInput::new().metrics(&metrics, Timestamp::from_secs(t0));
+        let r = MetricRanker::default().rank(&input).unwrap();
+        assert_eq!(names_of(&r), ["huge", "small"], "{r:?}");
+        let g = ServiceGraph::from_specs(&[
+            ServiceSpec::try_new("huge", ServiceKind::Database).unwrap(),
+            ServiceSpec::try_new("small", ServiceKind::Database).unwrap(),
+        ])
+        .unwrap();
+        let r = CombinedRanker::default().rank(&input.graph(&g)).unwrap();
+        assert_eq!(r[0].service(), "huge", "{r:?}");
+    }
+    // A flat baseline of huge values: its spread overflowed (mean of 60 x 1e307), so a drop to
+    // 0 (z 100 against 1 % of the median) scored 0.
+    let mut flat = vec![1e307; 60];
+    flat.extend([0.0; 10]);
+    let metrics = vec![
+        mk("big", "throughput", &flat),
+        mk("small", "latency", &with(&[3.0; 10])),
+    ];
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&metrics, Timestamp::from_secs(t0)))
+        .unwrap();
+    assert_eq!(r[0].service(), "big", "{r:?}");
+}
+
+#[test]
+fn an_old_alert_off_the_graph_does_not_discount_the_others() {
+    // 0.5^(gap / 300 s) from an alert days earlier elsewhere underflowed every weight to 0.
+    let g = graph();
+    let day = 86_400;
+    let alerts = vec![
+        alert("elsewhere", "critical", "x", 0),
+        alert("db", "critical", "latency", 5 * day),
+        alert("api", "critical", "errors", 5 * day + 30),
+    ];
+    let r = TopologyRanker::default()
+        .rank(&RankInput::new().graph(&g).alerts(&alerts))
+        .unwrap();
+    assert_eq!(r[0].service(), "db", "{r:?}");
+}
+
+#[test]
+fn combined_ranker_takes_any_valid_walk_weight() {
+    let g = graph();
+    let t0 = 6_000;
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 5)).collect();
+    let mut db = base.clone();
+    db.extend([170.0; 5]);
+    let metrics = vec![MetricSeries::try_new("db", "latency", series(t0 - 3600, &db)).unwrap()];
+    let alerts = vec![
+        alert("api", "critical", "errors", t0),
+        alert("db", "warning", "latency", t0),
+    ];
+    let input = RankInput::new()
+        .graph(&g)
+        .alerts(&alerts)
+        .metrics(&metrics, Timestamp::from_secs(t0));
+    for walk in [0.0, 0.3, 1e6, f64::MAX] {
+        let c = CombinedRanker {
+            metric_walk_weight: walk,
+            ..CombinedRanker::default()
+        };
+        c.check().unwrap();
+        // `wsum * walk` overflowed: an error about a "personalization" the user never set.
+        let r = c.rank(&input).unwrap();
+        assert_eq!(r[0].service(), "db", "{walk}: {r:?}");
+    }
+}
+
+#[test]
 fn flat_baseline_rounding_noise_is_no_evidence() {
     let t0 = 6_000;
     // A gauge flat up to rounding (spread ~1e-18): a 2 % wobble after the start would score
@@ -803,6 +888,8 @@ fn rankers_reject_bad_settings_by_name() {
             "alpha",
         ),
         (TopologyRanker { alpha: 1.5, ..d() }, "alpha"),
+        // At 1 the walk need not converge: two symptoms on one shared dependency oscillate.
+        (TopologyRanker { alpha: 1.0, ..d() }, "alpha"),
     ];
     for (t, name) in topology {
         assert!(named(t.rank(&with_alerts), name), "{name}");
