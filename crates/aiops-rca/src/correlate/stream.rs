@@ -34,14 +34,20 @@ impl CorrelationStream<'_, '_> {
     /// Adds the next record (its index is the number of records pushed before it) and
     /// returns the events it caused. Records must come in start order; equal starts may come
     /// in any order (they are processed together once a later start arrives, or on
-    /// [`CorrelationStream::advance_to`] / [`CorrelationStream::finish`]). An earlier start is
-    /// accepted only as an update of a known alert (a re-sent or resolved notification), else
-    /// it is [`RcaError::OutOfOrder`].
+    /// [`CorrelationStream::advance_to`] / [`CorrelationStream::finish`]). An earlier start
+    /// than the latest pushed or declared time is accepted only as an update of a known alert
+    /// (a re-sent or resolved notification, joining its alert's incident), else it is
+    /// [`RcaError::OutOfOrder`].
     pub fn push(&mut self, alert: Alert) -> Result<Vec<IncidentEvent>> {
         let ms = engine_ms(alert.starts_at());
         let key = self.engine.dedup_key(&alert);
         let latest = self.pending_ms.max(self.processed_ms);
         if ms < latest {
+            // An update of an alert still waiting with the latest start: it joins it there,
+            // as it would once that alert is placed.
+            if self.pending.iter().any(|p| p.key == key) {
+                return Ok(self.push_pending(alert, key, ms.max(self.pending_ms)));
+            }
             if let Some(node) = self.engine.refire_target(key, ms) {
                 let record = self.engine.records;
                 self.engine.records += 1;
@@ -66,6 +72,11 @@ impl CorrelationStream<'_, '_> {
             self.flush_pending();
             self.engine.close_quiet(ms);
         }
+        Ok(self.push_pending(alert, key, ms))
+    }
+
+    /// Adds a record to the group waiting at `ms` (the latest start) and returns the events.
+    fn push_pending(&mut self, alert: Alert, key: u64, ms: i64) -> Vec<IncidentEvent> {
         let record = self.engine.records;
         self.engine.records += 1;
         self.engine.store.to_mut().push(alert);
@@ -82,16 +93,20 @@ impl CorrelationStream<'_, '_> {
             ends_ms,
             name,
         });
-        Ok(std::mem::take(&mut self.engine.events))
+        std::mem::take(&mut self.engine.events)
     }
 
     /// Declares that time `now` has come: processes waiting records that start before it and
-    /// closes incidents quiet since `now - quiet_period`.
+    /// closes incidents quiet since `now - quiet_period`. A later push starting before `now`
+    /// is then out of order (unless it updates a known alert), so a closed incident never
+    /// takes a new alert.
     pub fn advance_to(&mut self, now: Timestamp) -> Vec<IncidentEvent> {
-        if engine_ms(now) > self.pending_ms {
+        let now = engine_ms(now);
+        if now > self.pending_ms {
             self.flush_pending();
         }
-        self.engine.close_quiet(engine_ms(now));
+        self.processed_ms = self.processed_ms.max(now);
+        self.engine.close_quiet(now);
         std::mem::take(&mut self.engine.events)
     }
 
@@ -111,10 +126,13 @@ impl CorrelationStream<'_, '_> {
         self.engine.process_group(self.pending_ms, &group);
         group.clear();
         self.pending = group;
-        self.processed_ms = self.pending_ms;
+        self.processed_ms = self.processed_ms.max(self.pending_ms);
     }
 
-    /// Ends the stream: the correlation of everything pushed, equal to the batch result.
+    /// Ends the stream: the correlation of everything pushed, equal to the batch result of the
+    /// same records when they came in start order. (An update with an earlier start than its
+    /// alert's, accepted above, joins that alert where it stands; a batch orders every record by
+    /// its start, so there the update may come first.)
     pub fn finish(mut self) -> Correlation {
         self.flush_pending();
         self.engine.finish().into_correlation()

@@ -704,6 +704,48 @@ fn streaming_events_and_out_of_order() {
 }
 
 #[test]
+fn a_closed_incident_takes_no_alert_pushed_after_advance_to() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let mut s = c.stream();
+    s.push(alert("db", "A", "x", 0)).unwrap();
+    s.push(alert("api", "B", "y", 10)).unwrap();
+    let ev = s.advance_to(Timestamp::from_secs(10_000));
+    assert!(
+        matches!(&ev[..], [IncidentEvent::Opened { .. }, IncidentEvent::Closed(i)] if i.records() == [0, 1]),
+        "{ev:?}"
+    );
+    // A new alert starting before the declared time is late: it would join the closed incident.
+    let e = s.push(alert("api", "C", "y", 20)).unwrap_err();
+    assert!(matches!(e, RcaError::OutOfOrder { .. }), "{e}");
+    // An update of a known alert is still taken (its incident reports it again).
+    s.push(alert("db", "A", "x", 0).resolve(Timestamp::from_secs(60)))
+        .unwrap();
+    // At or after the declared time, records are in order again.
+    s.push(alert("mail", "D", "y", 10_000)).unwrap();
+    assert_eq!(groups(&s.finish())[0], vec![0, 1, 2]);
+}
+
+#[test]
+fn an_earlier_update_of_a_waiting_alert_is_taken_like_one_of_a_placed_alert() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    // The update comes while its alert still waits with the latest start...
+    let mut waiting = c.stream();
+    waiting.push(alert("db", "A", "x", 100)).unwrap();
+    waiting.push(alert("db", "A", "x", 50)).unwrap();
+    waiting.push(alert("api", "B", "y", 110)).unwrap();
+    // ...or after it was placed: both are accepted and end in its incident.
+    let mut placed = c.stream();
+    placed.push(alert("db", "A", "x", 100)).unwrap();
+    placed.push(alert("api", "B", "y", 110)).unwrap();
+    placed.push(alert("db", "A", "x", 50)).unwrap();
+    let (w, p) = (waiting.finish(), placed.finish());
+    assert_eq!(groups(&w), vec![vec![0, 1, 2]]);
+    assert_eq!(groups(&p), vec![vec![0, 1, 2]]);
+}
+
+#[test]
 fn merged_event_when_two_incidents_join() {
     let g = graph();
     let cfg = CorrelatorConfig {
