@@ -99,7 +99,9 @@ impl CorrelationStream<'_, '_> {
     /// Declares that time `now` has come: processes waiting records that start before it and
     /// closes incidents quiet since `now - quiet_period`. A later push starting before `now`
     /// is then out of order (unless it updates a known alert), so a closed incident never
-    /// takes a new alert.
+    /// takes a new alert: declare a time by which every record starting earlier has been
+    /// pushed (for a webhook receiver, the arrival time minus the longest delivery delay,
+    /// e.g. Alertmanager's `group_wait` plus `group_interval`).
     pub fn advance_to(&mut self, now: Timestamp) -> Vec<IncidentEvent> {
         let now = engine_ms(now);
         if now > self.pending_ms {
