@@ -23,8 +23,10 @@ use crate::error::{CoreError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(i64);
 
-/// Smallest and largest millisecond values jiff (and RFC 3339) can represent.
-const MIN_MILLIS: i64 = -377_705_116_800_000;
+/// Smallest and largest millisecond values jiff can represent as a timestamp (and print):
+/// -009999-01-02T01:59:59Z and 9999-12-30T21:59:59.999Z. (The smallest was the civil
+/// -9999-01-01 before: the 93,599 s in between parsed but printed as `<n>ms`.)
+const MIN_MILLIS: i64 = -377_705_023_201_000;
 const MAX_MILLIS: i64 = 253_402_207_200_000 - 1;
 
 impl Timestamp {
@@ -127,7 +129,13 @@ impl Timestamp {
                 .map_err(|e: jiff::Error| invalid(&format!("not a date: {e}")))?;
             return Self::from_civil(date.to_datetime(jiff::civil::Time::midnight()), input);
         }
-        let has_zone = s.ends_with('Z') || s.ends_with('z') || has_offset_suffix(s);
+        // Any sign or bracket after the date is a zone: `+01:00`, and also `+0100`, `+01` or
+        // `[Europe/Paris]`, which jiff reads with their offset (a civil read dropped them).
+        let after_date = s.get(10..).unwrap_or("");
+        let has_zone = s.ends_with('Z')
+            || s.ends_with('z')
+            || has_offset_suffix(s)
+            || after_date.contains(['+', '-', '[']);
         if has_zone {
             let ts: jiff::Timestamp = s
                 .parse()
@@ -276,6 +284,32 @@ mod tests {
         assert_eq!(Timestamp::parse("1.5").unwrap().as_millis(), 1500);
         assert_eq!(Timestamp::parse("-1.5").unwrap().as_millis(), -1500);
         assert_eq!(Timestamp::parse("1e3").unwrap().as_millis(), 1_000_000);
+    }
+
+    #[test]
+    fn offsets_in_other_forms_are_applied_not_dropped() {
+        // 2023-12-31T23:00:00Z; read as civil times these were an hour off.
+        let want = Timestamp::from_secs(1_704_063_600);
+        for s in [
+            "2024-01-01T00:00:00+0100",
+            "2024-01-01T00:00:00+01",
+            "2024-01-01T00:00:00+01:00[Europe/Paris]",
+            "2023-12-31T18:30:00-0430",
+        ] {
+            assert_eq!(Timestamp::parse(s).unwrap(), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn every_parsed_time_prints_as_a_date() {
+        // The smallest parsed time used to print as `-377705116800000ms`.
+        for secs in ["-377705023201", "253402207199"] {
+            let t = Timestamp::parse(secs).unwrap();
+            assert!(!t.to_string().ends_with("ms"), "{t}");
+            assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+        }
+        assert!(Timestamp::parse("-377705023202").is_err());
+        assert!(Timestamp::parse("-377705116800").is_err());
     }
 
     #[test]
