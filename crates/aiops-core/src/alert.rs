@@ -340,7 +340,7 @@ mod serde_impl {
         /// otherwise. A `fingerprint` field is ignored: the fingerprint is always computed
         /// from the labels, as Alertmanager computes it. Unknown fields are ignored.
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let w = AlertIn::deserialize(d)?;
+            let w: AlertIn = crate::wire::from_map(d, "an alert")?;
             let status = w.status.unwrap_or(if w.ends_at.is_some() {
                 AlertStatus::Resolved
             } else {

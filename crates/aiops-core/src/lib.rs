@@ -11,6 +11,8 @@ pub mod stats;
 mod time;
 #[cfg(feature = "serde")]
 mod webhook;
+#[cfg(feature = "serde")]
+mod wire;
 
 pub use alert::{Alert, AlertStatus, INSTANCE_LABELS, SERVICE_LABELS};
 pub use error::{CoreError, Result};

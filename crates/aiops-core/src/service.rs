@@ -324,7 +324,7 @@ mod serde_impl {
         /// The article's services-config entry: `name`, `type` (or `kind`), optional
         /// `criticality`, and `dependencies` as plain names or `{"name", "weight"}` objects.
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let w = WireSpec::deserialize(d)?;
+            let w: WireSpec = crate::wire::from_map(d, "a services-config entry")?;
             let mut spec = ServiceSpec::try_new(w.name, w.kind.unwrap_or_default())
                 .map_err(serde::de::Error::custom)?
                 .with_criticality(w.criticality.unwrap_or_default());

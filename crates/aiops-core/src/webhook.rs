@@ -207,6 +207,26 @@ mod tests {
       ]}"#;
 
     #[test]
+    fn arrays_in_place_of_objects_are_errors() {
+        // serde's derived structs also read a sequence of their fields; the contract names
+        // objects, so these were read as an alert and a service.
+        let e = parse_alerts_json(r#"[["firing", {"alertname": "A"}, {}, 0]]"#).unwrap_err();
+        assert!(e.to_string().contains("expected an alert object"), "{e}");
+        let payload = r#"{"alerts": [["firing", {"alertname": "A"}, {}, 0]]}"#;
+        assert!(parse_alerts_json(payload).is_err());
+        let e = serde_json::from_str::<Vec<crate::ServiceSpec>>(r#"[["api", "application"]]"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("services-config entry object"),
+            "{e}"
+        );
+        // Objects still read, unknown fields ignored.
+        let specs: Vec<crate::ServiceSpec> =
+            serde_json::from_str(r#"[{"name": "api", "dependencies": ["db"], "x": 1}]"#).unwrap();
+        assert_eq!(specs[0].name(), "api");
+    }
+
+    #[test]
     fn reads_a_payload_ignoring_unknown_fields() {
         let p = WebhookPayload::from_json(PAYLOAD).unwrap();
         assert_eq!(p.alerts.len(), 2);
