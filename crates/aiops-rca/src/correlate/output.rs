@@ -48,15 +48,18 @@ pub enum MergeRule {
 }
 
 impl MergeRule {
-    /// The rule's name as the data tools print it: `same_fingerprint`, `dependency_path`,
-    /// `same_metric_type`, `shared_label` (label sets included) or `shared_dependency`.
+    /// The rule's name as the data tools print it, one of the four their contract lists:
+    /// `same_fingerprint`, `dependency_path` (a shared dependency included: both services are
+    /// on dependency paths from it; the variant and the detail tell the two apart),
+    /// `same_metric_type` or `shared_label` (label sets included).
     pub fn name(&self) -> &'static str {
         match self {
             MergeRule::SameFingerprint => "same_fingerprint",
-            MergeRule::DependencyPath { .. } => "dependency_path",
+            MergeRule::DependencyPath { .. } | MergeRule::SharedDependency { .. } => {
+                "dependency_path"
+            }
             MergeRule::SameMetricType { .. } => "same_metric_type",
             MergeRule::SharedLabel { .. } | MergeRule::LabelSet { .. } => "shared_label",
-            MergeRule::SharedDependency { .. } => "shared_dependency",
         }
     }
 }

@@ -427,6 +427,8 @@ fn silent_dependency_joins_the_first_symptoms_under_a_silent_dependency() {
         dependency: "db".into(),
     };
     assert_eq!(r.incidents()[0].merges()[0].rule(), &db);
+    // The data tools' contract names four rules: a shared dependency is a dependency path.
+    assert_eq!(db.name(), "dependency_path");
     assert_eq!(
         c.relate(&alert("api", "A", "x", 0), &alert("worker", "B", "y", 60)),
         Ok(db)
