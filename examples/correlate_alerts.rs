@@ -31,7 +31,10 @@
 //! 300 s, same service, each alert joining one incident: see docs/aiops-rca.md) with the
 //! combined ranker; `--article` runs the article's rules and ranker exactly (300 s window,
 //! dependency path from the earlier alert's service to the later one's, same metric type,
-//! connected groups, `PageRank` 0.85 over the alert graph, top 3).
+//! connected groups, `PageRank` 0.85 over the alert graph, top 3; equal scores by service
+//! name). The article's alert graph holds every related pair of alerts within 300 s: a burst of
+//! more than about 10,000 alerts (50 million pairs) is refused with an error rather than
+//! taking minutes and gigabytes.
 
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -129,11 +132,24 @@ fn detail(graph: &ServiceGraph, rule: &MergeRule, gap: f64) -> String {
 
 fn root_causes(args: &Args, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<Value>, String> {
     if args.article {
-        let top = AlertGraphRanker::default()
-            .rank_alerts(graph, alerts)
-            .map_err(|e| e.to_string())?;
-        return Ok(top
+        // The article's top 3 alerts, with equal scores ordered by service name as every data
+        // tool breaks ties (the article's stable sort keeps them in time order; the sort below
+        // is stable too, so alerts of one service keep it).
+        let mut all = AlertGraphRanker::default()
+            .score_alerts(graph, alerts)
+            .map_err(|e| match e {
+                RcaError::TooLarge { .. } => format!("--article: {e} (or run without --article)"),
+                e => e.to_string(),
+            })?;
+        all.retain(|a| !a.service.is_empty());
+        all.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.service.cmp(&b.service))
+        });
+        return Ok(all
             .into_iter()
+            .take(3)
             .map(|s| json!({"service": s.service, "score": s.score, "confidence": s.score}))
             .collect());
     }

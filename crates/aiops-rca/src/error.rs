@@ -69,6 +69,18 @@ pub enum RcaError {
         /// The latest start already processed (RFC 3339).
         latest: String,
     },
+    /// An input too large for a method whose cost grows with its square.
+    #[error("{what}: {got} exceeds the limit of {limit}; {hint}")]
+    TooLarge {
+        /// What was counted.
+        what: &'static str,
+        /// How many there were (at least).
+        got: usize,
+        /// The limit.
+        limit: usize,
+        /// What to do instead.
+        hint: &'static str,
+    },
     /// An input that needs data got none.
     #[error("{0} is empty")]
     Empty(&'static str),

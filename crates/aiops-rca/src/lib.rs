@@ -19,8 +19,8 @@ pub use error::{RcaError, Result};
 pub use graph::{GraphOptions, ServiceGraph};
 pub use pagerank::{CsrGraph, PageRankParams, pagerank};
 pub use rank::{
-    AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries, RankInput, Ranker,
-    TopologyRanker, confidence_from_scores, fit_confidence_exponent, is_caller_side_metric,
-    is_counter_metric, is_upward_metric,
+    ARTICLE_MAX_PAIRS, AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries,
+    RankInput, Ranker, TopologyRanker, confidence_from_scores, fit_confidence_exponent,
+    is_caller_side_metric, is_counter_metric, is_upward_metric,
 };
 pub use recommend::{Recommendations, recommend};

@@ -299,6 +299,10 @@ pub struct AlertScore {
     pub score: f64,
 }
 
+/// Most alert pairs [`AlertGraphRanker`] compares (and so at most as many edges, 24 bytes
+/// each): 50 million, about 1.2 GB at most.
+pub const ARTICLE_MAX_PAIRS: usize = 50_000_000;
+
 /// The article's ranker, exactly: sort alerts by time, add an edge `j -> i` for every earlier
 /// alert `j` related to `i` (its `_is_related`: at most 300 s apart and a dependency path from
 /// `j`'s service to `i`'s, or the same `metric_type`), run PageRank (alpha 0.85) and return
@@ -343,13 +347,18 @@ impl AlertGraphRanker {
     /// alert's service, and fails without one). As in the article, a service can be listed
     /// more than once: it ranks alerts, not services.
     pub fn rank_alerts(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
-        let mut all = self.score_all(graph, alerts)?;
+        let mut all = self.score_alerts(graph, alerts)?;
         all.retain(|a| !a.service.is_empty());
         all.truncate(self.top_k);
         Ok(all)
     }
 
-    fn score_all(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
+    /// Every alert's score (services or not), best first, ties in time order: what
+    /// [`AlertGraphRanker::rank_alerts`] takes its top 3 from. The article compares every
+    /// alert with every earlier one in its window, so a burst of `n` alerts within 300 s costs
+    /// `n^2 / 2` comparisons and as many edges: beyond [`ARTICLE_MAX_PAIRS`] pairs it is
+    /// [`RcaError::TooLarge`] (a burst of about 10,000 alerts; 20,000 took 73 s and 14 GB).
+    pub fn score_alerts(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Vec<AlertScore>> {
         let correlator = Correlator::new(graph, self.config.clone())?;
         let mut order: Vec<usize> = (0..alerts.len()).collect();
         order.sort_by_key(|&i| alerts[i].starts_at());
@@ -358,10 +367,32 @@ impl AlertGraphRanker {
         // the article's all-pairs loop gives the same edges, with pairs beyond the window
         // never related (240,000 alerts: 117 s all pairs).
         let window_ms = correlator.config().window_secs.saturating_mul(1000);
+        let within = |i: usize, lo: usize| {
+            alerts[order[i]]
+                .starts_at()
+                .millis_since(alerts[order[lo]].starts_at())
+                <= window_ms
+        };
+        // Count the pairs first (one pass): a burst too large fails before any work.
+        let (mut lo, mut pairs) = (0, 0usize);
+        for i in 0..order.len() {
+            while lo < i && !within(i, lo) {
+                lo += 1;
+            }
+            pairs = pairs.saturating_add(i - lo);
+        }
+        if pairs > ARTICLE_MAX_PAIRS {
+            return Err(RcaError::TooLarge {
+                what: "alert pairs within the article's window",
+                got: pairs,
+                limit: ARTICLE_MAX_PAIRS,
+                hint: "the article's alert graph grows with the square of a burst; rank \
+                       with TopologyRanker or CombinedRanker instead",
+            });
+        }
         let mut lo = 0;
         for (i, &ai) in order.iter().enumerate() {
-            let t = alerts[ai].starts_at();
-            while lo < i && t.millis_since(alerts[order[lo]].starts_at()) > window_ms {
+            while lo < i && !within(i, lo) {
                 lo += 1;
             }
             for (j, &aj) in order.iter().enumerate().take(i).skip(lo) {
@@ -405,7 +436,7 @@ impl Ranker for AlertGraphRanker {
     fn rank(&self, input: &RankInput<'_>) -> Result<Vec<RootCause>> {
         check_exponent(self.confidence_exponent)?;
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
-        let scores = self.score_all(graph, input.alerts)?;
+        let scores = self.score_alerts(graph, input.alerts)?;
         let mut best: BTreeMap<String, (f64, Vec<Evidence>)> = BTreeMap::new();
         for s in scores {
             let e = best.entry(s.service.clone()).or_insert((0.0, Vec::new()));

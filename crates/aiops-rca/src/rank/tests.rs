@@ -69,6 +69,34 @@ fn article_ranker_mass_flows_downstream_its_known_weakness() {
 }
 
 #[test]
+fn article_ranker_refuses_a_burst_too_large_for_its_all_pairs_graph() {
+    let g = graph();
+    // 10,001 alerts of one metric type in one second: 50,005,000 related pairs.
+    let burst: Vec<Alert> = (0..10_001)
+        .map(|i| alert("api", "warning", "latency", i / 10_000))
+        .collect();
+    let e = AlertGraphRanker::default()
+        .score_alerts(&g, &burst)
+        .unwrap_err();
+    assert!(
+        matches!(e, RcaError::TooLarge { limit, .. } if limit == ARTICLE_MAX_PAIRS),
+        "{e}"
+    );
+    assert!(e.to_string().contains("CombinedRanker"), "{e}");
+    // Spread over time, alerts are compared with their window only.
+    let spread: Vec<Alert> = (0..2_000)
+        .map(|i| alert("api", "warning", "latency", i * 10))
+        .collect();
+    assert_eq!(
+        AlertGraphRanker::default()
+            .score_alerts(&g, &spread)
+            .unwrap()
+            .len(),
+        2_000
+    );
+}
+
+#[test]
 fn article_ranker_matches_a_hand_computation() {
     let g = graph();
     // Two unrelated alerts (different services without a path, different metric types):
@@ -1165,7 +1193,7 @@ proptest::proptest! {
             .map(|&(s, m, t)| alert(services[s], "warning", metrics[m], t))
             .collect();
         let ranker = AlertGraphRanker::default();
-        let fast = ranker.score_all(&g, &alerts).unwrap();
+        let fast = ranker.score_alerts(&g, &alerts).unwrap();
         // The article's loop over all earlier alerts.
         let c = Correlator::new(&g, CorrelatorConfig::article()).unwrap();
         let mut order: Vec<usize> = (0..alerts.len()).collect();
