@@ -54,7 +54,7 @@ pub enum CoreError {
         reason: String,
     },
     /// A number of seconds or milliseconds outside the representable range.
-    #[error("timestamp {value} {unit} is out of range (years -9999..=9999)")]
+    #[error("timestamp {value} {unit} is out of range (years 0000..=9999)")]
     TimestampOutOfRange {
         /// The number given.
         value: f64,

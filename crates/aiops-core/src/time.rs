@@ -8,7 +8,8 @@ use crate::error::{CoreError, Result};
 /// An instant as whole milliseconds since the Unix epoch (UTC).
 ///
 /// Milliseconds are the resolution of Prometheus samples and of most alerting systems; an `i64`
-/// of them covers every date the RFC 3339 grammar can write (years -9999..=9999).
+/// of them covers every date the RFC 3339 grammar can write (years 0000..=9999), which is
+/// the range [`Timestamp::parse`] accepts.
 ///
 /// ```
 /// use aiops_core::Timestamp;
@@ -23,10 +24,11 @@ use crate::error::{CoreError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(i64);
 
-/// Smallest and largest millisecond values jiff can represent as a timestamp (and print):
-/// -009999-01-02T01:59:59Z and 9999-12-30T21:59:59.999Z. (The smallest was the civil
-/// -9999-01-01 before: the 93,599 s in between parsed but printed as `<n>ms`.)
-const MIN_MILLIS: i64 = -377_705_023_201_000;
+/// Smallest and largest millisecond values parsed: 0000-01-01T00:00:00Z, the first instant
+/// RFC 3339 can write (earlier years print in ISO 8601's extended form, `-000001-...`, which
+/// the data tools' RFC 3339 output must not use; before jiff's smallest timestamp,
+/// -009999-01-02, they printed as `<n>ms`), and 9999-12-30T21:59:59.999Z, jiff's largest.
+const MIN_MILLIS: i64 = -62_167_219_200_000;
 const MAX_MILLIS: i64 = 253_402_207_200_000 - 1;
 
 impl Timestamp {
@@ -45,7 +47,7 @@ impl Timestamp {
 
     /// From fractional seconds since the epoch, rounded to the nearest millisecond.
     ///
-    /// Rejects NaN, infinities and values outside years -9999..=9999.
+    /// Rejects NaN, infinities and values outside years 0000..=9999.
     pub fn try_from_secs_f64(secs: f64) -> Result<Self> {
         let millis = secs * 1000.0;
         if !millis.is_finite()
@@ -107,6 +109,17 @@ impl Timestamp {
     /// Surrounding white space is ignored. Anything else is
     /// [`CoreError::InvalidTimestamp`] naming the text.
     pub fn parse(input: &str) -> Result<Self> {
+        let t = Self::parse_any_year(input)?;
+        if t.0 < MIN_MILLIS {
+            return Err(CoreError::InvalidTimestamp {
+                input: input.to_owned(),
+                reason: "before year 0000, which RFC 3339 cannot write".to_owned(),
+            });
+        }
+        Ok(t)
+    }
+
+    fn parse_any_year(input: &str) -> Result<Self> {
         let s = input.trim();
         let invalid = |reason: &str| CoreError::InvalidTimestamp {
             input: input.to_owned(),
@@ -301,15 +314,27 @@ mod tests {
     }
 
     #[test]
-    fn every_parsed_time_prints_as_a_date() {
-        // The smallest parsed time used to print as `-377705116800000ms`.
-        for secs in ["-377705023201", "253402207199"] {
+    fn every_parsed_time_prints_as_rfc_3339() {
+        // The smallest parsed time used to print as `-377705116800000ms`, and years before 0
+        // in ISO 8601's extended form (`-009999-01-02T01:59:59Z`), which RFC 3339 lacks.
+        for secs in ["-62167219200", "253402207199", "0"] {
             let t = Timestamp::parse(secs).unwrap();
-            assert!(!t.to_string().ends_with("ms"), "{t}");
-            assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+            let text = t.to_string();
+            assert!(text.len() >= 20 && text.as_bytes()[4] == b'-', "{text}");
+            assert_eq!(Timestamp::parse(&text).unwrap(), t);
         }
-        assert!(Timestamp::parse("-377705023202").is_err());
-        assert!(Timestamp::parse("-377705116800").is_err());
+        assert_eq!(
+            Timestamp::parse("-62167219200").unwrap().to_string(),
+            "0000-01-01T00:00:00Z"
+        );
+        for s in [
+            "-62167219201",
+            "-377705116800",
+            "-000001-06-01T00:00:00Z",
+            "-000001-06-01",
+        ] {
+            assert!(Timestamp::parse(s).is_err(), "{s}");
+        }
     }
 
     #[test]

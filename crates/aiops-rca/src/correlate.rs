@@ -502,7 +502,7 @@ fn incident_id(rec: usize) -> String {
 
 /// A time as the engine holds it: milliseconds, clamped to +-2^61 (+-73 million years) so
 /// that no difference of two times overflows (`Timestamp` takes any `i64`; RFC 3339 dates
-/// span years -9999..=9999, far inside the clamp). Only times beyond the clamp change.
+/// span years 0000..=9999, far inside the clamp). Only times beyond the clamp change.
 #[inline]
 fn engine_ms(t: Timestamp) -> i64 {
     const LIMIT: i64 = 1 << 61;
