@@ -39,7 +39,7 @@
 use std::collections::HashSet;
 use std::process::ExitCode;
 
-use aiops::core::{Alert, ServiceSpec, parse_alerts_json};
+use aiops::core::{Alert, ServicesConfig, parse_alerts_json};
 use aiops::rca::{
     AlertGraphRanker, CombinedRanker, Correlator, CorrelatorConfig, MergeRule, RankInput, Ranker,
     RcaError, ServiceGraph,
@@ -72,17 +72,22 @@ fn read(path: &str) -> Result<String, String> {
 
 fn load_graph(path: &str) -> Result<ServiceGraph, String> {
     let text = read(path)?;
-    let specs: Vec<ServiceSpec> =
-        serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-    ServiceGraph::from_specs(&specs).map_err(|e| match e {
+    let config = ServicesConfig::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    let line = |name: &str| {
+        config
+            .line_of(name)
+            .map_or(String::new(), |l| format!(" (line {l})"))
+    };
+    ServiceGraph::from_specs(config.specs()).map_err(|e| match e {
         // The library's message points at a library option; say what to change in the file.
         RcaError::UnknownDependency {
             service,
             dependency,
         } => format!(
-            "{path}: service {service:?} depends on {dependency:?}, which no entry defines: \
+            "{path}: service {service:?}{} depends on {dependency:?}, which no entry defines: \
              add {{\"name\": {dependency:?}}} to the file, \
-             or remove it from {service:?}'s dependencies"
+             or remove it from {service:?}'s dependencies",
+            line(&service)
         ),
         other => format!("{path}: {other}"),
     })

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
 
-use aiops::core::{ServiceSpec, TimeSeries, Timestamp};
+use aiops::core::{ServicesConfig, TimeSeries, Timestamp};
 use aiops::rca::{CombinedRanker, GraphOptions, MetricSeries, RankInput, Ranker, ServiceGraph};
 use clap::Parser;
 use serde_json::json;
@@ -196,11 +196,11 @@ fn run(args: &Args) -> Result<String, String> {
     let services_path = dir.join("services.json");
     let graph = if services_path.exists() {
         let text = read(&services_path)?;
-        let specs: Vec<ServiceSpec> =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", services_path.display()))?;
+        let config = ServicesConfig::from_json(&text)
+            .map_err(|e| format!("{}: {e}", services_path.display()))?;
         Some(
             ServiceGraph::with_options(
-                &specs,
+                config.specs(),
                 GraphOptions::default().add_unknown_dependencies(true),
             )
             .map_err(|e| format!("{}: {e}", services_path.display()))?,

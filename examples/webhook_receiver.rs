@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aiops_core::{
-    Alert, AlertStatus, Fingerprint, Incident, RootCause, ServiceKind, ServiceSpec, Timestamp,
-    WebhookPayload,
+    Alert, AlertStatus, Fingerprint, Incident, RootCause, ServiceKind, ServiceSpec, ServicesConfig,
+    Timestamp, WebhookPayload,
 };
 use aiops_heal::{
     ActionType, ApprovalReason, Decision, HealingEngine, Pattern, Policy, Rule, Verdict,
@@ -536,7 +536,9 @@ fn router(state: Shared) -> Router {
 fn load_services(path: &Path) -> Result<Vec<ServiceSpec>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read services file {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("services file {}: {e}", path.display()))
+    ServicesConfig::from_json(&text)
+        .map(ServicesConfig::into_specs)
+        .map_err(|e| format!("services file {}: {e}", path.display()))
 }
 
 async fn shutdown_signal() {

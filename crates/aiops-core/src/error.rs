@@ -135,6 +135,16 @@ pub enum CoreError {
         /// What is wrong, with the position in the document where it was found.
         reason: String,
     },
+    /// A services-config entry that cannot be read, or a name defined twice.
+    #[error("service entry {entry} (line {line}): {reason}")]
+    InvalidServiceEntry {
+        /// The entry's position in the file's array, from 0.
+        entry: usize,
+        /// The 1-based line on which the entry's JSON object starts.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// JSON that is not of the documented shape.
     #[error("invalid JSON: {0}")]
     Json(String),

@@ -6,6 +6,8 @@ mod incident;
 mod labels;
 mod series;
 mod service;
+#[cfg(feature = "serde")]
+mod services_config;
 mod severity;
 pub mod stats;
 mod time;
@@ -20,6 +22,8 @@ pub use incident::{Evidence, Incident, RootCause};
 pub use labels::{Fingerprint, Labels};
 pub use series::{SeriesSlice, TimeSeries};
 pub use service::{Criticality, Dependency, ServiceKind, ServiceSpec};
+#[cfg(feature = "serde")]
+pub use services_config::ServicesConfig;
 pub use severity::Severity;
 pub use time::Timestamp;
 #[cfg(feature = "serde")]

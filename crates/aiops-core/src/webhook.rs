@@ -106,7 +106,7 @@ pub fn parse_alerts_json(text: &str) -> Result<Vec<Alert>> {
 }
 
 /// The text without a leading UTF-8 byte-order mark (some Windows tools write one).
-fn strip_bom(text: &str) -> &str {
+pub(crate) fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
@@ -152,7 +152,7 @@ fn read_alert(doc: &str, json: &str, record: usize) -> Result<Alert> {
 }
 
 /// The error's message with its position moved from `part` to the whole `doc`.
-fn relocated(doc: &str, part: &str, e: &serde_json::Error) -> String {
+pub(crate) fn relocated(doc: &str, part: &str, e: &serde_json::Error) -> String {
     let msg = e.to_string();
     if e.line() == 0 {
         return msg;
@@ -170,7 +170,7 @@ fn relocated(doc: &str, part: &str, e: &serde_json::Error) -> String {
 
 /// 1-based line and column (in bytes, as `serde_json` counts) where `part`, a slice of `doc`,
 /// begins.
-fn position(doc: &str, part: &str) -> (usize, usize) {
+pub(crate) fn position(doc: &str, part: &str) -> (usize, usize) {
     let offset = (part.as_ptr() as usize)
         .checked_sub(doc.as_ptr() as usize)
         .filter(|&o| o <= doc.len())
