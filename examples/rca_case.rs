@@ -24,7 +24,8 @@
 //! Input that yields a ranking without evidence still gives the output above (every score 0
 //! when nothing can be measured), with a one-line warning on stderr: metric columns not named
 //! `<service>_<metric>` (ignored), no data rows, or an inject time outside the data's time
-//! range `[first, last]` (no rows on one side of it to compare).
+//! range `(first, last]` (no rows on one side of it to compare: the baseline is the rows
+//! strictly before it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -182,8 +183,10 @@ fn run(args: &Args) -> Result<String, String> {
             "{}: no data rows; every service scores 0",
             data.display()
         )),
-        Some((first, last)) if start < first || start > last => warn(&format!(
-            "{}: inject time {} is outside the time range [{}, {}] of {}; \
+        // The baseline is the rows strictly before the inject time: at the first row there is
+        // none, and every score is 0 as well.
+        Some((first, last)) if start <= first || start > last => warn(&format!(
+            "{}: inject time {} is outside the time range ({}, {}] of {}; \
              no rows on one side of it to compare",
             inject_path.display(),
             start.as_secs_f64(),
