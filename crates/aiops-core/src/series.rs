@@ -53,6 +53,20 @@ impl<'a> SeriesSlice<'a> {
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
+    /// The median gap between consecutive timestamps in milliseconds, `None` below 2 points.
+    pub fn median_step_millis(&self) -> Option<i64> {
+        if self.len() < 2 {
+            return None;
+        }
+        let mut gaps: Vec<i64> = self
+            .timestamps
+            .windows(2)
+            .map(|w| w[1].millis_since(w[0]))
+            .collect();
+        let mid = gaps.len() / 2;
+        let (_, m, _) = gaps.select_nth_unstable(mid);
+        Some(*m)
+    }
     /// `(timestamp, value)` pairs in time order.
     pub fn iter(self) -> impl ExactSizeIterator<Item = (Timestamp, f64)> + 'a {
         self.timestamps
@@ -219,17 +233,7 @@ impl TimeSeries {
 
     /// The median gap between consecutive timestamps in milliseconds, `None` below 2 points.
     pub fn median_step_millis(&self) -> Option<i64> {
-        if self.len() < 2 {
-            return None;
-        }
-        let mut gaps: Vec<i64> = self
-            .timestamps
-            .windows(2)
-            .map(|w| w[1].millis_since(w[0]))
-            .collect();
-        let mid = gaps.len() / 2;
-        let (_, m, _) = gaps.select_nth_unstable(mid);
-        Some(*m)
+        self.as_slice().median_step_millis()
     }
 
     /// Splits into the timestamps and values.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aiops_core::stats::{median, quantile};
+use aiops_core::stats::{RunningStats, median, quantile};
 use aiops_core::{
     Alert, Criticality, Evidence, RootCause, SeriesSlice, Severity, TimeSeries, Timestamp,
 };
@@ -760,16 +760,19 @@ fn counter_rate(win: SeriesSlice<'_>) -> Option<TimeSeries> {
 }
 
 /// The population standard deviation of `xs`, computed on values scaled by the largest
-/// magnitude so that values near `f64::MAX` do not overflow (their mean and squares would).
+/// magnitude so that values near `f64::MAX` do not overflow (their squares would).
 fn spread(xs: &[f64]) -> f64 {
     let top = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if !(top > 0.0 && top.is_finite()) || xs.is_empty() {
+    if !(top > 0.0 && top.is_finite()) {
         return 0.0;
     }
-    let n = xs.len() as f64;
-    let mean = xs.iter().map(|x| x / top).sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x / top - mean).powi(2)).sum::<f64>() / n;
-    (var.sqrt() * top).min(f64::MAX)
+    let mut stats = RunningStats::new();
+    for x in xs {
+        stats.push(x / top);
+    }
+    stats
+        .population_variance()
+        .map_or(0.0, |v| (v.sqrt() * top).min(f64::MAX))
 }
 
 /// `(x - med) / scale`, held finite: a change too large for `f64` counts as `f64::MAX`
@@ -890,13 +893,7 @@ impl MetricRanker {
         if base.len() < 3 || after.is_empty() {
             return None;
         }
-        let mut gaps: Vec<i64> = before
-            .timestamps()
-            .windows(2)
-            .map(|w| w[1].millis_since(w[0]))
-            .collect();
-        let mid = gaps.len() / 2;
-        let step_ms = *gaps.select_nth_unstable(mid).1;
+        let step_ms = before.median_step_millis()?;
         let med = median(&mut base)?;
         let q1 = quantile(&mut base, 0.25)?;
         let q3 = quantile(&mut base, 0.75)?;
