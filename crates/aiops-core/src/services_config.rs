@@ -1,6 +1,8 @@
 //! The article's services config read from JSON, with the line of every entry, so that a data
 //! tool's error names the line of the service at fault.
 
+use std::collections::HashMap;
+
 use serde_json::value::RawValue;
 
 use crate::error::{CoreError, Result};
@@ -28,6 +30,8 @@ use crate::webhook::{position, relocated, strip_bom};
 pub struct ServicesConfig {
     specs: Vec<ServiceSpec>,
     lines: Vec<usize>,
+    /// Per name, its entry (a linear search per entry was quadratic in the file's length).
+    index: HashMap<String, usize>,
 }
 
 impl ServicesConfig {
@@ -42,6 +46,7 @@ impl ServicesConfig {
         })?;
         let mut specs: Vec<ServiceSpec> = Vec::with_capacity(items.len());
         let mut lines = Vec::with_capacity(items.len());
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(items.len());
         for (entry, item) in items.into_iter().enumerate() {
             let line = position(text, item.get()).0;
             let spec: ServiceSpec =
@@ -50,7 +55,7 @@ impl ServicesConfig {
                     line,
                     reason: relocated(text, item.get(), &e),
                 })?;
-            if let Some(k) = specs.iter().position(|s| s.name() == spec.name()) {
+            if let Some(&k) = index.get(spec.name()) {
                 return Err(CoreError::InvalidServiceEntry {
                     entry,
                     line,
@@ -61,10 +66,15 @@ impl ServicesConfig {
                     ),
                 });
             }
+            index.insert(spec.name().to_owned(), specs.len());
             specs.push(spec);
             lines.push(line);
         }
-        Ok(ServicesConfig { specs, lines })
+        Ok(ServicesConfig {
+            specs,
+            lines,
+            index,
+        })
     }
 
     /// The services, in file order.
@@ -79,10 +89,7 @@ impl ServicesConfig {
 
     /// The line on which the entry of service `name` starts.
     pub fn line_of(&self, name: &str) -> Option<usize> {
-        self.specs
-            .iter()
-            .position(|s| s.name() == name)
-            .map(|i| self.lines[i])
+        self.index.get(name).map(|&i| self.lines[i])
     }
 }
 
