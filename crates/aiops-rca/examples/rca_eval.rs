@@ -176,8 +176,16 @@ fn oracle(s: &aiops_sim::Storm, slack_ms: i64, info_aware: bool) -> Vec<Option<u
 /// (oracle-both) the alerts after it count too, as a batch method could use them: the
 /// incident's alerts on its direct dependents up to 600 s after it, weighted the same way; and
 /// every condition of an incident on a service counts, not only its first (which scores best
-/// for it; oracle-past scores a little lower that way).
-fn oracle_local(s: &aiops_sim::Storm, g: &ServiceGraph, later: bool) -> Vec<Option<usize>> {
+/// for it; oracle-past scores a little lower that way). With `roots_known` false, an incident's
+/// root alerts are placed the same way (a new incident only when no incident relates to them),
+/// as no method can tell a new fault's first alert from a symptom of a running incident on a
+/// dependency.
+fn oracle_local(
+    s: &aiops_sim::Storm,
+    g: &ServiceGraph,
+    later: bool,
+    roots_known: bool,
+) -> Vec<Option<usize>> {
     const HOP_MS: i64 = 600_000;
     const SAME_MS: i64 = 120_000;
     const DECAY_MS: f64 = 120_000.0;
@@ -218,7 +226,8 @@ fn oracle_local(s: &aiops_sim::Storm, g: &ServiceGraph, later: bool) -> Vec<Opti
             continue;
         }
         let t = a.starts_at().as_millis();
-        let label = if a.service() == Some(s.incidents[k].root.as_str()) {
+        let is_root = a.service() == Some(s.incidents[k].root.as_str());
+        let label = if is_root && roots_known {
             Some(k)
         } else {
             // Onsets on `svc` from other records, `gap` ms before (`after`: after) this one,
@@ -266,8 +275,8 @@ fn oracle_local(s: &aiops_sim::Storm, g: &ServiceGraph, later: bool) -> Vec<Opti
                 scores[kk] = 0.0;
             }
             touched.clear();
-            // Alone: a label no incident has.
-            Some(best.unwrap_or(n_inc + i))
+            // Alone: a label no incident has (a root: its own incident).
+            Some(best.unwrap_or(if is_root { k } else { n_inc + i }))
         };
         first_of.insert((a.fingerprint().0, k), label);
         out[i] = label;
@@ -559,18 +568,26 @@ fn main() {
                 wp
             );
         }
-        for (later, name) in [
+        for (later, roots_known, name) in [
             (
                 false,
+                true,
                 "oracle-past (each alert's most likely incident given the truth of every earlier alert; noise left out)",
             ),
             (
                 true,
+                true,
                 "oracle-both (the same given the truth of every other alert, with its dependents' later alerts)",
             ),
+            (
+                false,
+                false,
+                "oracle-past, roots unknown (the same as oracle-past, a fault's first alerts placed like the others)",
+            ),
+            (true, false, "oracle-both, roots unknown"),
         ] {
             bound_row(name, seed0 + 1..=seed0 + seeds, size, &spec, |s, g| {
-                oracle_local(s, g, later)
+                oracle_local(s, g, later, roots_known)
             });
         }
         for (name, cfg) in &configs {
