@@ -727,7 +727,9 @@ pub fn is_upward_metric(metric: &str) -> bool {
 
 /// Whether a metric is a cumulative counter by the Prometheus / OpenMetrics convention (a name
 /// ending in `_total`, e.g. `http_requests_total`): its rate changes with a fault, while its
-/// level only grows.
+/// level only grows. [`MetricRanker`] reads such a metric by its rate only while its values
+/// behave as a counter's over the examined span (falling, a reset, at most once in 20 steps,
+/// or once in all): a rate exported under the counter's name is read as it is.
 ///
 /// ```
 /// use aiops_rca::is_counter_metric;
@@ -737,6 +739,15 @@ pub fn is_upward_metric(metric: &str) -> bool {
 /// ```
 pub fn is_counter_metric(metric: &str) -> bool {
     metric.to_ascii_lowercase().ends_with("_total")
+}
+
+/// Whether values named as a counter behave as one: they fall (a reset) at most once in 20
+/// steps, or once in all. Exports often keep a counter's name on its rate (Prometheus'
+/// `rate(x_total[1m])` saved as `x_total`), which rises and falls; read as a counter, its every
+/// fall would count as a reset and its rate would be noise.
+fn reads_as_counter(values: &[f64]) -> bool {
+    let falls = values.windows(2).filter(|w| w[1] < w[0]).count();
+    falls <= (values.len().saturating_sub(1) / 20).max(1)
 }
 
 /// The per-second rate of a counter over `win`: each point's increase since the previous point,
@@ -876,8 +887,9 @@ impl MetricRanker {
         let end = start.add_secs(self.after_secs + 1);
         // A counter's level only grows: its rate over the examined span is what changes.
         let rate;
-        let series = if is_counter_metric(&m.metric) {
-            rate = counter_rate(m.series.range(start.add_secs(-self.baseline_secs), end))?;
+        let span = m.series.range(start.add_secs(-self.baseline_secs), end);
+        let series = if is_counter_metric(&m.metric) && reads_as_counter(span.values()) {
+            rate = counter_rate(span)?;
             &rate
         } else {
             &m.series

@@ -429,6 +429,22 @@ fn counters_are_ranked_by_their_rate() {
     assert_eq!(r[1].service(), "api", "{r:?}");
     // Steady rates, a reset included, are no change.
     assert!(r[2..].iter().all(|c| c.score() < 0.05), "{r:?}");
+    // A rate exported under a counter's name (it rises and falls) is read as it is: the same
+    // error rates as `db`'s, but per minute, as `errors_total`.
+    let per_minute: Vec<f64> = (0..65)
+        .map(|i| if i < 60 { 1.0 + f64::from(i % 2) } else { 60.0 })
+        .collect();
+    let rates = vec![
+        mk("db", "errors_total", &per_minute),
+        mk("api", "latency", &lat),
+    ];
+    let r = MetricRanker::default()
+        .rank(&RankInput::new().metrics(&rates, Timestamp::from_secs(t0)))
+        .unwrap();
+    // Read as a counter, each fall from 2 to 1 was a reset: a rate jumping between 1 and 2
+    // per minute, a baseline as noisy as the change.
+    assert_eq!(r[0].service(), "db", "{r:?}");
+    assert!(r[0].score() > 2.0 * r[1].score(), "{r:?}");
     assert!(is_counter_metric("container_cpu_usage_seconds_total"));
     assert!(!is_counter_metric("total_memory") && !is_counter_metric("latency"));
 }
