@@ -81,11 +81,12 @@ ok correlate_alerts
 # rca_case: ranks every service; the simulated root should be near the top.
 "$bin/rca_case" "$d/case" >"$tmp/rank.json"
 grep -q '"ranking"' "$tmp/rank.json" || fail "rca_case output lacks ranking"
-# The same case with its rows reversed and one row repeated ranks the same (rows sorted, equal
-# times merged, a note on stderr).
+# The same case with its rows reversed, one row repeated and a repeated `time` column (as pandas
+# exports carry) ranks the same (rows sorted, equal times merged, a note on stderr).
 mkdir -p "$tmp/case2" && cp "$d/case/inject_time.txt" "$tmp/case2/"
 [ -f "$d/case/services.json" ] && cp "$d/case/services.json" "$tmp/case2/"
-{ head -n 1 "$d/case/data.csv"; tail -n +2 "$d/case/data.csv" | tac; sed -n 2p "$d/case/data.csv"; } >"$tmp/case2/data.csv"
+{ head -n 1 "$d/case/data.csv"; tail -n +2 "$d/case/data.csv" | tac; sed -n 2p "$d/case/data.csv"; } |
+  awk -F, 'NR == 1 { print $0 ",time"; next } { print $0 "," $1 }' >"$tmp/case2/data.csv"
 "$bin/rca_case" "$tmp/case2" >"$tmp/rank2.json" 2>"$tmp/err2.txt"
 cmp -s "$tmp/rank.json" "$tmp/rank2.json" || fail "rca_case: reordered rows rank differently"
 grep -q "repeat an earlier time" "$tmp/err2.txt" || fail "rca_case: no note on repeated rows"

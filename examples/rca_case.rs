@@ -5,7 +5,8 @@
 //! ```
 //!
 //! `CASE_DIR` holds `data.csv` (column `time`, then one column per metric named
-//! `<service>_<metric>`, split at the first `_`; columns without `_` are ignored; empty or
+//! `<service>_<metric>`, split at the first `_`; columns without `_` are ignored, a repeated
+//! `time` column silently (the first one counts); empty or
 //! `NaN` cells are missing values; rows may come in any order, and rows with the same time are
 //! one row in which a column's last non-missing value counts, with a note on stderr),
 //! `inject_time.txt` (when the fault began) and optionally
@@ -88,7 +89,8 @@ fn load_csv(path: &Path) -> Result<Data, String> {
     let mut index = Vec::new();
     let mut ignored = Vec::new();
     for (i, h) in headers.iter().enumerate() {
-        if i == time_col {
+        // A repeated `time` column (exports written from pandas often carry one) adds nothing.
+        if i == time_col || h.trim() == "time" {
             continue;
         }
         if let Some((svc, metric)) = h.trim().split_once('_')
