@@ -168,13 +168,18 @@ pub(crate) fn relocated(doc: &str, part: &str, e: &serde_json::Error) -> String 
     format!("{bare} at line {line} column {column}")
 }
 
+/// The byte offset in `doc` where `part`, a slice of it, begins (0 if it is not one).
+pub(crate) fn offset_in(doc: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .checked_sub(doc.as_ptr() as usize)
+        .filter(|&o| o <= doc.len())
+        .unwrap_or(0)
+}
+
 /// 1-based line and column (in bytes, as `serde_json` counts) where `part`, a slice of `doc`,
 /// begins.
 pub(crate) fn position(doc: &str, part: &str) -> (usize, usize) {
-    let offset = (part.as_ptr() as usize)
-        .checked_sub(doc.as_ptr() as usize)
-        .filter(|&o| o <= doc.len())
-        .unwrap_or(0);
+    let offset = offset_in(doc, part);
     let before = &doc.as_bytes()[..offset];
     let line_start = before
         .iter()
