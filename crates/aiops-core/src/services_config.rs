@@ -134,6 +134,14 @@ mod tests {
         for bad in ["{\"name\": \"db\"}", "[[\"db\"]]", "", "[{\"name\": 1}]"] {
             assert!(ServicesConfig::from_json(bad).is_err(), "{bad}");
         }
+        // Lines are counted on from entry to entry: several entries on one line, blank lines
+        // and CRLF endings between them.
+        let cfg = ServicesConfig::from_json(
+            "[{\"name\": \"a\"}, {\"name\": \"b\"},\r\n\r\n{\"name\":\n \"c\"},\n{\"name\": \"d\"}]",
+        )
+        .unwrap();
+        let lines: Vec<Option<usize>> = ["a", "b", "c", "d"].map(|n| cfg.line_of(n)).to_vec();
+        assert_eq!(lines, [Some(1), Some(1), Some(3), Some(5)]);
         let cfg = ServicesConfig::from_json("\u{feff}[]").unwrap();
         assert!(cfg.specs().is_empty() && cfg.line_of("db").is_none());
     }
