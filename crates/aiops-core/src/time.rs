@@ -8,8 +8,9 @@ use crate::error::{CoreError, Result};
 /// An instant as whole milliseconds since the Unix epoch (UTC).
 ///
 /// Milliseconds are the resolution of Prometheus samples and of most alerting systems; an `i64`
-/// of them covers every date the RFC 3339 grammar can write (years 0000..=9999), which is
-/// the range [`Timestamp::parse`] accepts.
+/// of them covers every date the RFC 3339 grammar can write (years 0000..=9999).
+/// [`Timestamp::parse`] accepts 0000-01-01T00:00:00Z to 9999-12-30T21:59:59.999Z (the end of
+/// the range of jiff, which reads and prints the text forms).
 ///
 /// ```
 /// use aiops_core::Timestamp;
@@ -106,17 +107,24 @@ impl Timestamp {
     ///   fractional seconds allowed; a space may stand for the `T`);
     /// - `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS` (also with `T`), both read as UTC.
     ///
-    /// Surrounding white space is ignored. Anything else is
+    /// Surrounding white space is ignored; every form is rounded to the nearest millisecond.
+    /// An offset is `+HH:MM`, `+HHMM` or `+HH` (or `-`), hours 00-23 and minutes 00-59, as
+    /// RFC 3339 allows (`+24:00` or an offset with seconds is an error, not a shift of a day).
+    /// Times outside 0000-01-01T00:00:00Z..=9999-12-30T21:59:59.999Z, and anything else, are
     /// [`CoreError::InvalidTimestamp`] naming the text.
     pub fn parse(input: &str) -> Result<Self> {
         let t = Self::parse_any_year(input)?;
-        if t.0 < MIN_MILLIS {
-            return Err(CoreError::InvalidTimestamp {
-                input: input.to_owned(),
-                reason: "before year 0000, which RFC 3339 cannot write".to_owned(),
-            });
-        }
-        Ok(t)
+        let reason = if t.0 < MIN_MILLIS {
+            "before year 0000, which RFC 3339 cannot write"
+        } else if t.0 > MAX_MILLIS {
+            "after 9999-12-30T21:59:59.999Z, the last time it can be printed as"
+        } else {
+            return Ok(t);
+        };
+        Err(CoreError::InvalidTimestamp {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        })
     }
 
     fn parse_any_year(input: &str) -> Result<Self> {
@@ -150,10 +158,13 @@ impl Timestamp {
             || has_offset_suffix(s)
             || after_date.contains(['+', '-', '[']);
         if has_zone {
+            if let Some(bad) = offset_problem(s) {
+                return Err(invalid(bad));
+            }
             let ts: jiff::Timestamp = s
                 .parse()
                 .map_err(|e: jiff::Error| invalid(&format!("not RFC 3339: {e}")))?;
-            return Ok(Timestamp(ts.as_millisecond()));
+            return Ok(Timestamp::nearest_millis(ts));
         }
         // A civil date-time without zone: read as UTC.
         let dt: jiff::civil::DateTime = s
@@ -169,7 +180,16 @@ impl Timestamp {
                 input: input.to_owned(),
                 reason: e.to_string(),
             })?;
-        Ok(Timestamp(z.timestamp().as_millisecond()))
+        Ok(Timestamp::nearest_millis(z.timestamp()))
+    }
+
+    /// `ts` rounded to the nearest millisecond, half away from zero, as Unix seconds are
+    /// (jiff's `as_millisecond` truncates towards zero, which moved times before 1970 later).
+    fn nearest_millis(ts: jiff::Timestamp) -> Self {
+        let ns = ts.as_nanosecond();
+        let half = if ns < 0 { -500_000 } else { 500_000 };
+        // Within i64: jiff's range is about +-2.5e17 ms.
+        Timestamp(((ns + half) / 1_000_000) as i64)
     }
 
     /// RFC 3339 text in UTC with `Z`, with milliseconds only when they are not zero.
@@ -194,6 +214,33 @@ fn looks_numeric(s: &str) -> bool {
         && body.as_bytes()[0].is_ascii_digit()
         && !body.contains("--")
         && body.bytes().filter(|&c| c == b'-').count() <= 1
+}
+
+/// What is wrong with the numeric offset at the end of `s` (before a `[zone]` annotation), if
+/// anything: RFC 3339 allows hours 00-23 and minutes 00-59; jiff would also take `+24:00` to
+/// `+25:59` and seconds, shifting the time by up to a day.
+fn offset_problem(s: &str) -> Option<&'static str> {
+    let s = match s.find('[') {
+        Some(i) => &s[..i],
+        None => s,
+    };
+    // The time part holds no sign, and the date's dashes are in its first 10 bytes.
+    let at = s.get(10..)?.rfind(['+', '-'])? + 10;
+    let digits: String = s[at + 1..].chars().filter(|&c| c != ':').collect();
+    let colons = s[at + 1..].matches(':').count();
+    let ok_shape = digits.bytes().all(|b| b.is_ascii_digit())
+        && match digits.len() {
+            2 => colons == 0,
+            4 => colons <= 1,
+            _ => false,
+        };
+    if !ok_shape {
+        return Some("the offset is not +HH:MM, +HHMM or +HH");
+    }
+    let hours: u32 = digits[..2].parse().ok()?;
+    let minutes: u32 = digits.get(2..).map_or(Some(0), |m| m.parse().ok())?;
+    (hours > 23 || minutes > 59)
+        .then_some("the offset is out of range (hours 00-23, minutes 00-59)")
 }
 
 fn has_offset_suffix(s: &str) -> bool {
@@ -222,8 +269,9 @@ impl FromStr for Timestamp {
 }
 
 impl From<jiff::Timestamp> for Timestamp {
+    /// Rounded to the nearest millisecond.
     fn from(ts: jiff::Timestamp) -> Self {
-        Timestamp(ts.as_millisecond())
+        Timestamp::nearest_millis(ts)
     }
 }
 
@@ -314,6 +362,54 @@ mod tests {
     }
 
     #[test]
+    fn offsets_outside_rfc_3339_are_errors() {
+        // jiff takes offsets up to +25:59:59: a typo shifted the time by up to a day.
+        for s in [
+            "2024-03-01T12:00:00+24:00",
+            "2024-03-01T12:00:00+25:59",
+            "2024-03-01T12:00:00-2400",
+            "2024-03-01T12:00:00+01:60",
+            "2024-03-01T12:00:00+01:00:30",
+            "2024-03-01T12:00:00+1",
+        ] {
+            let err = Timestamp::parse(s).unwrap_err();
+            assert!(err.to_string().contains("offset"), "{s}: {err}");
+        }
+        let want = Timestamp::from_secs(1_709_294_400);
+        for s in ["2024-03-01T12:00:00-00:00", "2024-03-02T11:59:00+23:59"] {
+            assert_eq!(Timestamp::parse(s).unwrap(), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn every_form_rounds_to_the_nearest_millisecond() {
+        // RFC 3339 and civil times truncated towards zero while Unix seconds rounded.
+        for (text, secs, ms) in [
+            (
+                "2024-03-01T12:00:00.0005Z",
+                "1709294400.0005",
+                1_709_294_400_001,
+            ),
+            (
+                "2024-03-01T12:00:00.0004Z",
+                "1709294400.0004",
+                1_709_294_400_000,
+            ),
+            ("1970-01-01T00:00:00.0009Z", "0.0009", 1),
+            ("1969-12-31T23:59:59.9991Z", "-0.0009", -1),
+        ] {
+            assert_eq!(Timestamp::parse(text).unwrap().as_millis(), ms, "{text}");
+            assert_eq!(Timestamp::parse(secs).unwrap().as_millis(), ms, "{secs}");
+        }
+        assert_eq!(
+            Timestamp::parse("2024-03-01 12:00:00.0006")
+                .unwrap()
+                .as_millis(),
+            1_709_294_400_001
+        );
+    }
+
+    #[test]
     fn every_parsed_time_prints_as_rfc_3339() {
         // The smallest parsed time used to print as `-377705116800000ms`, and years before 0
         // in ISO 8601's extended form (`-009999-01-02T01:59:59Z`), which RFC 3339 lacks.
@@ -332,9 +428,16 @@ mod tests {
             "-377705116800",
             "-000001-06-01T00:00:00Z",
             "-000001-06-01",
+            // Past the last printable time: jiff reads these, but printed they were `<n>ms`.
+            "9999-12-30T22:00:00.5Z",
+            "9999-12-30T21:59:59.9996Z",
+            "9999-12-31",
         ] {
             assert!(Timestamp::parse(s).is_err(), "{s}");
         }
+        let last = Timestamp::parse("9999-12-30T21:59:59.999Z").unwrap();
+        assert_eq!(last.as_millis(), MAX_MILLIS);
+        assert_eq!(Timestamp::parse(&last.to_string()).unwrap(), last);
     }
 
     #[test]
