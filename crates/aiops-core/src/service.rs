@@ -238,6 +238,7 @@ impl ServiceSpec {
 #[cfg(feature = "serde")]
 mod serde_impl {
     use super::{Criticality, Dependency, ServiceKind, ServiceSpec};
+    use crate::error::CoreError;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     impl Serialize for ServiceKind {
@@ -332,7 +333,15 @@ mod serde_impl {
                 let dep = match dep {
                     WireDep::Name(n) => Dependency::new(n),
                     WireDep::Full { name, weight } => {
-                        Dependency::with_weight(name, weight).map_err(serde::de::Error::custom)?
+                        // Named for the entry at fault, not for the service depended on.
+                        Dependency::with_weight(name.clone(), weight).map_err(|_| {
+                            serde::de::Error::custom(CoreError::InvalidService {
+                                name: spec.name().to_owned(),
+                                reason: format!(
+                                    "the weight of its dependency {name:?} must be finite and > 0, got {weight}"
+                                ),
+                            })
+                        })?
                     }
                 };
                 spec = spec.depends_on(dep).map_err(serde::de::Error::custom)?;

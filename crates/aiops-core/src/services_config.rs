@@ -124,6 +124,17 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("depends on itself"), "{e}");
+        // A bad weight names the entry that has it, not the service it depends on.
+        let e = ServicesConfig::from_json(
+            "[{\"name\": \"a\"},\n{\"name\": \"b\", \"dependencies\": [{\"name\": \"a\", \"weight\": -1}]}]",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "service entry 1 (line 2): invalid service \"b\": the weight of its dependency \"a\" must be finite and > 0, got -1"
+            ),
+            "{e}"
+        );
         let e = ServicesConfig::from_json("[{\"name\": \"db\"},\n {\"type\": \"database\"}]")
             .unwrap_err();
         assert!(
