@@ -53,10 +53,9 @@ impl ServicesConfig {
         let (mut counted, mut line) = (0, 1);
         for (entry, item) in items.into_iter().enumerate() {
             let offset = offset_in(text, item.get()).max(counted);
-            line += text.as_bytes()[counted..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            line += text
+                .get(counted..offset)
+                .map_or(0, |t| t.matches('\n').count());
             counted = offset;
             let spec: ServiceSpec =
                 serde_json::from_str(item.get()).map_err(|e| CoreError::InvalidServiceEntry {
