@@ -101,6 +101,14 @@ grep -q 'column(s) "latency", "cpu" not named <service>_<metric>, ignored' "$tmp
 cp "$d/case/data.csv" "$tmp/case3/" && printf '1\n' >"$tmp/case3/inject_time.txt"
 "$bin/rca_case" "$tmp/case3" >/dev/null 2>"$tmp/err3.txt"
 grep -q "inject time 1 is outside the time range" "$tmp/err3.txt" || fail "rca_case: no warning on an inject time outside the data: $(cat "$tmp/err3.txt")"
+# Errors name the line a bad cell is on, after a quoted cell spanning lines; infinite values
+# are missing, with a warning.
+printf 'time,api_latency,note\n1,1,"a\nb\nc"\n2,1,c\n3,x,d\n' >"$tmp/case3/data.csv"
+! "$bin/rca_case" "$tmp/case3" >/dev/null 2>"$tmp/err3.txt" || fail "rca_case accepted a bad cell"
+grep -q 'line 6, field "api_latency"' "$tmp/err3.txt" || fail "rca_case: wrong line for a bad cell: $(cat "$tmp/err3.txt")"
+printf 'time,api_latency\n1,1\n2,inf\n3,1e400\n' >"$tmp/case3/data.csv"
+"$bin/rca_case" "$tmp/case3" >/dev/null 2>"$tmp/err3.txt"
+grep -q '2 infinite value(s)' "$tmp/err3.txt" || fail "rca_case: no warning on infinite values: $(cat "$tmp/err3.txt")"
 ok "rca_case (true root: $(cat "$d/case_truth.txt"))"
 
 # forecast_csv: horizon rows per series, JSON with the capacity check.

@@ -6,9 +6,9 @@
 //!
 //! `CASE_DIR` holds `data.csv` (column `time`, then one column per metric named
 //! `<service>_<metric>`, split at the first `_`; columns without `_` are ignored, a repeated
-//! `time` column silently (the first one counts); empty or
-//! `NaN` cells are missing values; rows may come in any order, and rows with the same time are
-//! one row in which a column's last non-missing value counts, with a note on stderr),
+//! `time` column silently (the first one counts); empty or `NaN` cells are missing values,
+//! infinite ones too, with a warning; rows may come in any order, and rows with the same time
+//! are one row in which a column's last non-missing value counts, with a note on stderr),
 //! `inject_time.txt` (when the fault began) and optionally
 //! `services.json` (the services config: `[{"name", "type", "criticality", "dependencies":
 //! [name or {"name", "weight"}]}]`, dependencies being the services this one calls or uses;
@@ -119,9 +119,14 @@ fn load_csv(path: &Path) -> Result<Data, String> {
         ));
     }
     let mut rows: Vec<(Timestamp, Vec<Option<f64>>)> = Vec::new();
+    let mut infinite = 0usize;
     for (row, rec) in rdr.records().enumerate() {
-        let line = row + 2;
-        let rec = rec.map_err(|e| format!("{file}: line {line}: {e}"))?;
+        // The line the record starts on (a quoted cell may span lines).
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(row + 2, |p| p.line() as usize);
+            format!("{file}: line {line}: {e}")
+        })?;
+        let line = rec.position().map_or(row + 2, |p| p.line() as usize);
         let t_text = rec.get(time_col).unwrap_or("").trim();
         let t = Timestamp::parse(t_text)
             .map_err(|e| format!("{file}: line {line}, field \"time\": {e}"))?;
@@ -137,11 +142,17 @@ fn load_csv(path: &Path) -> Result<Data, String> {
                         &headers[i]
                     )
                 })?;
+                infinite += usize::from(x.is_infinite());
                 x.is_finite().then_some(x)
             };
             values.push(v);
         }
         rows.push((t, values));
+    }
+    if infinite > 0 {
+        warn(&format!(
+            "{file}: {infinite} infinite value(s) (inf, or beyond f64 like 1e400) treated as missing"
+        ));
     }
     // Exports are not always clean: rows in time order (stable), equal times merged.
     rows.sort_by_key(|r| r.0);
