@@ -409,6 +409,66 @@ impl ServiceGraph {
         path
     }
 
+    /// A shortest path from each of `froms` to `b` (`None` where there is none), in one
+    /// breadth-first search backwards from `b` over its ancestors: a ranking asks for paths
+    /// from many candidates to one symptom, and a forward search per candidate was 55-76 % of
+    /// ranking an incident on 1,000-4,000 services. Among paths of equal length the search
+    /// may pick another one than [`ServiceGraph::path_index_with`].
+    pub(crate) fn paths_to(
+        &self,
+        froms: &[usize],
+        b: usize,
+        scratch: &mut PathScratch,
+    ) -> Vec<Option<Vec<usize>>> {
+        if b >= self.len() {
+            return vec![None; froms.len()];
+        }
+        let PathScratch {
+            prev: next,
+            queue,
+            touched,
+        } = scratch;
+        if next.len() < self.len() {
+            next.resize(self.len(), u32::MAX);
+        }
+        queue.clear();
+        next[b] = b as u32;
+        touched.push(b);
+        queue.push_back(b);
+        while let Some(v) = queue.pop_front() {
+            for e in self
+                .graph
+                .edges_directed(NodeIndex::new(v), petgraph::Direction::Incoming)
+            {
+                let u = e.source().index();
+                if next[u] == u32::MAX {
+                    next[u] = v as u32;
+                    touched.push(u);
+                    queue.push_back(u);
+                }
+            }
+        }
+        let paths = froms
+            .iter()
+            .map(|&a| {
+                (a < self.len() && next[a] != u32::MAX).then(|| {
+                    let mut path = vec![a];
+                    let mut cur = a;
+                    while cur != b {
+                        cur = next[cur] as usize;
+                        path.push(cur);
+                    }
+                    path
+                })
+            })
+            .collect();
+        for &t in touched.iter() {
+            next[t] = u32::MAX;
+        }
+        touched.clear();
+        paths
+    }
+
     /// Indices of the direct dependencies of a node.
     pub(crate) fn dependency_indices(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         self.graph
@@ -566,6 +626,24 @@ mod tests {
                     proptest::prop_assert_eq!(g.path_index_with(a, b, &mut scratch), want);
                 }
             }
+            // The backward search from each target, its buffers reused: from every service, a
+            // path along edges exactly when one exists, and a shortest one.
+            let froms: Vec<usize> = (0..n).collect();
+            for b in 0..n {
+                let paths = g.paths_to(&froms, b, &mut scratch);
+                for (a, p) in paths.into_iter().enumerate() {
+                    let forward = g.path_index(a, b);
+                    proptest::prop_assert_eq!(p.is_some(), forward.is_some());
+                    if let (Some(p), Some(f)) = (p, forward) {
+                        proptest::prop_assert_eq!(p.len(), f.len());
+                        proptest::prop_assert_eq!((p[0], *p.last().unwrap()), (a, b));
+                        for w in p.windows(2) {
+                            proptest::prop_assert!(g.out_edges(w[0]).any(|(t, _)| t == w[1]));
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert!(g.paths_to(&[0, n], n, &mut scratch).iter().all(Option::is_none));
         }
     }
 }

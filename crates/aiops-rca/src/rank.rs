@@ -573,6 +573,8 @@ impl TopologyRanker {
         let symptom_sccs: Vec<usize> = symptoms.iter().map(|&s| graph.scc_index(s)).collect();
         let mut scratch = PathScratch::default();
         let mut scored = Vec::new();
+        // Per scored candidate: (its path's target, the candidate, its place in `scored`).
+        let mut targets: Vec<(usize, usize, usize)> = Vec::new();
         for (c, &p) in pr.iter().enumerate() {
             if p <= 0.0 || !bitset::get(&reach_any, c) {
                 continue;
@@ -605,26 +607,40 @@ impl TopologyRanker {
             if !(score.is_finite() && score > 0.0) {
                 continue;
             }
-            let mut ev = Vec::new();
             // The path to the most heavily weighted symptom it reaches (other than itself if
-            // possible).
+            // possible), found below.
             let target = covered
                 .iter()
                 .copied()
                 .filter(|&s| s != c)
                 .max_by(|&a, &b| weights[a].total_cmp(&weights[b]).then(b.cmp(&a)))
                 .unwrap_or(c);
-            if let Some(path) = graph.path_index_with(c, target, &mut scratch) {
-                ev.push(Evidence::DependencyPath {
-                    path: path
+            targets.push((target, c, scored.len()));
+            let name = graph.name(c).unwrap_or("");
+            let ev: Vec<Evidence> = alerts_at[c].iter().copied().map(alert_evidence).collect();
+            scored.push((name.to_owned(), score, ev));
+        }
+        // Paths by target: one backward search serves every candidate of a target (a forward
+        // search per candidate made ranking quadratic in the services); a lone candidate
+        // searches forward, within the services that reach its target.
+        targets.sort_unstable();
+        for group in targets.chunk_by(|x, y| x.0 == y.0) {
+            let target = group[0].0;
+            let paths = if let [(_, c, _)] = group {
+                vec![graph.path_index_with(*c, target, &mut scratch)]
+            } else {
+                let froms: Vec<usize> = group.iter().map(|g| g.1).collect();
+                graph.paths_to(&froms, target, &mut scratch)
+            };
+            for (&(_, _, k), path) in group.iter().zip(paths) {
+                if let Some(path) = path {
+                    let path = path
                         .into_iter()
                         .filter_map(|i| graph.name(i).map(str::to_owned))
-                        .collect(),
-                });
+                        .collect();
+                    scored[k].2.insert(0, Evidence::DependencyPath { path });
+                }
             }
-            let name = graph.name(c).unwrap_or("");
-            ev.extend(alerts_at[c].iter().copied().map(alert_evidence));
-            scored.push((name.to_owned(), score, ev));
         }
         finish(scored, exponent)
     }
