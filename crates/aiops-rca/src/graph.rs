@@ -365,18 +365,12 @@ impl ServiceGraph {
         // equals the `prev` sentinel.
         debug_assert!(self.len() < u32::MAX as usize);
         let reaches_b = self.ancestor_bits(b);
+        scratch.start(self.len(), a);
         let PathScratch {
             prev,
             queue,
             touched,
         } = scratch;
-        if prev.len() < self.len() {
-            prev.resize(self.len(), u32::MAX);
-        }
-        queue.clear();
-        prev[a] = a as u32;
-        touched.push(a);
-        queue.push_back(a);
         let mut found = false;
         while let Some(v) = queue.pop_front() {
             if v == b {
@@ -402,10 +396,7 @@ impl ServiceGraph {
             path.reverse();
             path
         });
-        for &t in touched.iter() {
-            prev[t] = u32::MAX;
-        }
-        touched.clear();
+        scratch.reset();
         path
     }
 
@@ -423,18 +414,12 @@ impl ServiceGraph {
         if b >= self.len() {
             return vec![None; froms.len()];
         }
+        scratch.start(self.len(), b);
         let PathScratch {
             prev: next,
             queue,
             touched,
         } = scratch;
-        if next.len() < self.len() {
-            next.resize(self.len(), u32::MAX);
-        }
-        queue.clear();
-        next[b] = b as u32;
-        touched.push(b);
-        queue.push_back(b);
         while let Some(v) = queue.pop_front() {
             for e in self
                 .graph
@@ -462,10 +447,7 @@ impl ServiceGraph {
                 })
             })
             .collect();
-        for &t in touched.iter() {
-            next[t] = u32::MAX;
-        }
-        touched.clear();
+        scratch.reset();
         paths
     }
 
@@ -501,6 +483,27 @@ pub(crate) struct PathScratch {
     queue: VecDeque<usize>,
     /// Services whose `prev` is set, to reset them after a search.
     touched: Vec<usize>,
+}
+
+impl PathScratch {
+    /// Starts a search of a graph of `len` services at `root` (its own `prev`).
+    fn start(&mut self, len: usize, root: usize) {
+        if self.prev.len() < len {
+            self.prev.resize(len, u32::MAX);
+        }
+        self.queue.clear();
+        self.prev[root] = root as u32;
+        self.touched.push(root);
+        self.queue.push_back(root);
+    }
+
+    /// Clears what the search set, for the next one.
+    fn reset(&mut self) {
+        for &t in &self.touched {
+            self.prev[t] = u32::MAX;
+        }
+        self.touched.clear();
+    }
 }
 
 #[cfg(test)]
