@@ -22,7 +22,7 @@ use rand_distr::{Distribution, Normal, Poisson};
 
 use crate::config::{ForecastConfig, Growth};
 use crate::error::{ForecastError, Result};
-use crate::optimizer::{MapOptimizer, trend_at};
+use crate::optimizer::{MapOptimizer, TrendCurve};
 
 /// What the optimizer saw and returned, kept for uncertainty sampling.
 #[derive(Debug, Clone)]
@@ -330,35 +330,35 @@ impl ProphetFit {
                 all_deltas.extend_from_slice(&p.delta);
                 all_deltas.extend_from_slice(&new_deltas);
             }
+            // The sampled changepoints' trend, its pieces computed once per sample: the sum
+            // over the new changepoints `c <= t` of `delta (t - c)` (linear, a trend from 0
+            // with rate 0), or the logistic trend over all changepoints.
+            let curve = match self.indicator {
+                TrendIndicator::Flat => None,
+                TrendIndicator::Linear => Some(TrendCurve::new(
+                    TrendIndicator::Linear,
+                    0.0,
+                    0.0,
+                    &new_deltas,
+                    &new_cps,
+                    0.0,
+                )),
+                TrendIndicator::Logistic => (!new_cps.is_empty()).then(|| {
+                    TrendCurve::new(
+                        TrendIndicator::Logistic,
+                        p.k,
+                        p.m,
+                        &all_deltas,
+                        &all_cps,
+                        (self.cap - self.floor) / self.y_scale,
+                    )
+                }),
+            };
             for i in 0..h {
-                let delta_trend = match self.indicator {
-                    TrendIndicator::Flat => 0.0,
-                    TrendIndicator::Linear => {
-                        let mut acc = 0.0;
-                        for (c, d) in new_cps.iter().zip(&new_deltas) {
-                            if t[i] >= *c {
-                                acc += d * (t[i] - c);
-                            }
-                        }
-                        acc * self.y_scale
-                    }
-                    TrendIndicator::Logistic => {
-                        if new_cps.is_empty() {
-                            0.0
-                        } else {
-                            let cap_scaled = (self.cap - self.floor) / self.y_scale;
-                            let v = trend_at(
-                                self.indicator,
-                                p.k,
-                                p.m,
-                                &all_deltas,
-                                &all_cps,
-                                t[i],
-                                cap_scaled,
-                            );
-                            v * self.y_scale + self.floor - trend[i]
-                        }
-                    }
+                let delta_trend = match (&curve, self.indicator) {
+                    (None, _) => 0.0,
+                    (Some(c), TrendIndicator::Linear) => c.at(t[i], 0.0) * self.y_scale,
+                    (Some(c), _) => c.at(t[i], p.m) * self.y_scale + self.floor - trend[i],
                 };
                 out[i * n_samples + s] =
                     yhat[i] + delta_trend * (1.0 + mult[i]) + noise.sample(&mut rng);
