@@ -123,6 +123,15 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("depends on itself"), "{e}");
+        let e = ServicesConfig::from_json(
+            "[{\"name\": \"a\"}, {\"name\": \"b\", \"dependencies\": [\"a\", {\"name\": \"a\"}]}]",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("invalid service \"b\": dependency \"a\" listed twice"),
+            "{e}"
+        );
         // A bad weight names the entry that has it, not the service it depends on.
         let e = ServicesConfig::from_json(
             "[{\"name\": \"a\"},\n{\"name\": \"b\", \"dependencies\": [{\"name\": \"a\", \"weight\": -1}]}]",
