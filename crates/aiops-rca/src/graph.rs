@@ -12,15 +12,39 @@ use crate::fnv::FastMap;
 use crate::pagerank::CsrGraph;
 
 /// How [`ServiceGraph::with_options`] treats questionable input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GraphOptions {
     /// Add a node (kind `other("unknown")`, medium criticality) for every dependency name that no
     /// spec defines, instead of returning [`RcaError::UnknownDependency`].
     pub add_unknown_dependencies: bool,
+    /// Most bytes the reachability bitsets may take (default 4 GiB); a larger graph is
+    /// [`RcaError::TooLarge`] before anything is allocated. They take two bits per pair of
+    /// strongly connected components and services: about 25 MB at 10,000 services without
+    /// cycles, 2.5 GB at 100,000 (where the allocation alone takes seconds).
+    pub max_reachability_bytes: usize,
+}
+
+/// The default [`GraphOptions::max_reachability_bytes`]: 4 GiB, about 130,000 services.
+pub const DEFAULT_MAX_REACHABILITY_BYTES: usize = 1 << 32;
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            add_unknown_dependencies: false,
+            max_reachability_bytes: DEFAULT_MAX_REACHABILITY_BYTES,
+        }
+    }
 }
 
 impl GraphOptions {
+    /// Sets [`GraphOptions::max_reachability_bytes`].
+    #[must_use]
+    pub fn max_reachability_bytes(mut self, bytes: usize) -> Self {
+        self.max_reachability_bytes = bytes;
+        self
+    }
+
     /// Sets [`GraphOptions::add_unknown_dependencies`].
     #[must_use]
     pub fn add_unknown_dependencies(mut self, yes: bool) -> Self {
@@ -35,7 +59,8 @@ impl GraphOptions {
 ///
 /// Reachability ([`ServiceGraph::has_path`]) is answered in O(1) from bitsets over the
 /// strongly connected components, computed once when the graph is built (for 10,000 services
-/// about 25 MB and well under a second).
+/// about 25 MB and well under a second; they grow with the square of the services, up to
+/// [`GraphOptions::max_reachability_bytes`]).
 ///
 /// ```
 /// use aiops_core::{Dependency, ServiceKind, ServiceSpec};
@@ -145,16 +170,28 @@ impl ServiceGraph {
             ancestors: Vec::new(),
             walk: std::sync::OnceLock::new(),
         };
-        g.build_reachability();
+        g.build_reachability(options.max_reachability_bytes)?;
         Ok(g)
     }
 
-    fn build_reachability(&mut self) {
+    fn build_reachability(&mut self, max_bytes: usize) -> Result<()> {
         let n = self.names.len();
         // Tarjan returns SCCs in reverse topological order: every edge goes from a later SCC
         // to an earlier one (or stays inside one).
         let sccs = petgraph::algo::tarjan_scc(&self.graph);
         let k = sccs.len();
+        let bytes = k
+            .saturating_mul(bitset::words(k).saturating_add(bitset::words(n)))
+            .saturating_mul(8);
+        if bytes > max_bytes {
+            return Err(RcaError::TooLarge {
+                what: "the service graph's reachability bitsets (bytes)",
+                got: bytes,
+                limit: max_bytes,
+                hint: "they grow with the square of the services; raise \
+                       GraphOptions::max_reachability_bytes if the memory is there",
+            });
+        }
         let mut scc_of = vec![0u32; n];
         for (c, members) in sccs.iter().enumerate() {
             for v in members {
@@ -196,6 +233,7 @@ impl ServiceGraph {
         self.node_words = nw;
         self.descendants = desc;
         self.ancestors = anc;
+        Ok(())
     }
 
     /// Number of services.
@@ -540,6 +578,42 @@ mod tests {
         assert_eq!(g.len(), 2);
         assert!(g.has_path("ghost", "a"));
         assert_eq!(g.kind("ghost"), Some(&ServiceKind::Other("unknown".into())));
+    }
+
+    #[test]
+    fn a_graph_beyond_the_memory_limit_is_refused_before_allocating() {
+        // 1,000 services in a chain: 1,000 x (16 + 16) words of 8 bytes = 256,000 bytes.
+        let specs: Vec<ServiceSpec> = (0..1000)
+            .map(|i| {
+                let dep = format!("s{}", i + 1);
+                let deps: &[&str] = if i < 999 { &[dep.as_str()] } else { &[] };
+                spec(&format!("s{i}"), deps)
+            })
+            .collect();
+        let limited = |bytes| {
+            ServiceGraph::with_options(
+                &specs,
+                GraphOptions::default().max_reachability_bytes(bytes),
+            )
+        };
+        let e = limited(255_999).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RcaError::TooLarge {
+                    got: 256_000,
+                    limit: 255_999,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("max_reachability_bytes"), "{e}");
+        assert!(limited(256_000).unwrap().has_path("s999", "s0"));
+        assert_eq!(
+            GraphOptions::default().max_reachability_bytes,
+            DEFAULT_MAX_REACHABILITY_BYTES
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use correlate::{
     CorrelatorConfig, Grouping, IncidentEvent, IncidentView, Merge, MergeRule,
 };
 pub use error::{RcaError, Result};
-pub use graph::{GraphOptions, ServiceGraph};
+pub use graph::{DEFAULT_MAX_REACHABILITY_BYTES, GraphOptions, ServiceGraph};
 pub use pagerank::{CsrGraph, PageRankParams, pagerank};
 pub use rank::{
     ARTICLE_MAX_PAIRS, AlertGraphRanker, AlertScore, CombinedRanker, MetricRanker, MetricSeries,
