@@ -354,6 +354,12 @@ impl ServiceGraph {
         self.scc_of[index] as usize
     }
 
+    /// The number of strongly connected components (the width of
+    /// [`ServiceGraph::descendant_sccs`]' bitsets, in bits).
+    pub(crate) fn scc_count(&self) -> usize {
+        self.descendants.len() / self.scc_words.max(1)
+    }
+
     /// The components reachable from service `index` (its own included), as a bitset over
     /// component ids: `to` is reachable from `index` when bit [`ServiceGraph::scc_index`]`(to)`
     /// is set. For testing many targets from one service without a call per pair.
