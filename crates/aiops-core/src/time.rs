@@ -224,8 +224,13 @@ fn offset_problem(s: &str) -> Option<&'static str> {
         Some(i) => &s[..i],
         None => s,
     };
-    // The time part holds no sign, and the date's dashes are in its first 10 bytes.
-    let at = s.get(10..)?.rfind(['+', '-'])? + 10;
+    if s.ends_with(['Z', 'z']) {
+        return None;
+    }
+    // The offset follows the time: its sign is the last one after the `T` (or space) that
+    // ends the date (the date has dashes, and a signed year too).
+    let time = s.find(['T', 't', ' '])?;
+    let at = s[time..].rfind(['+', '-'])? + time;
     let digits: String = s[at + 1..].chars().filter(|&c| c != ':').collect();
     let colons = s[at + 1..].matches(':').count();
     let ok_shape = digits.bytes().all(|b| b.is_ascii_digit())
@@ -376,7 +381,13 @@ mod tests {
             assert!(err.to_string().contains("offset"), "{s}: {err}");
         }
         let want = Timestamp::from_secs(1_709_294_400);
-        for s in ["2024-03-01T12:00:00-00:00", "2024-03-02T11:59:00+23:59"] {
+        for s in [
+            "2024-03-01T12:00:00-00:00",
+            "2024-03-02T11:59:00+23:59",
+            // A signed (extended) year: its dashes are no offset.
+            "+002024-03-01T12:00:00Z",
+            "+002024-03-01T13:00:00+01:00",
+        ] {
             assert_eq!(Timestamp::parse(s).unwrap(), want, "{s}");
         }
     }
@@ -423,6 +434,8 @@ mod tests {
             Timestamp::parse("-62167219200").unwrap().to_string(),
             "0000-01-01T00:00:00Z"
         );
+        let err = Timestamp::parse("-000001-06-01T00:00:00Z").unwrap_err();
+        assert!(err.to_string().contains("before year 0000"), "{err}");
         for s in [
             "-62167219201",
             "-377705116800",
