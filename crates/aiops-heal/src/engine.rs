@@ -92,7 +92,6 @@ pub struct HealingEngine {
     /// decision was quadratic in the executions in a window (160,000 decisions under a
     /// per-service rate limit took 42 s; with a blast radius, 80,000 took 261 s).
     starts: Starts,
-    latest: Timestamp,
     in_flight: u32,
     executions: HashMap<u64, Execution>,
     next_execution: u64,
@@ -168,7 +167,6 @@ impl HealingEngine {
             field_ids: HashMap::new(),
             available: None,
             starts: Starts::default(),
-            latest: Timestamp::from_millis(i64::MIN),
             in_flight: 0,
             executions: HashMap::new(),
             next_execution: 0,
@@ -504,22 +502,15 @@ impl HealingEngine {
             let from = now.add_secs(-(b.window_secs() as i64));
             let touched = |ts: &VecDeque<Timestamp>| Starts::count(ts, from, now) > 0;
             // A service already touched passes; another one needs the count, which stops at
-            // the limit (O(services with starts in the longest window) at most).
+            // the limit (O(services with starts in the longest window) at most), and is taken
+            // in full only to report a skip.
             let mine = self.starts.by_service.get(service).is_some_and(touched);
-            let n = if mine {
-                0
-            } else {
-                self.starts
-                    .by_service
-                    .values()
-                    .filter(|ts| touched(ts))
-                    .take(b.max_services() as usize)
-                    .count() as u32
-            };
-            if !mine && n + 1 > b.max_services() {
+            let max = b.max_services();
+            let touched_services = || self.starts.by_service.values().filter(|ts| touched(ts));
+            if !mine && touched_services().take(max as usize).count() as u32 >= max {
                 return skip(SkipReason::BlastRadius {
-                    touched: n,
-                    max_services: b.max_services(),
+                    touched: touched_services().count() as u32,
+                    max_services: max,
                 });
             }
         }
@@ -596,8 +587,7 @@ impl HealingEngine {
                 self.in_flight += 1;
                 self.rules[ri].last_start.insert(service.clone(), now);
                 self.starts.push(now, &service);
-                self.latest = self.latest.max(now);
-                self.prune();
+                self.prune(now);
             }
             self.executions.insert(
                 eid,
@@ -615,8 +605,10 @@ impl HealingEngine {
         self.push(now, id, AuditEvent::Decision(Box::new(d)))
     }
 
-    /// Forgets execution starts older than every window.
-    fn prune(&mut self) {
+    /// Forgets execution starts older than every window before `now`, the time of the start
+    /// just recorded (not the latest time seen: a start recorded with an earlier time than
+    /// the latest is kept for the decisions around its own time).
+    fn prune(&mut self, now: Timestamp) {
         let p = &self.policy;
         let longest = [
             p.global_rate.map(|r| r.window_secs()),
@@ -627,8 +619,7 @@ impl HealingEngine {
         .flatten()
         .max()
         .unwrap_or(0);
-        let from = self.latest.add_secs(-(longest as i64));
-        self.starts.prune(from);
+        self.starts.prune(now.add_secs(-(longest as i64)));
     }
 
     /// Reports the outcome of a live execution run with [`crate::execute`].
@@ -1357,6 +1348,52 @@ mod tests {
             Verdict::Skip(SkipReason::Cooldown { .. })
         ));
         assert_eq!(again(&e, 20), Verdict::Execute);
+    }
+
+    #[test]
+    fn starts_recorded_out_of_time_order_still_count() {
+        let any = |policy: Policy| {
+            let mut e = HealingEngine::new(policy);
+            e.add_rule(rule(
+                "latency-restart",
+                Pattern::new().exact("alertname", "HighLatency"),
+                &[ActionType::RestartService],
+            ))
+            .unwrap();
+            e
+        };
+        let go = |e: &mut HealingEngine, svc: &str, at: i64| {
+            let r = e.handle(&inc(svc, svc, Severity::High), t(at));
+            match r.event {
+                AuditEvent::Decision(d) => d.verdict,
+                _ => unreachable!(),
+            }
+        };
+        // A start at 500 recorded after one at 1000 was pruned at once (1000 - 100 s).
+        let mut e = any(open_policy()
+            .global_rate(Some(RateLimit::new(1, 100).unwrap()))
+            .build()
+            .unwrap());
+        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
+        assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
+        assert!(matches!(
+            go(&mut e, "c", 550),
+            Verdict::Skip(SkipReason::RateLimited { count: 1, .. })
+        ));
+        // The blast radius reports every service touched, not the count it stopped at.
+        let mut e = any(open_policy()
+            .blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap()))
+            .build()
+            .unwrap());
+        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
+        assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
+        assert_eq!(
+            go(&mut e, "c", 1000),
+            Verdict::Skip(SkipReason::BlastRadius {
+                touched: 2,
+                max_services: 1
+            })
+        );
     }
 
     #[test]
