@@ -806,15 +806,23 @@ mod tests {
             .with_threshold(0.0)
             .unwrap()
     }
-    fn engine(policy: Policy) -> HealingEngine {
+    /// An engine with one restart rule matching `key = value`.
+    fn engine_on(policy: Policy, id: &str, key: &str, value: &str) -> HealingEngine {
         let mut e = HealingEngine::new(policy);
         e.add_rule(rule(
-            "api-restart",
-            Pattern::new().exact("service", "api"),
+            id,
+            Pattern::new().exact(key, value),
             &[ActionType::RestartService],
         ))
         .unwrap();
         e
+    }
+    fn engine(policy: Policy) -> HealingEngine {
+        engine_on(policy, "api-restart", "service", "api")
+    }
+    /// An engine whose rule matches every test incident, whatever its service.
+    fn any_service(policy: Policy) -> HealingEngine {
+        engine_on(policy, "latency-restart", "alertname", "HighLatency")
     }
     fn exec_id(r: &AuditRecord) -> ExecutionId {
         r.execution_id.unwrap()
@@ -1322,13 +1330,7 @@ mod tests {
     fn forgetting_keeps_only_the_starts_a_cooldown_still_holds() {
         // Each service's last start was kept for ever: a stream of new services grew the
         // engine without bound even with `forget_before`.
-        let mut e = HealingEngine::new(open_policy().cooldown_secs(100).build().unwrap());
-        e.add_rule(rule(
-            "latency-restart",
-            Pattern::new().exact("alertname", "HighLatency"),
-            &[ActionType::RestartService],
-        ))
-        .unwrap();
+        let mut e = any_service(open_policy().cooldown_secs(100).build().unwrap());
         for k in 0..50 {
             let i = inc(&format!("i{k}"), &format!("api-{k}"), Severity::High);
             let r = e.handle(&i, t(10 * k));
@@ -1352,16 +1354,6 @@ mod tests {
 
     #[test]
     fn starts_recorded_out_of_time_order_still_count() {
-        let any = |policy: Policy| {
-            let mut e = HealingEngine::new(policy);
-            e.add_rule(rule(
-                "latency-restart",
-                Pattern::new().exact("alertname", "HighLatency"),
-                &[ActionType::RestartService],
-            ))
-            .unwrap();
-            e
-        };
         let go = |e: &mut HealingEngine, svc: &str, at: i64| {
             let r = e.handle(&inc(svc, svc, Severity::High), t(at));
             match r.event {
@@ -1370,10 +1362,12 @@ mod tests {
             }
         };
         // A start at 500 recorded after one at 1000 was pruned at once (1000 - 100 s).
-        let mut e = any(open_policy()
-            .global_rate(Some(RateLimit::new(1, 100).unwrap()))
-            .build()
-            .unwrap());
+        let mut e = any_service(
+            open_policy()
+                .global_rate(Some(RateLimit::new(1, 100).unwrap()))
+                .build()
+                .unwrap(),
+        );
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
         assert!(matches!(
@@ -1381,10 +1375,12 @@ mod tests {
             Verdict::Skip(SkipReason::RateLimited { count: 1, .. })
         ));
         // The blast radius reports every service touched, not the count it stopped at.
-        let mut e = any(open_policy()
-            .blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap()))
-            .build()
-            .unwrap());
+        let mut e = any_service(
+            open_policy()
+                .blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap()))
+                .build()
+                .unwrap(),
+        );
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
         assert_eq!(
