@@ -27,7 +27,8 @@ mod stream;
 pub use config::{CorrelatorConfig, Grouping};
 use engine::{Engine, Finished};
 pub use output::{
-    CorrelatedIncident, Correlation, CorrelationView, IncidentEvent, IncidentView, Merge, MergeRule,
+    CorrelatedIncident, Correlation, CorrelationView, IncidentEvent, IncidentView, Merge,
+    MergeRule, Released,
 };
 pub use stream::CorrelationStream;
 use stream::Pending;
@@ -311,7 +312,9 @@ impl<'g> Correlator<'g> {
         engine.finish()
     }
 
-    /// A streaming correlation: push records in start order (equal starts in any order).
+    /// A streaming correlation: push records in start order (equal starts in any order). A
+    /// long-running stream calls [`CorrelationStream::release_settled`] now and then to hold
+    /// only recent alerts.
     pub fn stream(&self) -> CorrelationStream<'_, 'g> {
         CorrelationStream {
             engine: Engine::new(self, true, Cow::Owned(Vec::new())),

@@ -13,7 +13,7 @@ mod recommend;
 
 pub use correlate::{
     CorrelatedIncident, Correlation, CorrelationStream, CorrelationView, Correlator,
-    CorrelatorConfig, Grouping, IncidentEvent, IncidentView, Merge, MergeRule,
+    CorrelatorConfig, Grouping, IncidentEvent, IncidentView, Merge, MergeRule, Released,
 };
 pub use error::{RcaError, Result};
 pub use graph::{DEFAULT_MAX_REACHABILITY_BYTES, GraphOptions, ServiceGraph};

@@ -75,6 +75,9 @@ pub(super) struct Node {
 pub(super) struct Engine<'c, 'g, 'a> {
     pub(super) c: &'c Correlator<'g>,
     pub(super) store: Cow<'a, [Alert]>,
+    /// `None`: `store[i]` is record `i`. After a stream released records
+    /// ([`Engine::release`]): the index of each stored record, ascending.
+    store_ext: Option<Vec<usize>>,
     events_on: bool,
     pub(super) events: Vec<IncidentEvent>,
     pub(super) records: usize,
@@ -203,6 +206,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         Engine {
             c,
             store,
+            store_ext: None,
             events_on,
             events: Vec::new(),
             records: 0,
@@ -277,7 +281,28 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     fn alert(&self, node: u32) -> &Alert {
-        &self.store[self.nodes[node as usize].latest_rec]
+        self.at(self.nodes[node as usize].latest_rec)
+    }
+
+    /// The alert of record `rec` (kept, or not yet released).
+    pub(super) fn at(&self, rec: usize) -> &Alert {
+        record_at(&self.store, self.store_ext.as_deref(), rec)
+    }
+
+    /// Records stored (all, unless a stream released some).
+    pub(super) fn held_records(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Stream: stores the alert of the next record.
+    pub(super) fn push_alert(&mut self, alert: Alert) -> usize {
+        let record = self.records;
+        self.records += 1;
+        self.store.to_mut().push(alert);
+        if let Some(ext) = &mut self.store_ext {
+            ext.push(record);
+        }
+        record
     }
 
     fn cfg(&self) -> &'c CorrelatorConfig {
@@ -1029,6 +1054,173 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
     }
 
+    /// Stream: forgets every group that no record starting at `now_ms` or later can join or
+    /// update, and renumbers the rest (in the same order, so every later decision is the same).
+    /// A group is settled when each of its alerts began longer ago than any rule links back
+    /// (the window, `dependency_window_secs`) and was last seen longer ago than the re-fire
+    /// window; an incident is forgotten only once reported closed. `pending` are the records
+    /// still waiting to be placed (kept). Returns the forgotten incidents' ids (in order of
+    /// their first alert) and the forgotten noise records (ascending). O(everything held).
+    pub(super) fn release(
+        &mut self,
+        now_ms: i64,
+        pending: &[Pending],
+    ) -> (Vec<String>, Vec<usize>) {
+        let cfg = self.cfg();
+        let reach = (cfg.window_secs.saturating_mul(1000)).max(self.c.dep_window_ms.unwrap_or(0));
+        let refire = cfg.refire_window_secs.saturating_mul(1000);
+        let n = self.nodes.len();
+        // Per root: whether a member may still be linked to or updated.
+        let mut busy = vec![false; n];
+        for x in 0..n {
+            let nd = &self.nodes[x];
+            if now_ms.saturating_sub(nd.start_ms) <= reach
+                || now_ms.saturating_sub(nd.last_seen_ms) <= refire
+            {
+                let r = self.find(x as u32);
+                busy[r as usize] = true;
+            }
+        }
+        let mut ids: Vec<(u32, String)> = Vec::new();
+        let keep: Vec<bool> = (0..n)
+            .map(|x| {
+                let r = self.find(x as u32) as usize;
+                let kept = busy[r] || (self.opened[r] && !self.closed[r]);
+                if !kept && x == r && self.opened[r] {
+                    ids.push((self.comp_min[r], self.id_of_root(r as u32)));
+                }
+                kept
+            })
+            .collect();
+        if keep.iter().all(|&k| k) {
+            return (Vec::new(), Vec::new());
+        }
+        ids.sort_unstable_by_key(|e| e.0);
+        let ids = ids.into_iter().map(|e| e.1).collect();
+        let mut noise = Vec::new();
+        for s in 0..self.rec_index.len() {
+            let x = self.rec_node[s];
+            if !keep[x as usize] {
+                let r = self.find(x) as usize;
+                if !self.opened[r] {
+                    noise.push(self.rec_index[s]);
+                }
+            }
+        }
+        noise.sort_unstable();
+
+        // New ids: nodes, record slots and merges, each in their old order.
+        let renumber = |flags: &mut dyn Iterator<Item = bool>| -> Vec<u32> {
+            let mut next = 0u32;
+            flags
+                .map(|k| {
+                    if k {
+                        next += 1;
+                        next - 1
+                    } else {
+                        NONE
+                    }
+                })
+                .collect()
+        };
+        let node_id = renumber(&mut keep.iter().copied());
+        let slot_id = renumber(&mut self.rec_node.iter().map(|&x| keep[x as usize]));
+        let merge_id = renumber(&mut self.merges.iter().map(|m| keep[m.b_node as usize]));
+        let node = |x: u32| if x == NONE { NONE } else { node_id[x as usize] };
+        let slot = |x: u32| if x == NONE { NONE } else { slot_id[x as usize] };
+        let merge = |x: u32| {
+            if x == NONE {
+                NONE
+            } else {
+                merge_id[x as usize]
+            }
+        };
+
+        retain_at(&mut self.nodes, &node_id);
+        for nd in &mut self.nodes {
+            nd.rec_head = slot(nd.rec_head);
+            nd.rec_tail = slot(nd.rec_tail);
+            nd.next_member = node(nd.next_member);
+        }
+        for v in [
+            &mut self.parent,
+            &mut self.comp_min,
+            &mut self.member_tail,
+            &mut self.prev_on_service,
+        ] {
+            retain_at(v, &node_id);
+            for x in v.iter_mut() {
+                *x = node(*x);
+            }
+        }
+        for v in [&mut self.merge_head, &mut self.merge_tail] {
+            retain_at(v, &node_id);
+            for x in v.iter_mut() {
+                *x = merge(*x);
+            }
+        }
+        retain_at(&mut self.size, &node_id);
+        retain_at(&mut self.names.of, &node_id);
+        retain_at(&mut self.comp_first, &node_id);
+        retain_at(&mut self.comp_last, &node_id);
+        for v in [&mut self.opened, &mut self.closed, &mut self.low] {
+            retain_at(v, &node_id);
+        }
+        retain_at(&mut self.rec_index, &slot_id);
+        retain_at(&mut self.rec_node, &slot_id);
+        self.rec_node.iter_mut().for_each(|x| *x = node(*x));
+        retain_at(&mut self.rec_next, &slot_id);
+        self.rec_next.iter_mut().for_each(|x| *x = slot(*x));
+        retain_at(&mut self.merges, &merge_id);
+        for m in &mut self.merges {
+            m.a_node = node(m.a_node);
+            m.b_node = node(m.b_node);
+            m.next = merge(m.next);
+        }
+        // References into the nodes. A forgotten node is outside every window, so clearing
+        // it here changes nothing the window's own eviction would not.
+        for s in 0..self.latest.len() {
+            if self.latest[s] != NONE && node(self.latest[s]) == NONE {
+                bitset::clear(&mut self.active, s);
+            }
+            self.latest[s] = node(self.latest[s]);
+            self.last_on[s] = node(self.last_on[s]);
+        }
+        self.window_head = keep[..(self.window_head as usize).min(n)]
+            .iter()
+            .filter(|&&k| k)
+            .count() as u32;
+        self.dedup.retain(|_, e| node(e.0) != NONE);
+        self.dedup.values_mut().for_each(|e| e.0 = node(e.0));
+        self.keys.retain(|_, x| node(*x) != NONE);
+        self.keys.values_mut().for_each(|x| *x = node(*x));
+        let heap = std::mem::take(&mut self.quiet_heap);
+        self.quiet_heap = heap
+            .into_iter()
+            .filter(|e| node(e.0.1) != NONE)
+            .map(|Reverse((t, r))| Reverse((t, node(r))))
+            .collect();
+
+        // The alerts: those of the records kept and of the records waiting, in record order.
+        let mut records: Vec<usize> = self.rec_index.clone();
+        records.extend(pending.iter().map(|p| p.record));
+        records.sort_unstable();
+        let old_ext = self.store_ext.take();
+        let old = std::mem::take(self.store.to_mut());
+        let store = self.store.to_mut();
+        store.reserve_exact(records.len());
+        let mut want = records.iter().peekable();
+        for (at, a) in old.into_iter().enumerate() {
+            let rec = old_ext.as_ref().map_or(at, |e| e[at]);
+            if want.peek() == Some(&&rec) {
+                store.push(a);
+                want.next();
+            }
+        }
+        self.store_ext = Some(records);
+        (ids, noise)
+    }
+
     /// An incident's members (in start order), records (ascending) and merges (by later record,
     /// then earlier), without copying any alert.
     fn collect(&self, root: u32) -> Group {
@@ -1071,6 +1263,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             c: self.c,
             nodes: &self.nodes,
             store: &self.store,
+            ext: self.store_ext.as_deref(),
         };
         parts.incident(g, &mut self.owned)
     }
@@ -1107,9 +1300,13 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         // Records in index order, each with its group, so every list comes out sorted and
         // sized once (sorting the noise and growing the lists took 7% of the batch time).
-        let mut group_of = vec![NONE; self.records];
+        // By the record's place in the store: its index, unless a stream released records.
+        let ext = self.store_ext.as_deref();
+        let stored = ext.map_or(self.records, <[usize]>::len);
+        let mut group_of = vec![NONE; stored];
         for (&record, &node) in self.rec_index.iter().zip(&self.rec_node) {
-            if let Some(x) = group_of.get_mut(record) {
+            let at = ext.map_or(record, |e| e.partition_point(|&r| r < record));
+            if let Some(x) = group_of.get_mut(at) {
                 *x = node_group[node as usize];
             }
         }
@@ -1131,8 +1328,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             g.records.reserve_exact(r);
             g.merges.reserve_exact(m);
         }
-        let mut noise = Vec::with_capacity(self.records.saturating_sub(in_groups));
-        for (record, &g) in group_of.iter().enumerate() {
+        let mut noise = Vec::with_capacity(stored.saturating_sub(in_groups));
+        for (at, &g) in group_of.iter().enumerate() {
+            let record = ext.map_or(at, |e| e[at]);
             if g == NONE {
                 noise.push(record);
             } else {
@@ -1152,15 +1350,29 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         Finished {
             c: self.c,
             store: self.store,
+            store_ext: self.store_ext,
             nodes: self.nodes,
             owned: self.owned,
             groups,
             counts: Counts {
                 noise,
-                records: self.records,
+                records: stored,
                 distinct: n,
             },
         }
+    }
+}
+
+/// Keeps the items whose new id (`ids`, by old index) is not `NONE`, in order, and gives back
+/// the room freed when most of it is unused (a released stream keeps only recent alerts).
+fn retain_at<T>(v: &mut Vec<T>, ids: &[u32]) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        ids.get(i - 1).is_none_or(|&x| x != NONE)
+    });
+    if v.capacity() > 4 * v.len() + 64 {
+        v.shrink_to(2 * v.len());
     }
 }
 
@@ -1199,6 +1411,7 @@ impl Counts {
 pub(super) struct Finished<'c, 'g, 'a> {
     pub(super) c: &'c Correlator<'g>,
     pub(super) store: Cow<'a, [Alert]>,
+    pub(super) store_ext: Option<Vec<usize>>,
     pub(super) nodes: Vec<Node>,
     pub(super) owned: Vec<Option<Alert>>,
     pub(super) groups: Vec<Group>,
@@ -1211,6 +1424,7 @@ impl Finished<'_, '_, '_> {
             c: self.c,
             nodes: &self.nodes,
             store: &self.store,
+            ext: self.store_ext.as_deref(),
         };
         let incidents = std::mem::take(&mut self.groups)
             .into_iter()
@@ -1229,9 +1443,24 @@ pub(super) struct Parts<'p, 'g> {
     pub(super) c: &'p Correlator<'g>,
     pub(super) nodes: &'p [Node],
     pub(super) store: &'p [Alert],
+    /// As [`Engine`]'s `store_ext`.
+    pub(super) ext: Option<&'p [usize]>,
+}
+
+/// The alert of record `rec` in a store (see [`Engine`]'s `store_ext`).
+#[inline]
+fn record_at<'s>(store: &'s [Alert], ext: Option<&[usize]>, rec: usize) -> &'s Alert {
+    match ext {
+        None => &store[rec],
+        Some(ext) => &store[ext.partition_point(|&r| r < rec)],
+    }
 }
 
 impl Parts<'_, '_> {
+    fn at(&self, rec: usize) -> &Alert {
+        record_at(self.store, self.ext, rec)
+    }
+
     pub(super) fn merge(&self, m: &RawMerge) -> Merge {
         Merge {
             a: m.a_rec,
@@ -1247,7 +1476,7 @@ impl Parts<'_, '_> {
             &self.nodes[m.b_node as usize],
         );
         let cfg = &self.c.config;
-        let (a, b) = (&self.store[na.latest_rec], &self.store[nb.latest_rec]);
+        let (a, b) = (self.at(na.latest_rec), self.at(nb.latest_rec));
         // Known services by graph index (shared names, no label lookup), others by label.
         let svc = |n: &Node, x: &Alert| match self.c.graph.shared_name(n.service as usize) {
             Some(name) if n.service != NONE => Arc::clone(name),
@@ -1302,7 +1531,7 @@ impl Parts<'_, '_> {
         let n = &self.nodes[node as usize];
         match self.c.graph.name(n.service as usize) {
             Some(name) if n.service != NONE => Some(name),
-            _ => service_of(&self.c.config, &self.store[n.latest_rec]),
+            _ => service_of(&self.c.config, self.at(n.latest_rec)),
         }
     }
 
@@ -1315,7 +1544,7 @@ impl Parts<'_, '_> {
             let rec = self.nodes[x as usize].latest_rec;
             alerts.push(match owned.get_mut(rec).and_then(Option::take) {
                 Some(a) => a,
-                None => self.store[rec].clone(),
+                None => self.at(rec).clone(),
             });
         }
         let services: Vec<Option<&str>> = g.members.iter().map(|&x| self.service(x)).collect();
@@ -1325,7 +1554,7 @@ impl Parts<'_, '_> {
         let first = g
             .records
             .iter()
-            .map(|&r| (self.store[r].starts_at(), service_of(cfg, &self.store[r])))
+            .map(|&r| (self.at(r).starts_at(), service_of(cfg, self.at(r))))
             .min();
         // `alerts` is never empty (a group has at least one member) and `services` pairs with it.
         let incident = Incident::from_alerts_and_services(id.clone(), alerts, &services)

@@ -226,6 +226,7 @@ impl<'a> CorrelationView<'a> {
             c: self.c,
             nodes: &self.nodes,
             store: self.alerts,
+            ext: None,
         }
     }
     /// Number of incidents.
@@ -347,6 +348,34 @@ pub(super) fn ratio(incidents: usize, n: usize) -> f64 {
         0.0
     } else {
         1.0 - incidents as f64 / n as f64
+    }
+}
+
+/// What [`CorrelationStream::release_settled`](super::CorrelationStream::release_settled)
+/// forgot: incidents already reported closed, and noise records, that no later record can
+/// change any more.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Released {
+    pub(super) incidents: Vec<String>,
+    pub(super) noise: Vec<usize>,
+}
+
+impl Released {
+    /// The ids of the incidents forgotten, in order of their first alert. Each was reported
+    /// in an [`IncidentEvent::Closed`] and, if re-fired after, in [`IncidentEvent::Updated`]s;
+    /// no event will name it again.
+    pub fn incidents(&self) -> &[String] {
+        &self.incidents
+    }
+    /// The records forgotten as noise, ascending: final, as
+    /// [`Correlation::noise`] would have listed them.
+    pub fn noise(&self) -> &[usize] {
+        &self.noise
+    }
+    /// Whether nothing was forgotten.
+    pub fn is_empty(&self) -> bool {
+        self.incidents.is_empty() && self.noise.is_empty()
     }
 }
 

@@ -3,7 +3,7 @@
 use aiops_core::{Alert, Timestamp};
 
 use super::engine::Engine;
-use super::output::{Correlation, IncidentEvent};
+use super::output::{Correlation, IncidentEvent, Released};
 use super::{NONE, engine_ms, sort_key};
 use crate::error::{RcaError, Result};
 
@@ -49,17 +49,16 @@ impl CorrelationStream<'_, '_> {
                 return Ok(self.push_pending(alert, key, ms.max(self.pending_ms)));
             }
             if let Some(node) = self.engine.refire_target(key, ms) {
-                let record = self.engine.records;
-                self.engine.records += 1;
+                let ends_ms = alert.ends_at().map(engine_ms);
+                let record = self.engine.push_alert(alert);
                 let p = Pending {
                     key,
                     record,
                     service: NONE,
                     low: false,
-                    ends_ms: alert.ends_at().map(engine_ms),
+                    ends_ms,
                     name: 0,
                 };
-                self.engine.store.to_mut().push(alert);
                 self.engine.attach(node, p, ms);
                 return Ok(std::mem::take(&mut self.engine.events));
             }
@@ -77,11 +76,9 @@ impl CorrelationStream<'_, '_> {
 
     /// Adds a record to the group waiting at `ms` (the latest start) and returns the events.
     fn push_pending(&mut self, alert: Alert, key: u64, ms: i64) -> Vec<IncidentEvent> {
-        let record = self.engine.records;
-        self.engine.records += 1;
-        self.engine.store.to_mut().push(alert);
+        let record = self.engine.push_alert(alert);
         self.pending_ms = ms;
-        let a = &self.engine.store[record];
+        let a = self.engine.at(record);
         let (service, low) = (self.engine.service_index(a), self.engine.is_low(a));
         let ends_ms = a.ends_at().map(engine_ms);
         let name = self.engine.name_hash(a);
@@ -117,10 +114,10 @@ impl CorrelationStream<'_, '_> {
             return;
         }
         let mut group = std::mem::take(&mut self.pending);
-        let store = &self.engine.store;
+        let e = &self.engine;
         group.sort_by(|x, y| {
-            sort_key(&store[x.record], x.key, x.record).cmp(&sort_key(
-                &store[y.record],
+            sort_key(e.at(x.record), x.key, x.record).cmp(&sort_key(
+                e.at(y.record),
                 y.key,
                 y.record,
             ))
@@ -129,6 +126,32 @@ impl CorrelationStream<'_, '_> {
         group.clear();
         self.pending = group;
         self.processed_ms = self.processed_ms.max(self.pending_ms);
+    }
+
+    /// Forgets what can no longer change, so that a stream running for weeks holds only the
+    /// recent alerts: every incident already reported [`IncidentEvent::Closed`], and every noise
+    /// alert, whose alerts all began longer ago than any rule links back (`window_secs`, and
+    /// `dependency_window_secs` when set) and were last seen (started, re-fired or ended) longer
+    /// ago than `refire_window_secs`, at the declared time (the latest start pushed, or
+    /// [`CorrelationStream::advance_to`]'s time). An incident still open is kept whatever its
+    /// age, and so is an alert that keeps re-firing, with every record of it.
+    ///
+    /// Nothing else changes: every later event is the one the stream would have given without
+    /// it. The forgotten noise records are returned (they would have been in
+    /// [`Correlation::noise`]); after it [`CorrelationStream::finish`] reports only what was
+    /// kept (its counts and compression too), and an update of a forgotten alert is
+    /// [`RcaError::OutOfOrder`]. It takes time linear in what the stream holds: call it now
+    /// and then, for example after each `advance_to` a minute apart.
+    pub fn release_settled(&mut self) -> Released {
+        let now = self.pending_ms.max(self.processed_ms);
+        let (incidents, noise) = self.engine.release(now, &self.pending);
+        Released { incidents, noise }
+    }
+
+    /// The records the stream holds (pushed and not forgotten by
+    /// [`CorrelationStream::release_settled`]).
+    pub fn held_records(&self) -> usize {
+        self.engine.held_records()
     }
 
     /// Ends the stream: the correlation of everything pushed, equal to the batch result of the

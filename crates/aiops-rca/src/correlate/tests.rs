@@ -777,6 +777,54 @@ fn merged_event_when_two_incidents_join() {
     assert_eq!(s.finish().incidents().len(), 1);
 }
 
+#[test]
+fn a_stream_that_releases_holds_only_recent_alerts() {
+    // Ten days of the same storm: released now and then, the stream holds about a day's
+    // records at most, and what it released is the batch result of all ten days.
+    let topo = aiops_sim::topology(60, 3);
+    let g = ServiceGraph::from_specs(&topo.services).unwrap();
+    let mut day = aiops_sim::storm(&topo, &aiops_sim::StormSpec::small(), 3).alerts;
+    day.sort_by_key(Alert::starts_at);
+    let shift = |a: &Alert, d: i64| {
+        let at = |t: Timestamp| Timestamp::from_millis(t.as_millis() + d * 86_400_000);
+        let b = Alert::new(a.labels().clone(), at(a.starts_at()));
+        a.ends_at().map_or(b.clone(), |e| b.resolve(at(e)))
+    };
+    let all: Vec<Alert> = (0..10)
+        .flat_map(|d| day.iter().map(move |a| shift(a, d)))
+        .collect();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let batch = c.correlate(&all);
+    let mut s = c.stream();
+    let (mut ids, mut noise, mut most) = (Vec::new(), Vec::new(), 0);
+    for (i, a) in all.iter().enumerate() {
+        s.push(a.clone()).unwrap();
+        if i % 50 == 0 {
+            let r = s.release_settled();
+            ids.extend_from_slice(r.incidents());
+            noise.extend_from_slice(r.noise());
+        }
+        most = most.max(s.held_records());
+    }
+    let last = all.iter().map(Alert::starts_at).max().unwrap();
+    s.advance_to(Timestamp::from_millis(last.as_millis() + 86_400_000));
+    let r = s.release_settled();
+    ids.extend_from_slice(r.incidents());
+    noise.extend_from_slice(r.noise());
+    assert!(most <= day.len() + 50, "held {most} of {} a day", day.len());
+    assert_eq!(s.held_records(), 0);
+    let mut want: Vec<&str> = batch
+        .incidents()
+        .iter()
+        .map(|i| i.incident().id())
+        .collect();
+    want.sort_unstable();
+    ids.sort_unstable();
+    assert_eq!(ids, want);
+    noise.sort_unstable();
+    assert_eq!(noise, batch.noise());
+}
+
 fn arb_alerts() -> impl Strategy<Value = Vec<Alert>> {
     let svcs = [
         "web", "api", "worker", "db", "lb", "mail", "ghost", "phantom",
@@ -1014,6 +1062,55 @@ proptest! {
             let rev: Vec<usize> = (0..alerts.len()).rev().collect();
             let reversed: Vec<Alert> = rev.iter().map(|&i| alerts[i].clone()).collect();
             prop_assert_eq!(partition(&c.correlate(&reversed), &rev), partition(&batch, &ident));
+        }
+    }
+
+    #[test]
+    fn releasing_settled_groups_changes_no_event(
+        alerts in arb_alerts(),
+        every in 1usize..6,
+    ) {
+        let g = graph();
+        for cfg in configs() {
+            let c = Correlator::new(&g, cfg).unwrap();
+            // The same pushes and declared times, one stream releasing every few steps.
+            let (mut kept, mut freed) = (c.stream(), c.stream());
+            let (mut ev_kept, mut ev_freed) = (Vec::new(), Vec::new());
+            let mut released = Released::default();
+            let mut add = |r: Released| {
+                released.incidents.extend(r.incidents);
+                released.noise.extend(r.noise);
+            };
+            for (i, a) in alerts.iter().enumerate() {
+                if i % 3 == 0 {
+                    ev_kept.extend(kept.advance_to(a.starts_at()));
+                    ev_freed.extend(freed.advance_to(a.starts_at()));
+                }
+                ev_kept.extend(kept.push(a.clone()).unwrap());
+                ev_freed.extend(freed.push(a.clone()).unwrap());
+                if i % every == 0 {
+                    add(freed.release_settled());
+                }
+                prop_assert_eq!(&ev_freed, &ev_kept);
+            }
+            let end = Timestamp::from_secs(100_000);
+            ev_kept.extend(kept.advance_to(end));
+            ev_freed.extend(freed.advance_to(end));
+            prop_assert_eq!(&ev_freed, &ev_kept);
+            add(freed.release_settled());
+            // Everything settled: forgotten, and reported once, as the stream kept it.
+            prop_assert_eq!(freed.held_records(), 0);
+            let rest = freed.finish();
+            prop_assert!(rest.incidents().is_empty() && rest.noise().is_empty());
+            let all = kept.finish();
+            let ids: Vec<String> = all.incidents().iter().map(|i| i.incident().id().to_owned()).collect();
+            let mut got = released.incidents.clone();
+            got.sort();
+            let mut want = ids.clone();
+            want.sort();
+            prop_assert_eq!(got, want);
+            released.noise.sort_unstable();
+            prop_assert_eq!(&released.noise[..], all.noise());
         }
     }
 
