@@ -142,6 +142,34 @@ impl CorrelationStream<'_, '_> {
     /// kept (its counts and compression too), and an update of a forgotten alert is
     /// [`RcaError::OutOfOrder`]. It takes time linear in what the stream holds: call it now
     /// and then, for example after each `advance_to` a minute apart.
+    ///
+    /// ```
+    /// use aiops_core::{Alert, Labels, Timestamp};
+    /// use aiops_rca::{Correlator, CorrelatorConfig, IncidentEvent, ServiceGraph};
+    ///
+    /// let graph = ServiceGraph::from_specs(&[])?;
+    /// let config = CorrelatorConfig::default().with_shared_instance();
+    /// let correlator = Correlator::new(&graph, config)?;
+    /// let mut stream = correlator.stream();
+    /// let (mut closed, mut noise) = (0, 0);
+    /// // A day of alerts, one a minute; every hour three related ones on one host.
+    /// for minute in 0..1440 {
+    ///     let at = Timestamp::from_secs(minute * 60);
+    ///     let host = if minute % 60 < 3 { format!("db-{}", minute / 60) } else { format!("h{minute}") };
+    ///     let name = ["Disk", "Cpu", "Memory"][(minute % 3) as usize];
+    ///     let alert = Alert::new(Labels::from_pairs([("alertname", name), ("instance", &host)]), at);
+    ///     let mut events = stream.advance_to(at);
+    ///     events.extend(stream.push(alert)?);
+    ///     closed += events.iter().filter(|e| matches!(e, IncidentEvent::Closed(_))).count();
+    ///     noise += stream.release_settled().noise().len();
+    ///     assert!(stream.held_records() <= 20, "only the last minutes are held");
+    /// }
+    /// let events = stream.advance_to(Timestamp::from_secs(2 * 86_400));
+    /// closed += events.iter().filter(|e| matches!(e, IncidentEvent::Closed(_))).count();
+    /// noise += stream.release_settled().noise().len();
+    /// assert_eq!((closed, noise, stream.held_records()), (24, 1440 - 24 * 3, 0));
+    /// # Ok::<(), aiops_rca::RcaError>(())
+    /// ```
     pub fn release_settled(&mut self) -> Released {
         let now = self.pending_ms.max(self.processed_ms);
         let (incidents, noise) = self.engine.release(now, &self.pending);
