@@ -137,6 +137,23 @@ pub(super) struct Engine<'c, 'g, 'a> {
     names: NameStats,
     /// Whether the name statistics are on (`Scored`, `name_label` and a minimum ratio).
     naming: bool,
+    /// Stream: the alerts [`Engine::release`] forgot while they were still firing, by
+    /// de-duplication key, so that their later updates (a resolution, a re-send) are taken as
+    /// they would have been.
+    gone: FastMap<u64, Gone>,
+    /// Stream: records that updated a forgotten alert since the last release, with whether
+    /// they are noise (else the update of a forgotten incident, reported in an event).
+    late: Vec<(usize, bool)>,
+}
+
+/// An alert [`Engine::release`] forgot while it was firing: what a later update of it needs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Gone {
+    last_seen_ms: i64,
+    latest_start_ms: i64,
+    firing: bool,
+    /// The first record of its incident, or `None` for noise.
+    incident: Option<usize>,
 }
 
 /// With [`CorrelatorConfig::name_label`]: per node its name (an index into `counts`,
@@ -248,6 +265,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             naming: c.config.grouping == Grouping::Scored
                 && c.config.name_label.is_some()
                 && c.config.min_name_link_ratio > 0.0,
+            gone: FastMap::default(),
+            late: Vec::new(),
         }
     }
 
@@ -373,6 +392,37 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         (ms.saturating_sub(last_seen_ms) <= w).then_some(node)
     }
 
+    /// Whether a record of key `key` starting at `ms` updates an alert [`Engine::release`]
+    /// forgot (as `refire_target` would have found it).
+    pub(super) fn updates_gone(&self, key: u64, ms: i64) -> bool {
+        let w = self.cfg().refire_window_secs.saturating_mul(1000);
+        self.gone
+            .get(&key)
+            .is_some_and(|g| ms.saturating_sub(g.last_seen_ms) <= w)
+    }
+
+    /// An update (`p`, starting at `ms`, stored) of a forgotten alert: reported as `attach`
+    /// would have (an `Updated` event of its incident, or noise at the next release).
+    pub(super) fn attach_gone(&mut self, p: Pending, ms: i64) {
+        let firing = self.at(p.record).is_firing();
+        let Some(g) = self.gone.get_mut(&p.key) else {
+            return;
+        };
+        g.last_seen_ms = g.last_seen_ms.max(p.ends_ms.unwrap_or(ms).max(ms));
+        if ms >= g.latest_start_ms {
+            g.latest_start_ms = ms;
+            g.firing = firing;
+        }
+        let incident = g.incident;
+        self.late.push((p.record, incident.is_none()));
+        if let (Some(first), true) = (incident, self.events_on) {
+            self.events.push(IncidentEvent::Updated {
+                id: incident_id(first),
+                record: p.record,
+            });
+        }
+    }
+
     fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
             let p = self.parent[x as usize];
@@ -486,6 +536,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         });
         self.push_record(id, p.record);
         self.dedup.insert(p.key, (id, seen));
+        if !self.gone.is_empty() {
+            self.gone.remove(&p.key);
+        }
         self.parent.push(id);
         self.size.push(1);
         self.comp_min.push(id);
@@ -608,6 +661,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         for &p in group {
             if let Some(node) = self.refire_target(p.key, ms) {
                 self.attach(node, p, ms);
+            } else if self.updates_gone(p.key, ms) {
+                self.attach_gone(p, ms);
             } else {
                 fresh.push(self.new_node(p, ms));
             }
@@ -1082,9 +1137,10 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut ids: Vec<(u32, String)> = Vec::new();
+        let roots: Vec<u32> = (0..n as u32).map(|x| self.find(x)).collect();
         let keep: Vec<bool> = (0..n)
             .map(|x| {
-                let r = self.find(x as u32) as usize;
+                let r = roots[x] as usize;
                 let kept = busy[r] || (self.opened[r] && !self.closed[r]);
                 if !kept && x == r && self.opened[r] {
                     ids.push((self.comp_min[r], self.id_of_root(r as u32)));
@@ -1092,22 +1148,47 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 kept
             })
             .collect();
+        // Updates of forgotten alerts since the last release that were noise, and forgotten
+        // alerts no update can reach any more.
+        let mut noise: Vec<usize> = self
+            .late
+            .drain(..)
+            .filter_map(|(r, noise)| noise.then_some(r))
+            .collect();
+        self.gone
+            .retain(|_, g| g.firing || now_ms.saturating_sub(g.last_seen_ms) <= refire);
         if keep.iter().all(|&k| k) {
-            return (Vec::new(), Vec::new());
+            noise.sort_unstable();
+            return (Vec::new(), noise);
         }
         ids.sort_unstable_by_key(|e| e.0);
         let ids = ids.into_iter().map(|e| e.1).collect();
-        let mut noise = Vec::new();
         for s in 0..self.rec_index.len() {
-            let x = self.rec_node[s];
-            if !keep[x as usize] {
-                let r = self.find(x) as usize;
-                if !self.opened[r] {
-                    noise.push(self.rec_index[s]);
-                }
+            let x = self.rec_node[s] as usize;
+            if !keep[x] && !self.opened[roots[x] as usize] {
+                noise.push(self.rec_index[s]);
             }
         }
         noise.sort_unstable();
+        // An alert forgotten while firing (its resolution is still to come) leaves what a later
+        // update of it needs.
+        for (&key, &(x, _)) in &self.dedup {
+            let (x, nd) = (x as usize, &self.nodes[x as usize]);
+            if keep[x] || !self.at(nd.latest_rec).is_firing() {
+                continue;
+            }
+            let r = roots[x] as usize;
+            let incident = self.opened[r].then(|| self.nodes[self.comp_min[r] as usize].first_rec);
+            self.gone.insert(
+                key,
+                Gone {
+                    last_seen_ms: nd.last_seen_ms,
+                    latest_start_ms: nd.latest_start_ms,
+                    firing: true,
+                    incident,
+                },
+            );
+        }
 
         // New ids: nodes, record slots and merges, each in their old order.
         let renumber = |flags: &mut dyn Iterator<Item = bool>| -> Vec<u32> {
@@ -1328,9 +1409,19 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             g.records.reserve_exact(r);
             g.merges.reserve_exact(m);
         }
+        // Updates of forgotten incidents were reported in events: not noise.
+        let mut gone_updates: Vec<usize> = self
+            .late
+            .iter()
+            .filter_map(|&(r, noise)| (!noise).then_some(r))
+            .collect();
+        gone_updates.sort_unstable();
         let mut noise = Vec::with_capacity(stored.saturating_sub(in_groups));
         for (at, &g) in group_of.iter().enumerate() {
             let record = ext.map_or(at, |e| e[at]);
+            if g == NONE && gone_updates.binary_search(&record).is_ok() {
+                continue;
+            }
             if g == NONE {
                 noise.push(record);
             } else {
@@ -1356,7 +1447,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             groups,
             counts: Counts {
                 noise,
-                records: stored,
+                records: stored - gone_updates.len(),
                 distinct: n,
             },
         }

@@ -154,12 +154,15 @@ macro_rules! counts_accessors {
         pub fn raw_compression(&self) -> f64 {
             self.counts.raw_compression(self.$list.len())
         }
-        /// Per record index: the incident it belongs to, `None` for noise.
+        /// Per record index: the incident it belongs to, `None` for noise (and, after a stream
+        /// released records, for those it forgot).
         pub fn assignment(&self) -> Vec<Option<usize>> {
-            assignment(
-                self.counts.records,
-                self.$list.iter().map(|x| &x.records[..]),
-            )
+            // Noise is ascending: its last index bounds it.
+            let records = self
+                .counts
+                .records
+                .max(self.counts.noise.last().map_or(0, |&r| r + 1));
+            assignment(records, self.$list.iter().map(|x| &x.records[..]))
         }
     };
 }
@@ -189,9 +192,13 @@ fn assignment<'r>(
     records: usize,
     incidents: impl Iterator<Item = &'r [usize]>,
 ) -> Vec<Option<usize>> {
+    // After a stream released records, indices run past the records held.
     let mut out = vec![None; records];
     for (k, recs) in incidents.enumerate() {
         for &r in recs {
+            if r >= out.len() {
+                out.resize(r + 1, None);
+            }
             out[r] = Some(k);
         }
     }
@@ -368,8 +375,8 @@ impl Released {
     pub fn incidents(&self) -> &[String] {
         &self.incidents
     }
-    /// The records forgotten as noise, ascending: final, as
-    /// [`Correlation::noise`] would have listed them.
+    /// The records forgotten as noise, ascending: final, as [`Correlation::noise`] would have
+    /// listed them (including updates of alerts forgotten earlier as noise).
     pub fn noise(&self) -> &[usize] {
         &self.noise
     }

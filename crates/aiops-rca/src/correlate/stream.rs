@@ -62,6 +62,20 @@ impl CorrelationStream<'_, '_> {
                 self.engine.attach(node, p, ms);
                 return Ok(std::mem::take(&mut self.engine.events));
             }
+            if self.engine.updates_gone(key, ms) {
+                let ends_ms = alert.ends_at().map(engine_ms);
+                let record = self.engine.push_alert(alert);
+                let p = Pending {
+                    key,
+                    record,
+                    service: NONE,
+                    low: false,
+                    ends_ms,
+                    name: 0,
+                };
+                self.engine.attach_gone(p, ms);
+                return Ok(std::mem::take(&mut self.engine.events));
+            }
             return Err(RcaError::OutOfOrder {
                 got: alert.starts_at().to_rfc3339(),
                 latest: Timestamp::from_millis(latest).to_rfc3339(),
@@ -137,11 +151,20 @@ impl CorrelationStream<'_, '_> {
     /// age, and so is an alert that keeps re-firing, with every record of it.
     ///
     /// Nothing else changes: every later event is the one the stream would have given without
-    /// it. The forgotten noise records are returned (they would have been in
+    /// it. An alert forgotten while still firing leaves about 50 bytes behind, so that its
+    /// resolution or a re-send, coming later with its own start, is taken as before: an
+    /// [`IncidentEvent::Updated`] of its forgotten incident, or a noise record returned by the
+    /// next release. Those bytes go once the alert is resolved and settled (an alert whose
+    /// resolution never comes keeps them). The one difference: a further update of a
+    /// forgotten alert that was already resolved (a repeated resolution, later than the re-fire
+    /// window after it ended) is [`RcaError::OutOfOrder`], where a stream that kept everything
+    /// would take it.
+    ///
+    /// The forgotten noise records are returned (they would have been in
     /// [`Correlation::noise`]); after it [`CorrelationStream::finish`] reports only what was
-    /// kept (its counts and compression too), and an update of a forgotten alert is
-    /// [`RcaError::OutOfOrder`]. It takes time linear in what the stream holds: call it now
-    /// and then, for example after each `advance_to` a minute apart.
+    /// kept (its counts and compression too; [`Correlation::assignment`] has `None` for the
+    /// forgotten records). It takes time linear in what the stream holds: call it now and
+    /// then, for example after each `advance_to` a minute apart.
     ///
     /// ```
     /// use aiops_core::{Alert, Labels, Timestamp};

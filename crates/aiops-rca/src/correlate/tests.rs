@@ -1,7 +1,7 @@
 use super::engine::{NO_NAME, NameStats, RecentAlerts, UNTRACKED};
 use super::*;
 use crate::error::RcaError;
-use aiops_core::{Dependency, Incident, Labels, ServiceKind, ServiceSpec, Severity};
+use aiops_core::{Dependency, Fingerprint, Incident, Labels, ServiceKind, ServiceSpec, Severity};
 use proptest::prelude::*;
 
 /// lb -> api -> web, db -> api, db -> worker (edges dependency -> dependent).
@@ -825,6 +825,88 @@ fn a_stream_that_releases_holds_only_recent_alerts() {
     assert_eq!(noise, batch.noise());
 }
 
+#[test]
+fn a_released_stream_finishes_with_what_it_kept() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let mut s = c.stream();
+    let resolved = |svc, name, t| alert(svc, name, "x", t).resolve(Timestamp::from_secs(t + 5));
+    s.push(resolved("mail", "A", 0)).unwrap();
+    s.push(alert("db", "B", "x", 10_000)).unwrap();
+    s.push(alert("api", "C", "x", 10_010)).unwrap();
+    s.advance_to(Timestamp::from_secs(10_020));
+    let r = s.release_settled();
+    assert_eq!((r.incidents(), r.noise()), (&[][..], &[0][..]));
+    assert_eq!(s.held_records(), 2);
+    let f = s.finish();
+    assert_eq!(groups(&f), vec![vec![1, 2]]);
+    assert!(f.noise().is_empty());
+    assert_eq!(f.record_count(), 2);
+    assert_eq!(f.assignment(), vec![None, Some(0), Some(0)]);
+}
+
+#[test]
+fn the_resolution_of_an_alert_forgotten_while_firing_updates_its_incident() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let (mut kept, mut freed) = (c.stream(), c.stream());
+    let mut events = (Vec::new(), Vec::new());
+    for s in [&mut kept, &mut freed] {
+        s.push(alert("db", "A", "x", 0)).unwrap();
+        s.push(alert("api", "B", "x", 10)).unwrap();
+        s.push(resolved_at(alert("mail", "N", "x", 20), 25))
+            .unwrap();
+        s.advance_to(Timestamp::from_secs(5_000));
+    }
+    let r = freed.release_settled();
+    assert_eq!(
+        (r.incidents(), r.noise()),
+        (&["inc-0".to_owned()][..], &[2][..])
+    );
+    assert_eq!(freed.held_records(), 0);
+    // Hours later both alerts of the incident resolve, with their own starts: taken as updates
+    // of the incident, as by the stream that kept everything.
+    for (s, ev) in [(&mut kept, &mut events.0), (&mut freed, &mut events.1)] {
+        ev.extend(
+            s.push(resolved_at(alert("db", "A", "x", 0), 7_000))
+                .unwrap(),
+        );
+        ev.extend(
+            s.push(resolved_at(alert("api", "B", "x", 10), 7_000))
+                .unwrap(),
+        );
+        ev.extend(s.push(alert("web", "W", "x", 7_000)).unwrap());
+        ev.extend(s.advance_to(Timestamp::from_secs(7_010)));
+    }
+    assert_eq!(events.0, events.1);
+    assert_eq!(
+        events.1[..2],
+        [
+            IncidentEvent::Updated {
+                id: "inc-0".into(),
+                record: 3
+            },
+            IncidentEvent::Updated {
+                id: "inc-0".into(),
+                record: 4
+            },
+        ]
+    );
+    // Resolved and settled, they are gone for good: a repeated resolution is late.
+    freed.advance_to(Timestamp::from_secs(9_000));
+    assert_eq!(freed.release_settled().noise(), &[5]);
+    let e = freed
+        .push(resolved_at(alert("db", "A", "x", 0), 7_000))
+        .unwrap_err();
+    assert!(matches!(e, RcaError::OutOfOrder { .. }), "{e}");
+    let f = freed.finish();
+    assert!(f.incidents().is_empty() && f.noise().is_empty());
+}
+
+fn resolved_at(a: Alert, t: i64) -> Alert {
+    a.resolve(Timestamp::from_secs(t))
+}
+
 fn arb_alerts() -> impl Strategy<Value = Vec<Alert>> {
     let svcs = [
         "web", "api", "worker", "db", "lb", "mail", "ghost", "phantom",
@@ -1069,6 +1151,7 @@ proptest! {
     fn releasing_settled_groups_changes_no_event(
         alerts in arb_alerts(),
         every in 1usize..6,
+        seed in any::<u64>(),
     ) {
         let g = graph();
         for cfg in configs() {
@@ -1081,6 +1164,9 @@ proptest! {
                 released.incidents.extend(r.incidents);
                 released.noise.extend(r.noise);
             };
+            // Alerts resolved so far (by the input or by a late resolution below).
+            let mut resolved: Vec<Fingerprint> = Vec::new();
+            let mut x = seed | 1;
             for (i, a) in alerts.iter().enumerate() {
                 if i % 3 == 0 {
                     ev_kept.extend(kept.advance_to(a.starts_at()));
@@ -1088,6 +1174,21 @@ proptest! {
                 }
                 ev_kept.extend(kept.push(a.clone()).unwrap());
                 ev_freed.extend(freed.push(a.clone()).unwrap());
+                if !a.is_firing() {
+                    resolved.push(a.fingerprint());
+                }
+                // Now and then the resolution of an earlier alert that was firing until now,
+                // with its own start (an update out of start order), perhaps of a forgotten one.
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                let b = &alerts[(x % (i as u64 + 1)) as usize];
+                if x % 3 == 0 && !resolved.contains(&b.fingerprint()) {
+                    resolved.push(b.fingerprint());
+                    let r = b.clone().resolve(Timestamp::from_millis(a.starts_at().as_millis() + 1000));
+                    let (k, f) = (kept.push(r.clone()), freed.push(r));
+                    prop_assert_eq!(k.is_ok(), f.is_ok());
+                    ev_kept.extend(k.unwrap_or_default());
+                    ev_freed.extend(f.unwrap_or_default());
+                }
                 if i % every == 0 {
                     add(freed.release_settled());
                 }
@@ -1101,6 +1202,7 @@ proptest! {
             // Everything settled: forgotten, and reported once, as the stream kept it.
             prop_assert_eq!(freed.held_records(), 0);
             let rest = freed.finish();
+            prop_assert!(rest.assignment().iter().all(Option::is_none));
             prop_assert!(rest.incidents().is_empty() && rest.noise().is_empty());
             let all = kept.finish();
             let ids: Vec<String> = all.incidents().iter().map(|i| i.incident().id().to_owned()).collect();
