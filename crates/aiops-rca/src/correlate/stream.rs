@@ -48,7 +48,9 @@ impl CorrelationStream<'_, '_> {
             if self.pending.iter().any(|p| p.key == key) {
                 return Ok(self.push_pending(alert, key, ms.max(self.pending_ms)));
             }
-            if let Some(node) = self.engine.refire_target(key, ms) {
+            // An update of a placed alert, or of one a release forgot.
+            let node = self.engine.refire_target(key, ms);
+            if node.is_some() || self.engine.updates_gone(key, ms) {
                 let ends_ms = alert.ends_at().map(engine_ms);
                 let record = self.engine.push_alert(alert);
                 let p = Pending {
@@ -59,21 +61,10 @@ impl CorrelationStream<'_, '_> {
                     ends_ms,
                     name: 0,
                 };
-                self.engine.attach(node, p, ms);
-                return Ok(std::mem::take(&mut self.engine.events));
-            }
-            if self.engine.updates_gone(key, ms) {
-                let ends_ms = alert.ends_at().map(engine_ms);
-                let record = self.engine.push_alert(alert);
-                let p = Pending {
-                    key,
-                    record,
-                    service: NONE,
-                    low: false,
-                    ends_ms,
-                    name: 0,
-                };
-                self.engine.attach_gone(p, ms);
+                match node {
+                    Some(node) => self.engine.attach(node, p, ms),
+                    None => self.engine.attach_gone(p, ms),
+                }
                 return Ok(std::mem::take(&mut self.engine.events));
             }
             return Err(RcaError::OutOfOrder {
