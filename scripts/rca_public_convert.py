@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns public microservice fault-injection datasets into `rca_case` CASE_DIRs.
 
-Standard library only. Nothing produced here is committed: the cases go under /tmp.
+Standard library only, except `causalrca`, whose recordings are pickled pandas DataFrames.
+Nothing produced here is committed: the cases go under /tmp.
 
 Datasets (the repositories are public; bring them onto the machine first, e.g. with
 `git clone`, or `git --git-dir=<bare repo> archive HEAD <dir> | tar -x -C <dest>`):
@@ -59,6 +60,42 @@ Datasets (the repositories are public; bring them onto the machine first, e.g. w
   `fault`, the violated metric (`latency` or `availability`). A scenario whose
   `noissue/metrics.csv` is missing is skipped with a note.
 
+* `causalrca`: the Sock Shop data of "CausalRCA: Causal inference based precise fine-grained
+  root cause localization for microservice applications" (Xin, Chen, Zhao, JSS 2023),
+  repository AXinx/CausalRCA_code, folder data_collected/: one pickled pandas DataFrame per
+  recording, `<fault><run>_<service>.pkl`, fault `cpu-hog` (pumba stress `--cpu 4`),
+  `memory-leak` (stress `-m 1 --vm-bytes 100M`, 500M for front-end) or `latency` (pumba netem
+  delay 100 ms), run none, `1` or `2`, injected into one of front-end, user, catalogue, orders,
+  carts, payment, shipping: the file's service is the root cause. The scripts in the
+  repository's `*-test.txt` run `sleep 3m; date; pumba ... --duration=5m` per service; the
+  recordings (data_collection_all_services.ipynb) are Prometheus `query_range` results over
+  300 s at a 5 s step, 61 rows, columns `<service>_ctn_<metric>` kept as named: `latency`
+  (request duration rate / request count rate over 1m), `cpu` (usage rate over 1m), `mem`
+  (working set), `read` / `write` (its database container's file system bytes, rate over 1m),
+  `net_in` / `net_out` (network bytes, rate over 1m), for the metrics that had data (a constant
+  query result was not kept; 33-38 columns). The notebook filled missing values with 0, scaled
+  every column to [0, 1] within its recording (MinMaxScaler), dropped the time column and any
+  column equal to an earlier one before pickling: raw levels, units and timestamps are gone.
+  Row i gets the nominal time 1656075370 + 5 i (2022-06-24 12:56:10 UTC, the start of the one
+  recording whose query window the notebook keeps; rca_case needs only the relative times).
+  No recording states its injection time (the `date` printed before each pumba command was not
+  kept), so it is inferred, the same for every recording: `--inject-offset` seconds (default
+  15) after the first row. Why 15 s: the notebook's kept recording (cpu-hog2_shipping: its
+  printed raw values, min-max scaled, equal the pickle) has shipping's CPU rate flat for rows
+  0-3 (0-15 s) and up at row 4 (20 s) by about 1/12 of its final rise, what 5 s of full load
+  adds to a one-minute rate: the stress began about 15 s after the first row. It is also the
+  earliest time that leaves rca_case its minimum of 3 baseline rows. In the other recordings
+  the root's own injected resource moves from row 1 to 11 (cpu: rows 3-11; memory: rows 1-9,
+  in 6 recordings before row 3, so their 3-row baseline holds fault rows), as the windows were
+  entered by hand. The dataset gives no call graph, so no services.json is written. Skipped,
+  with a note: file names not of that form for one of the 7 services
+  (`latency1_shipping-old.pkl`) and files byte-identical to one converted before
+  (`cpu-hog_carts.pkl` is `cpu-hog1_carts.pkl`). The case is the file name without `.pkl`;
+  `truth.json` has the fault without its run digit. Reading the pickles needs pandas (imported
+  by this converter only; unpickling runs code, so give it only the repository's files). HEAD
+  holds the `1` runs; the runs without a digit and the `2` runs are in the repository's
+  history only (all of them in its first commit, ceb6189).
+
 Every CASE_DIR also gets `truth.json` (`{"dataset", "case", "root", "fault"}`), which rca_case
 ignores and scripts/rca_public_eval.py reads.
 
@@ -69,8 +106,9 @@ Usage:
   python3 scripts/rca_public_convert.py nezha-tt SRC_DIR OUT_DIR [--before 600] [--after 180]
       [--settle 60] [--thresholds DIR]
   python3 scripts/rca_public_convert.py petshop SRC_DIR OUT_DIR [--inject target|window]
-SRC_DIR is the repository's sock-shop-data/ (rcd), rca_data/ (nezha) or dataset/ (petshop)
-folder.
+  python3 scripts/rca_public_convert.py causalrca SRC_DIR OUT_DIR [--inject-offset 15]
+SRC_DIR is the repository's sock-shop-data/ (rcd), rca_data/ (nezha), dataset/ (petshop) or
+data_collected/ (causalrca) folder.
 """
 
 import argparse
@@ -409,9 +447,64 @@ def convert_petshop(src, out, inject_at="target"):
     return n
 
 
+# ---------------------------------------------------------------- CausalRCA Sock Shop
+
+CAUSALRCA_SERVICES = ["front-end", "user", "catalogue", "orders", "carts", "payment", "shipping"]
+CAUSALRCA_START = 1656075370  # nominal time of every recording's first row
+CAUSALRCA_STEP = 5  # seconds between rows (the notebook's query_range step)
+
+
+def convert_causalrca(src, out, inject_offset=15):
+    """Needs pandas, imported here only: the recordings are pickled pandas DataFrames."""
+    import hashlib
+    import math
+    try:
+        import pandas as pd
+    except ImportError:
+        sys.exit("causalrca: reading the pickles needs pandas (pip install pandas)")
+    pattern = re.compile(r"^(cpu-hog|memory-leak|latency)(\d*)_(.+)\.pkl$")
+    seen = {}
+    n = 0
+    for fn in sorted(os.listdir(src)):
+        if not fn.endswith(".pkl"):
+            continue
+        m = pattern.match(fn)
+        if not m or m.group(3) not in CAUSALRCA_SERVICES:
+            print(f"note: {fn}: not <fault><run>_<service>.pkl for a known service, skipped",
+                  file=sys.stderr)
+            continue
+        fault, root = m.group(1), m.group(3)
+        path = os.path.join(src, fn)
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest in seen:
+            print(f"note: {fn}: byte-identical to {seen[digest]}, skipped", file=sys.stderr)
+            continue
+        seen[digest] = fn
+        df = pd.read_pickle(path)
+        if list(df.index) != list(range(len(df))):
+            sys.exit(f"{path}: rows are not numbered 0..{len(df) - 1}")
+        cols = [str(c) for c in df.columns]
+        for c in cols:
+            if "_" not in c or c.split("_", 1)[0] not in CAUSALRCA_SERVICES:
+                sys.exit(f"{path}: column {c!r} is not <service>_<metric>")
+
+        def cell(v):
+            x = float(v)
+            return repr(x) if math.isfinite(x) else ""
+        rows = [[str(CAUSALRCA_START + CAUSALRCA_STEP * i)] + [cell(v) for v in rec]
+                for i, rec in enumerate(df.itertuples(index=False, name=None))]
+        name = fn[: -len(".pkl")]
+        truth = {"dataset": "causalrca", "case": name, "root": root, "fault": fault}
+        write_case(out, name, ["time"] + cols, rows, CAUSALRCA_START + inject_offset, truth)
+        n += 1
+    return n
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("dataset", choices=["rcd-sockshop", "nezha-ob", "nezha-tt", "petshop"])
+    p.add_argument("dataset",
+                   choices=["rcd-sockshop", "nezha-ob", "nezha-tt", "petshop", "causalrca"])
     p.add_argument("src")
     p.add_argument("out")
     p.add_argument("--before", type=int, default=600, help="nezha: seconds before injection")
@@ -423,12 +516,16 @@ def main():
     p.add_argument("--inject", choices=["target", "window"], default="target",
                    help="petshop: the injection time is the target's timestamp (default) or the "
                    "issue window's first row")
+    p.add_argument("--inject-offset", type=int, default=15,
+                   help="causalrca: seconds from a recording's first row to the injection")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.dataset == "rcd-sockshop":
         n = convert_rcd(a.src, a.out)
     elif a.dataset == "petshop":
         n = convert_petshop(a.src, a.out, a.inject)
+    elif a.dataset == "causalrca":
+        n = convert_causalrca(a.src, a.out, a.inject_offset)
     elif a.dataset == "nezha-ob":
         n = convert_nezha(a.src, a.out, ["2022-08-22", "2022-08-23"], a.dataset, a.before, a.after, a.settle,
                           a.thresholds)
