@@ -1149,7 +1149,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             })
             .collect();
         // Updates of forgotten alerts since the last release that were noise, and forgotten
-        // alerts no update can reach any more.
+        // alerts no update can reach any more. Their records leave the store below, so the
+        // store is compacted whenever there were any, even when no node goes.
+        let late = !self.late.is_empty();
         let mut noise: Vec<usize> = self
             .late
             .drain(..)
@@ -1157,7 +1159,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             .collect();
         self.gone
             .retain(|_, g| g.firing || now_ms.saturating_sub(g.last_seen_ms) <= refire);
-        if keep.iter().all(|&k| k) {
+        if !late && keep.iter().all(|&k| k) {
             noise.sort_unstable();
             return (Vec::new(), noise);
         }

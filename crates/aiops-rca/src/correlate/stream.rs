@@ -199,7 +199,11 @@ impl CorrelationStream<'_, '_> {
     /// Ends the stream: the correlation of everything pushed, equal to the batch result of the
     /// same records when they came in start order. (An update with an earlier start than its
     /// alert's, accepted above, joins that alert where it stands; a batch orders every record by
-    /// its start, so there the update may come first.)
+    /// its start, so there the update may come first.) After
+    /// [`CorrelationStream::release_settled`] it holds only what was kept; and since the events
+    /// of the records still waiting are not returned here, call
+    /// [`CorrelationStream::advance_to`] past the latest start first: a waiting update of a
+    /// forgotten incident is reported only by its [`IncidentEvent::Updated`].
     pub fn finish(mut self) -> Correlation {
         self.flush_pending();
         self.engine.finish().into_correlation()

@@ -892,6 +892,9 @@ fn the_resolution_of_an_alert_forgotten_while_firing_updates_its_incident() {
             },
         ]
     );
+    // A release that forgets no alert still lets go of the update records (reported above).
+    assert!(freed.release_settled().is_empty());
+    assert_eq!(freed.held_records(), 1, "only the later alert W");
     // Resolved and settled, they are gone for good: a repeated resolution is late.
     freed.advance_to(Timestamp::from_secs(9_000));
     assert_eq!(freed.release_settled().noise(), &[5]);
