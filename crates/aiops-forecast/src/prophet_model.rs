@@ -96,6 +96,10 @@ const DAY: f64 = 86_400.0;
 /// unbounded horizon (say `i64::MAX` ms) exhausts memory; 10,000 spans keeps the draws per
 /// sample at most 250,000.
 const MAX_SPANS_AHEAD: f64 = 10_000.0;
+/// Most values the interval simulation holds at once (`rows x uncertainty_samples`, 8 bytes
+/// each: 1 GiB): every sample path is kept to take each row's quantiles. At the default 1,000
+/// samples that is 134,217 rows (a 1,000,000-step horizon asked for 8 GB).
+const MAX_SAMPLE_VALUES: usize = 1 << 27;
 
 /// Which of the requested seasonalities the history can identify: those whose period fits at
 /// least once into its span (Python Prophet keeps a forced seasonality whatever the span; one
@@ -202,9 +206,22 @@ impl ProphetFit {
     }
 
     /// Point forecasts and seeded intervals at `future` (Unix seconds, increasing); more than
-    /// [`MAX_SPANS_AHEAD`] spans of the history after its end is
-    /// [`ForecastError::InvalidHorizon`].
+    /// [`MAX_SPANS_AHEAD`] spans of the history after its end, or more than
+    /// [`MAX_SAMPLE_VALUES`] rows times samples, is [`ForecastError::InvalidHorizon`].
     pub(crate) fn forecast(&self, future: &[i64], cfg: &ForecastConfig) -> Result<Vec<RawRow>> {
+        let n_samples = cfg.uncertainty_samples as usize;
+        if future.len().saturating_mul(n_samples) > MAX_SAMPLE_VALUES {
+            return Err(ForecastError::InvalidHorizon(format!(
+                "{} steps with {n_samples} uncertainty samples would hold {} sample values \
+                 ({} MiB); Prophet's intervals support at most {} values: ask for at most {} \
+                 steps, or fewer samples",
+                future.len(),
+                future.len().saturating_mul(n_samples),
+                future.len().saturating_mul(n_samples) / (1 << 17),
+                MAX_SAMPLE_VALUES,
+                MAX_SAMPLE_VALUES / n_samples.max(1)
+            )));
+        }
         // In the history's scaled time: 0 at its start, 1 at its end.
         let t: Vec<f64> = future
             .iter()
