@@ -36,6 +36,11 @@ impl Timestamp {
     /// The Unix epoch, 1970-01-01T00:00:00Z.
     pub const EPOCH: Timestamp = Timestamp(0);
 
+    /// 9999-12-30T21:59:59.999Z: the latest time [`Timestamp::parse`] accepts, so the latest a
+    /// data tool can write and read back (RFC 3339 as jiff prints it). Later times print as
+    /// `<n>ms`, and [`Timestamp::date_string`] clamps them to this date.
+    pub const LATEST: Timestamp = Timestamp(MAX_MILLIS);
+
     /// From whole milliseconds since the epoch.
     pub const fn from_millis(millis: i64) -> Self {
         Timestamp(millis)
@@ -325,6 +330,21 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_seconds_as_json_numbers_read_as_their_text() {
+        // The data tools read times as JSON numbers or as text: both must give the same
+        // millisecond (the workspace turns on serde_json's `float_roundtrip` for it).
+        for text in ["1700171547.5084999", "1709294400.0005", "0.0015", "-1.0005"] {
+            let n: f64 = serde_json::from_str(text).unwrap();
+            assert_eq!(n, text.parse::<f64>().unwrap(), "{text}");
+            assert_eq!(
+                Timestamp::try_from_secs_f64(n).unwrap(),
+                Timestamp::parse(text).unwrap(),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn parses_every_documented_form() {

@@ -253,7 +253,8 @@ impl FittedModel {
     /// hard bounds.
     ///
     /// Errors: [`ForecastError::InvalidHorizon`] for 0 steps, more than 1,000,000 of them, a
-    /// step `<= 0`, a horizon ending past the largest `i64` millisecond, or reaching further
+    /// step `<= 0`, a horizon ending after [`Timestamp::LATEST`] (9999-12-30T21:59:59.999Z,
+    /// the latest time that can be written as a date), or reaching further
     /// than [`FittedModel::predict_at`] allows;
     /// [`ForecastError::NonFiniteForecast`] when the values are too large for `f64`.
     pub fn forecast(&self, steps: usize, step_millis: i64) -> Result<Vec<ForecastRow>> {
@@ -272,18 +273,20 @@ impl FittedModel {
                 "{steps} steps is more than the 1,000,000 supported"
             )));
         }
-        // The last row is the furthest: if it fits, every `last + k * step` does.
+        // The last row is the furthest: if it fits, every `last + k * step` does. Rows after
+        // `Timestamp::LATEST` could not be written as dates (a risk's date was clamped to it).
         let last_ms = self.last.as_millis();
         i64::try_from(steps)
             .ok()
             .and_then(|s| s.checked_mul(step_millis))
             .and_then(|d| last_ms.checked_add(d))
+            .filter(|&end| end <= Timestamp::LATEST.as_millis())
             .ok_or_else(|| {
                 ForecastError::InvalidHorizon(format!(
-                    "{steps} steps of {step_millis} ms after {} end past the largest timestamp \
-                     ({} ms)",
+                    "{steps} steps of {step_millis} ms after {} end after {}, the latest time \
+                     that can be written as a date",
                     self.last,
-                    i64::MAX
+                    Timestamp::LATEST
                 ))
             })?;
         let times: Vec<Timestamp> = (1..=steps as i64)
@@ -394,13 +397,31 @@ mod tests {
         let e = m.forecast(2, i64::MAX).unwrap_err();
         assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
         assert!(
-            e.to_string().contains("end past the largest timestamp"),
+            e.to_string()
+                .contains("end after 9999-12-30T21:59:59.999Z, the latest time"),
             "{e}"
         );
-        // Last = 19 min; one step of i64::MAX - 19 min ends exactly at i64::MAX: not an
-        // overflow (it is refused only as too many of the series' own steps).
+        // So does a horizon that fits an i64 but ends after the latest writable time.
         let e = m.forecast(1, i64::MAX - 1_140_000).unwrap_err();
+        assert!(e.to_string().contains("latest time"), "{e}");
+        // Last = 19 min; one step ending exactly at `Timestamp::LATEST` is a writable time (it is
+        // refused only as too many of the series' own steps).
+        let step = Timestamp::LATEST.as_millis() - 1_140_000;
+        let e = m.forecast(1, step).unwrap_err();
         assert!(e.to_string().contains("steps of the series"), "{e}");
+    }
+
+    #[test]
+    fn forecasts_end_at_the_latest_writable_date() {
+        // Daily points up to 9999-12-23: 7 more days reach 9999-12-30, 8 would not be writable
+        // (a capacity risk's date was clamped to 9999-12-30 there).
+        let start = Timestamp::parse("9999-12-20").unwrap();
+        let s = TimeSeries::regular(start, DAY_MS, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let m = FittedModel::fit(&s, &linear_cfg()).unwrap();
+        let rows = m.forecast(7, DAY_MS).unwrap();
+        assert_eq!(rows[6].timestamp.date_string(), "9999-12-30");
+        let e = m.forecast(8, DAY_MS).unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
     }
 
     #[test]
@@ -420,11 +441,12 @@ mod tests {
                 .unwrap_err();
         assert!(matches!(e, ForecastError::SpanTooLong { .. }), "{e}");
         // -1 - i64::MIN = i64::MAX ms: fits, the step is that gap, one more step reaches
-        // i64::MAX - 1 and continues the line 1, 2 -> 3.
+        // i64::MAX - 1 and continues the line 1, 2 -> 3 (a forecast row there would be past the
+        // latest writable time; a prediction at a given time is not).
         let m = FittedModel::fit_points(&[t(i64::MIN), t(-1)], &[1.0, 2.0], &linear_cfg()).unwrap();
         assert_eq!(m.step_millis(), i64::MAX);
-        let rows = m.forecast(1, i64::MAX).unwrap();
-        assert_eq!(rows[0].timestamp, t(i64::MAX - 1));
+        assert!(m.forecast(1, i64::MAX).is_err());
+        let rows = m.predict_at(&[t(i64::MAX - 1)]).unwrap();
         assert!((rows[0].yhat - 3.0).abs() < 1e-9, "{rows:?}");
     }
 
@@ -460,6 +482,25 @@ mod tests {
         // The far past is in-sample for Prophet: allowed, and finite.
         let rows = m.predict_at(&[Timestamp::from_millis(i64::MIN)]).unwrap();
         assert!(rows[0].yhat.is_finite());
+    }
+
+    #[test]
+    fn prophet_intervals_are_bounded_in_memory() {
+        let m =
+            FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &ForecastConfig::default()).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        // 1,000,000 hourly steps (within 10,000 spans of the history) at 1,000 samples would
+        // hold 8 GB of sample paths: refused before anything is allocated.
+        let e = m.forecast(1_000_000, 3_600_000).unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
+        assert!(e.to_string().contains("at most 134217 steps"), "{e}");
+        // The bound is on steps times samples: twice the samples, half the steps.
+        let cfg = ForecastConfig::default()
+            .with_uncertainty_samples(2_000)
+            .unwrap();
+        let m = FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &cfg).unwrap();
+        let e = m.forecast(70_000, 3_600_000).unwrap_err();
+        assert!(e.to_string().contains("at most 67108 steps"), "{e}");
     }
 
     #[test]
