@@ -12,6 +12,9 @@
 //! value that is not a number, or a timestamp not later than the previous row's is an error
 //! naming the file, line and field (exit code 1).
 
+#[path = "common/crlf.rs"]
+mod crlf;
+
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
@@ -71,7 +74,7 @@ fn run(args: &Args) -> Result<usize, String> {
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(io::BufReader::new(input));
+        .from_reader(crlf::CrlfAsLf::new(io::BufReader::new(input)));
     let headers = reader
         .headers()
         .map_err(|e| format!("{name}: line 1: cannot read the header: {e}"))?

@@ -28,6 +28,9 @@
 //! range `(first, last]` (no rows on one side of it to compare: the baseline is the rows
 //! strictly before it).
 
+#[path = "common/crlf.rs"]
+mod crlf;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
@@ -75,8 +78,9 @@ fn load_csv(path: &Path) -> Result<Data, String> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_path(path)
-        .map_err(|e| format!("{file}: cannot read: {e}"))?;
+        .from_reader(crlf::CrlfAsLf::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| format!("{file}: cannot read: {e}"))?,
+        )));
     let headers = rdr
         .headers()
         .map_err(|e| format!("{file}: line 1: {e}"))?
