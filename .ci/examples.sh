@@ -41,6 +41,13 @@ awk -F, 'NR>1 && ($3<0 || $3>1) {exit 1}' "$tmp/scores.csv" || fail "detect_csv 
 printf 'timestamp,value\n1,1\n1,2\n' >"$tmp/bad.csv"
 if "$bin/detect_csv" "$tmp/bad.csv" >/dev/null 2>"$tmp/err.txt"; then fail "detect_csv accepted a repeated timestamp"; fi
 grep -q "line 3" "$tmp/err.txt" || fail "detect_csv error does not name the line: $(cat "$tmp/err.txt")"
+# CRLF line ends: the same line numbers (the csv crate alone named the line before).
+printf 'timestamp,value\r\n1,1\r\n2,2\r\n3,x\r\n' >"$tmp/crlf.csv"
+if "$bin/detect_csv" "$tmp/crlf.csv" >/dev/null 2>"$tmp/err.txt"; then fail "detect_csv accepted x"; fi
+grep -q "line 4" "$tmp/err.txt" || fail "detect_csv CRLF error line: $(cat "$tmp/err.txt")"
+printf 'series_id,timestamp,value\r\na,1,1\r\na,2,2\r\na,3,x\r\n' >"$tmp/crlf_fc.csv"
+if "$bin/forecast_csv" --horizon 1 "$tmp/crlf_fc.csv" >/dev/null 2>"$tmp/err.txt"; then fail "forecast_csv accepted x"; fi
+grep -q "line 4" "$tmp/err.txt" || fail "forecast_csv CRLF error line: $(cat "$tmp/err.txt")"
 ok detect_csv
 
 # correlate_alerts: every record index exactly once; --article works; deterministic.
@@ -124,6 +131,10 @@ f=crates/aiops-heal/tests/fixtures
 # A UTF-8 byte-order mark before the JSON is skipped.
 { printf '\xef\xbb\xbf'; cat "$f/replay_rules.json"; } >"$tmp/rules_bom.json"
 "$bin/heal_replay" "$tmp/rules_bom.json" "$f/replay_incidents.json" | diff -q - "$f/replay_expected.jsonl" >/dev/null || fail "heal_replay rejects a byte-order mark"
+# An incident key it does not read (a misspelt `duration_secs`) is named in a warning.
+printf '[{"id":"a","timestamp":1,"service":"db","severity":"critical","outcome":"success","duration":60}]' >"$tmp/inc_typo.json"
+"$bin/heal_replay" "$f/replay_rules.json" "$tmp/inc_typo.json" >/dev/null 2>"$tmp/err.txt" || fail "heal_replay failed on an unknown key"
+grep -q 'unknown key "duration"' "$tmp/err.txt" || fail "heal_replay did not name the unknown key: $(cat "$tmp/err.txt")"
 ok heal_replay
 
 echo "--- examples: all ok in $(($(date +%s) - t0)) s"
