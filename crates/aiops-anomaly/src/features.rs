@@ -97,6 +97,7 @@ impl FeatureConfig {
             long: RunningStats::new(),
             std: RunningStats::new(),
             pushed: 0,
+            removed_max: 0.0,
         }
     }
     /// Features of a whole series: one entry per input point, `None` until every window is full
@@ -130,6 +131,10 @@ pub struct FeatureWindow {
     long: RunningStats,
     std: RunningStats,
     pushed: u64,
+    /// The largest magnitude removed from the accumulators since they were last rebuilt: a
+    /// removal's rounding error scales with it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    removed_max: f64,
 }
 
 impl FeatureWindow {
@@ -142,14 +147,16 @@ impl FeatureWindow {
         let cap = self.config.warmup();
         let n = self.buf.len();
         // Values leaving each window: the one `w` places back from the new end.
-        if n >= self.config.short_ma {
-            self.short.remove(self.buf[n - self.config.short_ma]);
-        }
-        if n >= self.config.long_ma {
-            self.long.remove(self.buf[n - self.config.long_ma]);
-        }
-        if n >= self.config.std_window {
-            self.std.remove(self.buf[n - self.config.std_window]);
+        for (w, acc) in [
+            (self.config.short_ma, &mut self.short),
+            (self.config.long_ma, &mut self.long),
+            (self.config.std_window, &mut self.std),
+        ] {
+            if n >= w {
+                let x = self.buf[n - w];
+                acc.remove(x);
+                self.removed_max = self.removed_max.max(x.abs());
+            }
         }
         if n == cap {
             self.buf.pop_front();
@@ -160,11 +167,31 @@ impl FeatureWindow {
         self.std.push(v);
         self.pushed += 1;
         // Rebuild the accumulators from the buffer now and then so rounding from removals
-        // cannot accumulate over long streams.
-        if self.pushed.is_multiple_of(4096) {
+        // cannot accumulate over long streams, and at once when a removed value was so large
+        // against what stays that its removal's rounding error swamps the rest (a spike of 1e20
+        // in a series at 10 left the features wrong for up to 4,096 points).
+        if self.pushed.is_multiple_of(4096) || self.removal_may_have_swamped() {
             self.rebuild();
         }
         self.current()
+    }
+
+    /// Whether a removal since the last rebuild may have left an accumulator off by more than
+    /// about 1e-6 of its values' scale: the error of removing `x` is about `eps * x^2` in the
+    /// second moment, so this holds once a removed magnitude exceeds 1,000 times the root mean
+    /// square of what an accumulator now holds (or anything is not finite).
+    fn removal_may_have_swamped(&self) -> bool {
+        if self.removed_max == 0.0 {
+            return false;
+        }
+        let big = self.removed_max * self.removed_max;
+        [&self.short, &self.long, &self.std].iter().any(|acc| {
+            let (Some(mean), Some(var)) = (acc.mean(), acc.population_variance()) else {
+                return false;
+            };
+            // `!(a <= b)`: NaN or infinity count as swamped.
+            !(big <= 1e6 * (var + mean * mean))
+        })
     }
 
     fn rebuild(&mut self) {
@@ -179,6 +206,7 @@ impl FeatureWindow {
         self.short = acc(self.config.short_ma);
         self.long = acc(self.config.long_ma);
         self.std = acc(self.config.std_window);
+        self.removed_max = 0.0;
     }
 
     /// The current feature row, `None` during warm-up.
@@ -203,6 +231,20 @@ impl FeatureWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spike_leaves_no_trace_once_out_of_the_windows() {
+        // Removing 1e20 from the running moments left them off by ~1e4 until the next rebuild,
+        // 4,096 points later; the windows are exact again as soon as the spike has left them.
+        for spike in [1e10, 1e20, 1e300] {
+            let mut v = vec![10.0; 5000];
+            v[50] = spike;
+            let rows = FeatureConfig::default().extract(&v);
+            for (i, r) in rows.iter().enumerate().skip(65) {
+                assert_eq!(*r, Some([10.0, 10.0, 10.0, 0.0]), "spike {spike}, row {i}");
+            }
+        }
+    }
 
     /// Direct O(w) computation, as pandas does it.
     fn naive(values: &[f64], i: usize) -> [f64; 4] {
