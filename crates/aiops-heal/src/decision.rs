@@ -168,6 +168,14 @@ pub enum SkipReason {
         /// Needed to leave shadow mode.
         required: u32,
     },
+    /// The decision's time is so far before the executions already recorded that a rolling
+    /// window reaching back from it covers starts the engine has forgotten (it keeps what the
+    /// longest window before its latest start needs): the limit cannot be checked, so the plan
+    /// does not run. Decisions in time order never meet this.
+    BeforeHistory {
+        /// Starts at or before this time are forgotten.
+        forgotten_through: Timestamp,
+    },
 }
 
 impl SkipReason {
@@ -183,6 +191,7 @@ impl SkipReason {
             SkipReason::Concurrency { .. } => "concurrency",
             SkipReason::BlastRadius { .. } => "blast_radius",
             SkipReason::Shadow { .. } => "shadow",
+            SkipReason::BeforeHistory { .. } => "before_history",
         }
     }
 }

@@ -105,19 +105,38 @@ struct Starts {
     all: VecDeque<(Timestamp, String)>,
     /// Per service, its start times.
     by_service: HashMap<String, VecDeque<Timestamp>>,
+    /// Starts at or before this time were forgotten ([`Starts::prune`]).
+    forgotten_through: Option<Timestamp>,
+}
+
+/// The start of the rolling window of `secs` seconds ending at `now`, exclusive: `None` when
+/// it lies before the first representable millisecond (the window then holds every start up to
+/// `now`; a saturated start would leave out a start at `i64::MIN` ms).
+fn window_from(now: Timestamp, secs: u64) -> Option<Timestamp> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .and_then(|ms| now.as_millis().checked_sub(ms))
+        .map(Timestamp::from_millis)
 }
 
 impl Starts {
-    /// Starts in `(from, now]` of the time-ordered `ts`.
-    fn count(ts: &VecDeque<Timestamp>, from: Timestamp, now: Timestamp) -> u32 {
+    /// Starts in `(from, now]` of the time-ordered `ts` (`from` `None`: up to `now`).
+    fn count(ts: &VecDeque<Timestamp>, from: Option<Timestamp>, now: Timestamp) -> u32 {
         let upto = |x: Timestamp| ts.partition_point(|t| *t <= x);
-        upto(now).saturating_sub(upto(from)) as u32
+        upto(now).saturating_sub(from.map_or(0, upto)) as u32
     }
 
     /// Starts of every service in `(from, now]`.
-    fn count_all(&self, from: Timestamp, now: Timestamp) -> u32 {
+    fn count_all(&self, from: Option<Timestamp>, now: Timestamp) -> u32 {
         let upto = |x: Timestamp| self.all.partition_point(|(t, _)| *t <= x);
-        upto(now).saturating_sub(upto(from)) as u32
+        upto(now).saturating_sub(from.map_or(0, upto)) as u32
+    }
+
+    /// Whether a window `(from, now]` reaches into forgotten starts.
+    fn reaches_forgotten(&self, from: Option<Timestamp>) -> Option<Timestamp> {
+        let through = self.forgotten_through?;
+        from.is_none_or(|f| f < through).then_some(through)
     }
 
     /// Adds a start, keeping time order (one earlier than the latest is placed by its time).
@@ -132,6 +151,9 @@ impl Starts {
     /// Forgets starts at or before `from`, O(1) per start: the earliest start of all is the
     /// earliest of its service.
     fn prune(&mut self, from: Timestamp) {
+        if self.all.front().is_some_and(|(t, _)| *t <= from) {
+            self.forgotten_through = Some(self.forgotten_through.map_or(from, |f| f.max(from)));
+        }
         while self.all.front().is_some_and(|(t, _)| *t <= from) {
             let Some((_, service)) = self.all.pop_front() else {
                 break;
@@ -459,11 +481,14 @@ impl HealingEngine {
         if p.cooldown_secs > 0
             && let Some(&last) = rs.last_start.get(service)
         {
-            let until = last.add_secs(p.cooldown_secs as i64);
-            if now < until {
+            // In exact arithmetic: `last + cooldown` saturated at the end of time, where a
+            // start 1 s before it would not have held the next one back. A decision before
+            // the latest start counts as inside its cooldown.
+            let until_ms = i128::from(last.as_millis()) + i128::from(p.cooldown_secs) * 1000;
+            if i128::from(now.as_millis()) < until_ms {
                 return skip(SkipReason::Cooldown {
                     last_started: last,
-                    until,
+                    until: last.add_secs(i64::try_from(p.cooldown_secs).unwrap_or(i64::MAX)),
                 });
             }
         }
@@ -472,7 +497,7 @@ impl HealingEngine {
             (RateScope::Service, p.service_rate),
         ] {
             let Some(limit) = limit else { continue };
-            let from = now.add_secs(-(limit.window_secs() as i64));
+            let from = window_from(now, limit.window_secs());
             let count = match scope {
                 RateScope::Global => self.starts.count_all(from, now),
                 RateScope::Service => self
@@ -489,6 +514,9 @@ impl HealingEngine {
                     window_secs: limit.window_secs(),
                 });
             }
+            if let Some(forgotten_through) = self.starts.reaches_forgotten(from) {
+                return skip(SkipReason::BeforeHistory { forgotten_through });
+            }
         }
         if let Some(max) = p.max_concurrent
             && self.in_flight >= max
@@ -499,7 +527,10 @@ impl HealingEngine {
             });
         }
         if let Some(b) = p.blast_radius {
-            let from = now.add_secs(-(b.window_secs() as i64));
+            let from = window_from(now, b.window_secs());
+            if let Some(forgotten_through) = self.starts.reaches_forgotten(from) {
+                return skip(SkipReason::BeforeHistory { forgotten_through });
+            }
             let touched = |ts: &VecDeque<Timestamp>| Starts::count(ts, from, now) > 0;
             // A service already touched passes; another one needs the count, which stops at
             // the limit (O(services with starts in the longest window) at most), and is taken
@@ -585,7 +616,12 @@ impl HealingEngine {
             id = Some(ExecutionId(eid));
             if !shadow {
                 self.in_flight += 1;
-                self.rules[ri].last_start.insert(service.clone(), now);
+                // The latest start: a decision recorded with an earlier time keeps it.
+                let last = self.rules[ri]
+                    .last_start
+                    .entry(service.clone())
+                    .or_insert(now);
+                *last = (*last).max(now);
                 self.starts.push(now, &service);
                 self.prune(now);
             }
@@ -619,7 +655,9 @@ impl HealingEngine {
         .flatten()
         .max()
         .unwrap_or(0);
-        self.starts.prune(now.add_secs(-(longest as i64)));
+        if let Some(from) = window_from(now, longest) {
+            self.starts.prune(from);
+        }
     }
 
     /// Reports the outcome of a live execution run with [`crate::execute`].
@@ -758,11 +796,11 @@ mod tests {
                 let (now_t, from_t) = (Timestamp::from_secs(now), Timestamp::from_secs(now - span));
                 let inside = |x: i64| x > now - span && x <= now;
                 let all = naive.iter().filter(|(x, _)| inside(*x)).count() as u32;
-                proptest::prop_assert_eq!(starts.count_all(from_t, now_t), all);
+                proptest::prop_assert_eq!(starts.count_all(Some(from_t), now_t), all);
                 for k in 0..4 {
                     let name = format!("s{k}");
                     let want = naive.iter().filter(|(x, s)| inside(*x) && *s == name).count() as u32;
-                    let got = starts.by_service.get(&name).map_or(0, |ts| Starts::count(ts, from_t, now_t));
+                    let got = starts.by_service.get(&name).map_or(0, |ts| Starts::count(ts, Some(from_t), now_t));
                     proptest::prop_assert_eq!(got, want);
                 }
                 if prune {
@@ -1390,6 +1428,81 @@ mod tests {
                 max_services: 1
             })
         );
+    }
+
+    #[test]
+    fn decisions_before_forgotten_history_do_not_run() {
+        let verdict = |e: &mut HealingEngine, svc: &str, at: i64| {
+            let r = e.handle(&inc(svc, svc, Severity::High), t(at));
+            match r.event {
+                AuditEvent::Decision(d) => d.verdict,
+                _ => unreachable!(),
+            }
+        };
+        // One execution an hour. The start at 0 is forgotten once one at 10,000 is recorded;
+        // a decision at 100 would need it (a fresh engine says RateLimited): not run.
+        let mut e = any_service(
+            open_policy()
+                .global_rate(Some(RateLimit::new(1, 3600).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        assert_eq!(verdict(&mut e, "a", 0), Verdict::Execute);
+        assert_eq!(verdict(&mut e, "b", 10_000), Verdict::Execute);
+        assert_eq!(
+            e.decide(&inc("c", "c", Severity::High), t(100)).verdict,
+            Verdict::Skip(SkipReason::BeforeHistory {
+                forgotten_through: t(10_000 - 3600)
+            })
+        );
+        // In time order nothing changes: the next hour is open again.
+        assert_eq!(verdict(&mut e, "d", 13_601), Verdict::Execute);
+        // The blast radius alike (half of 4 services in 100 s).
+        let mut e = any_service(
+            open_policy()
+                .blast_radius(Some(BlastRadius::new(0.5, 100, 4).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        for (svc, at) in [("a", 0), ("b", 10), ("c", 10_000)] {
+            assert_eq!(verdict(&mut e, svc, at), Verdict::Execute);
+        }
+        assert!(matches!(
+            verdict(&mut e, "d", 20),
+            Verdict::Skip(SkipReason::BeforeHistory { .. })
+        ));
+    }
+
+    #[test]
+    fn limits_hold_at_the_ends_of_time() {
+        let verdict = |e: &mut HealingEngine, at: Timestamp| {
+            let r = e.handle(&inc("x", "db", Severity::High), at);
+            match r.event {
+                AuditEvent::Decision(d) => d.verdict,
+                _ => unreachable!(),
+            }
+        };
+        // A cooldown running past the last millisecond still holds (it saturated there).
+        let mut e = any_service(open_policy().cooldown_secs(300).build().unwrap());
+        let end = Timestamp::from_millis(i64::MAX);
+        assert_eq!(verdict(&mut e, end.add_millis(-1000)), Verdict::Execute);
+        assert!(matches!(
+            verdict(&mut e, end),
+            Verdict::Skip(SkipReason::Cooldown { .. })
+        ));
+        // A window reaching before the first millisecond holds a start made there.
+        let mut e = any_service(
+            open_policy()
+                .global_rate(Some(RateLimit::new(1, 3600).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        let start = Timestamp::from_millis(i64::MIN);
+        assert_eq!(verdict(&mut e, start), Verdict::Execute);
+        assert!(matches!(
+            verdict(&mut e, start.add_millis(1000)),
+            Verdict::Skip(SkipReason::RateLimited { count: 1, .. })
+        ));
     }
 
     #[test]
