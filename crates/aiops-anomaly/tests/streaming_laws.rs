@@ -68,6 +68,24 @@ proptest! {
 }
 
 #[test]
+fn any_first_timestamp_is_accepted_even_the_earliest() {
+    // "No point yet" was the previous time i64::MIN: a first point there was refused, naming a
+    // previous timestamp that never existed.
+    let first = Timestamp::from_millis(i64::MIN);
+    for d in detectors() {
+        let mut state = d.new_state();
+        d.update(&mut state, first, 1.0).unwrap();
+        let again = d.update(&mut state, first, 1.0);
+        assert!(
+            matches!(again, Err(AnomalyError::NonIncreasingTimestamp { .. })),
+            "{}: {again:?}",
+            d.name()
+        );
+        d.update(&mut state, first.add_millis(1), 2.0).unwrap();
+    }
+}
+
+#[test]
 fn warm_up_scores_zero() {
     for d in detectors() {
         let mut s = d.new_state();

@@ -100,7 +100,7 @@ impl ChangeDetector {
     /// `3 * S / h` (0 during warm-up) for a finite `v`, then the update.
     #[inline]
     pub(crate) fn update_z(&self, s: &mut ChangeState, at: Timestamp, v: f64) -> Result<f64> {
-        check_time(s.last, at)?;
+        check_time(s.last, s.core.n > 0, at)?;
         s.last = at.as_millis();
         let e = s.core.update(v, &self.core).clamp(-4.0, 4.0);
         if s.core.n <= self.warmup {

@@ -219,7 +219,7 @@ impl EnsembleDetector {
         if !v.is_finite() {
             return Ok(([0.0; 4], 0.0));
         }
-        check_time(s.last, at)?;
+        check_time(s.last, s.robust.seen(), at)?;
         s.last = at.as_millis();
         // Members report standardised deviations z; they are combined in z and mapped to a
         // score once, at the end.

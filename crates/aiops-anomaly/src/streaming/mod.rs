@@ -105,10 +105,11 @@ pub trait StreamingDetector: Send + Sync + std::fmt::Debug {
     fn update(&self, state: &mut DetectorState, at: Timestamp, value: f64) -> Result<f64>;
 }
 
-/// Rejects timestamps not later than the last accepted one.
+/// Rejects timestamps not later than the last accepted one (`seen`: a point was accepted; the
+/// first point may be at any time, `i64::MIN` ms included).
 #[inline]
-pub(crate) fn check_time(last: i64, at: Timestamp) -> Result<()> {
-    if at.as_millis() <= last {
+pub(crate) fn check_time(last: i64, seen: bool, at: Timestamp) -> Result<()> {
+    if seen && at.as_millis() <= last {
         return Err(AnomalyError::NonIncreasingTimestamp {
             previous: last,
             got: at.as_millis(),

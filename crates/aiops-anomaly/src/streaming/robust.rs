@@ -323,6 +323,13 @@ pub struct RobustState {
     core: LevelSpread,
 }
 
+impl RobustState {
+    /// Whether a point was accepted.
+    pub(crate) fn seen(&self) -> bool {
+        self.core.n > 0
+    }
+}
+
 impl Default for RobustDetector {
     fn default() -> Self {
         // Level half-life 5 points with a Holt slope (beta 0.3), spread half-life 60 points, clip at
@@ -378,7 +385,7 @@ impl RobustDetector {
         if !v.is_finite() {
             return Ok(0.0);
         }
-        check_time(s.last, at)?;
+        check_time(s.last, s.core.n > 0, at)?;
         s.last = at.as_millis();
         let (r, sigma) = s.core.update_residual(v, &self.core);
         if s.core.n <= self.warmup {
@@ -398,7 +405,7 @@ impl RobustDetector {
     /// finite `v`, then the update; the ensemble combines these before mapping to a score.
     #[inline]
     pub(crate) fn update_z(&self, s: &mut RobustState, at: Timestamp, v: f64) -> Result<f64> {
-        check_time(s.last, at)?;
+        check_time(s.last, s.core.n > 0, at)?;
         s.last = at.as_millis();
         let (r, sigma) = s.core.update_residual(v, &self.core);
         if s.core.n <= self.warmup {

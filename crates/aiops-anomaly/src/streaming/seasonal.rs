@@ -196,7 +196,7 @@ impl SeasonalDetector {
                 detector: "seasonal",
             });
         }
-        check_time(s.last, at)?;
+        check_time(s.last, s.core.n > 0, at)?;
         let phase = self.phase(s, at.as_millis());
         s.last = at.as_millis();
         s.phase = phase;
