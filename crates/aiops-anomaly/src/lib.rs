@@ -14,7 +14,7 @@ pub use detector::{AnomalyAlert, AnomalyDetector, Driver};
 pub use error::{AnomalyError, Result};
 pub use features::{FEATURE_NAMES, FeatureConfig, FeatureWindow};
 pub use iforest::{
-    Contamination, FittedIsolationForest, IsolationForest, MaxSamples, ScoreKernel,
+    Contamination, FittedIsolationForest, IsolationForest, MAX_TREES, MaxSamples, ScoreKernel,
     average_path_length,
 };
 pub use multivariate::{FittedMultivariate, MultivariateDetector};
