@@ -111,23 +111,36 @@ impl MultivariateDetector {
         }
         let mut mean = vec![0.0; n_features];
         let mut sd = vec![0.0; n_features];
+        let mut unit = vec![1.0; n_features];
         for c in 0..n_features {
+            // In units of the column's largest magnitude, so the spread of values near
+            // `f64::MAX` stays finite (it overflowed from about 1e155, every z became 0 and the
+            // column was ignored).
+            let top = (0..n)
+                .map(|r| data[r * n_features + c].abs())
+                .fold(0.0, f64::max);
+            if top > 0.0 {
+                unit[c] = top;
+            }
             let mut s = aiops_core::stats::RunningStats::new();
             for r in 0..n {
-                s.push(data[r * n_features + c]);
+                s.push(data[r * n_features + c] / unit[c]);
             }
             mean[c] = s.mean().unwrap_or(0.0);
             let v = s.std_dev().unwrap_or(0.0);
-            sd[c] = if v > 1e-12 * mean[c].abs().max(1.0) {
+            sd[c] = if v > 1e-12 * mean[c].abs().max(1.0 / unit[c]) {
                 v
             } else {
-                1.0
+                1.0 / unit[c]
             };
         }
         let z: Vec<f64> = data
             .iter()
             .enumerate()
-            .map(|(i, &v)| (v - mean[i % n_features]) / sd[i % n_features])
+            .map(|(i, &v)| {
+                let c = i % n_features;
+                (v / unit[c] - mean[c]) / sd[c]
+            })
             .collect();
         let arr = Array2::from_shape_vec((n, n_features), z.clone())
             .map_err(|e| AnomalyError::Clustering(e.to_string()))?;
@@ -139,6 +152,7 @@ impl MultivariateDetector {
             .map_err(|e| AnomalyError::Clustering(e.to_string()))?;
         let centres: Vec<f64> = km.centroids().iter().copied().collect();
         let mut model = FittedMultivariate {
+            unit,
             mean,
             sd,
             centres,
@@ -155,6 +169,8 @@ impl MultivariateDetector {
 /// A fitted multivariate detector: immutable, `Send + Sync`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FittedMultivariate {
+    /// Per column, the unit `mean` and `sd` are in (its largest training magnitude).
+    unit: Vec<f64>,
     mean: Vec<f64>,
     sd: Vec<f64>,
     centres: Vec<f64>,
@@ -192,7 +208,7 @@ impl FittedMultivariate {
         let z: Vec<f64> = row
             .iter()
             .enumerate()
-            .map(|(i, v)| (v - self.mean[i]) / self.sd[i])
+            .map(|(i, v)| (v / self.unit[i] - self.mean[i]) / self.sd[i])
             .collect();
         Ok(z_to_score(3.0 * self.nearest(&z) / self.scale))
     }
@@ -230,5 +246,23 @@ mod tests {
         assert!(MultivariateDetector::new().k(0).check().is_err());
         assert!(MultivariateDetector::new().fit(&rows[..3], 2).is_err());
         assert_eq!(m.n_clusters(), 4);
+    }
+
+    #[test]
+    fn huge_columns_still_count() {
+        // The same data scaled to 1e200 (its spread overflowed `f64` and the column was
+        // ignored): an outlier in that column still stands out, and the scores match.
+        let mut first = None;
+        for unit in [1.0, 1e200, 1e300] {
+            let rows: Vec<f64> = (0..500)
+                .flat_map(|i| [f64::from(i % 13), f64::from(i % 7) * unit])
+                .collect();
+            let m = MultivariateDetector::new().fit(&rows, 2).unwrap();
+            let normal = m.score_row(&[6.0, 3.0 * unit]).unwrap();
+            let outlier = m.score_row(&[6.0, 60.0 * unit]).unwrap();
+            assert!(outlier > 0.99 && normal < 0.6, "{unit}: {normal} {outlier}");
+            let &mut f = first.get_or_insert(normal);
+            assert!((normal - f).abs() < 1e-9, "{unit}: {normal} against {f}");
+        }
     }
 }
