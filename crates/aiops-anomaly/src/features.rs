@@ -189,8 +189,9 @@ impl FeatureWindow {
             let (Some(mean), Some(var)) = (acc.mean(), acc.population_variance()) else {
                 return false;
             };
-            // `!(a <= b)`: NaN or infinity count as swamped.
-            !(big <= 1e6 * (var + mean * mean))
+            // NaN or infinity count as swamped.
+            let bound = 1e6 * (var + mean * mean);
+            !big.is_finite() || !bound.is_finite() || big > bound
         })
     }
 

@@ -23,7 +23,8 @@ pub struct AnomalyRange {
 /// Merges points scoring at least `threshold` into ranges; points at most `max_gap` apart
 /// (in time) join the same range. `timestamps` and `scores` must have equal lengths and the
 /// timestamps must not decrease ([`AnomalyError::NonIncreasingTimestamp`] otherwise: a range
-/// would end before it starts); NaN scores count as 0.
+/// would end before it starts); NaN scores count as 0, a NaN `threshold` is an
+/// [`AnomalyError::InvalidParam`].
 ///
 /// ```
 /// use aiops_anomaly::anomaly_ranges;
@@ -34,6 +35,7 @@ pub struct AnomalyRange {
 /// assert_eq!(r.len(), 2);
 /// assert_eq!((r[0].start, r[0].end, r[0].peak), (ts[1], ts[2], 0.9));
 /// assert_eq!(r[1].peak_at, ts[6]);
+/// assert!(anomaly_ranges(&ts, &scores, f64::NAN, 120, "ensemble").is_err());
 /// # Ok::<(), aiops_anomaly::AnomalyError>(())
 /// ```
 pub fn anomaly_ranges(
@@ -48,6 +50,10 @@ pub fn anomaly_ranges(
             expected: timestamps.len(),
             got: scores.len(),
         });
+    }
+    // NaN compares false with every score, so every point would have counted as anomalous.
+    if threshold.is_nan() {
+        return Err(invalid("threshold", threshold, "must be a number"));
     }
     let mut out: Vec<AnomalyRange> = Vec::new();
     for (i, (&t, &s)) in timestamps.iter().zip(scores).enumerate() {
