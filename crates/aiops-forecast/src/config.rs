@@ -98,6 +98,7 @@ pub enum Growth {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "Unchecked"))]
 pub struct ForecastConfig {
     pub(crate) model: ModelKind,
     pub(crate) yearly: bool,
@@ -135,6 +136,53 @@ impl Default for ForecastConfig {
             lower_bound: None,
             upper_bound: None,
         }
+    }
+}
+
+/// A deserialised [`ForecastConfig`] before [`ForecastConfig::check`] (the same fields).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct Unchecked {
+    model: ModelKind,
+    yearly: bool,
+    weekly: bool,
+    daily: bool,
+    interval_width: f64,
+    uncertainty_samples: u32,
+    seed: u64,
+    countries: Vec<Country>,
+    holidays: Vec<Holiday>,
+    growth: Growth,
+    changepoint_prior_scale: f64,
+    seasonality_prior_scale: f64,
+    holidays_prior_scale: f64,
+    lower_bound: Option<f64>,
+    upper_bound: Option<f64>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<Unchecked> for ForecastConfig {
+    type Error = ForecastError;
+    fn try_from(u: Unchecked) -> Result<Self> {
+        let c = ForecastConfig {
+            model: u.model,
+            yearly: u.yearly,
+            weekly: u.weekly,
+            daily: u.daily,
+            interval_width: u.interval_width,
+            uncertainty_samples: u.uncertainty_samples,
+            seed: u.seed,
+            countries: u.countries,
+            holidays: u.holidays,
+            growth: u.growth,
+            changepoint_prior_scale: u.changepoint_prior_scale,
+            seasonality_prior_scale: u.seasonality_prior_scale,
+            holidays_prior_scale: u.holidays_prior_scale,
+            lower_bound: u.lower_bound,
+            upper_bound: u.upper_bound,
+        };
+        c.check()?;
+        Ok(c)
     }
 }
 
@@ -261,9 +309,37 @@ impl ForecastConfig {
                 reason: format!("lower bound {l} must be below upper bound {u}"),
             });
         }
+        if let Growth::Logistic { cap } = self.growth
+            && cap <= lower.unwrap_or(0.0)
+        {
+            return Err(ForecastError::InvalidParameter {
+                name: "cap",
+                reason: format!(
+                    "logistic cap {cap} must be > the lower bound {}",
+                    lower.unwrap_or(0.0)
+                ),
+            });
+        }
         self.lower_bound = lower;
         self.upper_bound = upper;
         Ok(self)
+    }
+
+    /// Validates every setting together, as the `with_*` builders do one at a time (a
+    /// deserialised configuration goes through it; fitting checks it again). The logistic cap
+    /// is checked against the lower bound whatever order they were set in.
+    pub fn check(&self) -> Result<()> {
+        let c = self.clone();
+        let c = c.with_interval_width(self.interval_width)?;
+        let c = c.with_uncertainty_samples(self.uncertainty_samples)?;
+        let c = c.with_prior_scales(
+            self.changepoint_prior_scale,
+            self.seasonality_prior_scale,
+            self.holidays_prior_scale,
+        )?;
+        let c = c.with_bounds(self.lower_bound, self.upper_bound)?;
+        c.with_growth(self.growth)?;
+        Ok(())
     }
 
     /// The model.
@@ -296,6 +372,42 @@ impl ForecastConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logistic_cap_is_checked_against_bounds_set_later() {
+        let c = ForecastConfig::default()
+            .with_growth(Growth::Logistic { cap: 10.0 })
+            .unwrap();
+        let e = c.clone().with_bounds(Some(50.0), None).unwrap_err();
+        assert!(e.to_string().contains("cap"), "{e}");
+        assert!(c.with_bounds(Some(5.0), None).unwrap().check().is_ok());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_deserialised_configuration_is_checked() {
+        let good = serde_json::to_value(ForecastConfig::default()).unwrap();
+        let back: ForecastConfig = serde_json::from_value(good.clone()).unwrap();
+        assert_eq!(back, ForecastConfig::default());
+        for (key, bad) in [
+            ("interval_width", serde_json::json!(7.5)),
+            ("uncertainty_samples", serde_json::json!(0)),
+            ("lower_bound", serde_json::json!(100.0)),
+            ("changepoint_prior_scale", serde_json::json!(-1.0)),
+        ] {
+            let mut v = good.clone();
+            v[key] = bad;
+            if key == "lower_bound" {
+                v["upper_bound"] = serde_json::json!(0.0);
+            }
+            let e = serde_json::from_value::<ForecastConfig>(v).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(if key == "lower_bound" { "bound" } else { key }),
+                "{key}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn defaults_are_the_articles() {

@@ -91,6 +91,8 @@ impl FittedModel {
         values: &[f64],
         config: &ForecastConfig,
     ) -> Result<Self> {
+        // A configuration deserialised or built in another order is checked here too.
+        config.check()?;
         let n = values.len();
         if n < MIN_POINTS {
             return Err(ForecastError::TooFewPoints {
@@ -501,6 +503,21 @@ mod tests {
         let m = FittedModel::fit(&hourly(50, |i| (i % 24) as f64), &cfg).unwrap();
         let e = m.forecast(70_000, 3_600_000).unwrap_err();
         assert!(e.to_string().contains("at most 67108 steps"), "{e}");
+    }
+
+    #[test]
+    fn prophet_values_overflowing_far_back_are_an_error_in_debug_builds_too() {
+        // A check comparing Prophet's yhat with ours failed on inf = inf (debug builds only).
+        let m = FittedModel::fit(
+            &hourly(30, |i| 1e300 * (1.0 + 0.1 * i as f64)),
+            &ForecastConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        let e = m
+            .predict_at(&[Timestamp::from_millis(i64::MIN)])
+            .unwrap_err();
+        assert!(matches!(e, ForecastError::NonFiniteForecast { .. }), "{e}");
     }
 
     #[test]

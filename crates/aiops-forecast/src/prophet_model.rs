@@ -264,7 +264,7 @@ impl ProphetFit {
         debug_assert!(
             yhat.iter()
                 .zip(&pred.yhat.point)
-                .all(|(a, b)| (a - b).abs() <= 1e-9 * (1.0 + b.abs()))
+                .all(|(a, b)| a == b || (a - b).abs() <= 1e-9 * (1.0 + b.abs()) || !b.is_finite())
         );
         let yhat = &yhat;
         let trend = &pred.trend.point;
