@@ -865,6 +865,13 @@ mod tests {
     fn exec_id(r: &AuditRecord) -> ExecutionId {
         r.execution_id.unwrap()
     }
+    /// The verdict of handling an incident on `svc` at `at`.
+    fn handled(e: &mut HealingEngine, svc: &str, at: Timestamp) -> Verdict {
+        match e.handle(&inc(svc, svc, Severity::High), at).event {
+            AuditEvent::Decision(d) => d.verdict,
+            _ => unreachable!(),
+        }
+    }
     fn reason(d: &Decision) -> &'static str {
         match &d.verdict {
             Verdict::Skip(r) => r.code(),
@@ -1392,13 +1399,7 @@ mod tests {
 
     #[test]
     fn starts_recorded_out_of_time_order_still_count() {
-        let go = |e: &mut HealingEngine, svc: &str, at: i64| {
-            let r = e.handle(&inc(svc, svc, Severity::High), t(at));
-            match r.event {
-                AuditEvent::Decision(d) => d.verdict,
-                _ => unreachable!(),
-            }
-        };
+        let go = |e: &mut HealingEngine, svc: &str, at: i64| handled(e, svc, t(at));
         // A start at 500 recorded after one at 1000 was pruned at once (1000 - 100 s).
         let mut e = any_service(
             open_policy()
@@ -1432,13 +1433,7 @@ mod tests {
 
     #[test]
     fn decisions_before_forgotten_history_do_not_run() {
-        let verdict = |e: &mut HealingEngine, svc: &str, at: i64| {
-            let r = e.handle(&inc(svc, svc, Severity::High), t(at));
-            match r.event {
-                AuditEvent::Decision(d) => d.verdict,
-                _ => unreachable!(),
-            }
-        };
+        let verdict = |e: &mut HealingEngine, svc: &str, at: i64| handled(e, svc, t(at));
         // One execution an hour. The start at 0 is forgotten once one at 10,000 is recorded;
         // a decision at 100 would need it (a fresh engine says RateLimited): not run.
         let mut e = any_service(
@@ -1475,13 +1470,7 @@ mod tests {
 
     #[test]
     fn limits_hold_at_the_ends_of_time() {
-        let verdict = |e: &mut HealingEngine, at: Timestamp| {
-            let r = e.handle(&inc("x", "db", Severity::High), at);
-            match r.event {
-                AuditEvent::Decision(d) => d.verdict,
-                _ => unreachable!(),
-            }
-        };
+        let verdict = |e: &mut HealingEngine, at: Timestamp| handled(e, "db", at);
         // A cooldown running past the last millisecond still holds (it saturated there).
         let mut e = any_service(open_policy().cooldown_secs(300).build().unwrap());
         let end = Timestamp::from_millis(i64::MAX);
