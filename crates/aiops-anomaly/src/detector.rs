@@ -111,8 +111,7 @@ impl AnomalyDetector {
             return Err(crate::error::invalid("threshold", th, "must be in [0, 1]"));
         }
         let rows: Vec<[f64; 4]> = self
-            .features
-            .extract(history)
+            .finite_features(history)?
             .into_iter()
             .flatten()
             .collect();
@@ -158,8 +157,26 @@ impl AnomalyDetector {
         self.scores_with(t, values)
     }
 
-    fn scores_with(&self, t: &Trained, values: &[f64]) -> Result<Vec<Option<f64>>> {
+    /// The feature rows of `values`, or [`AnomalyError::FeatureOverflow`] naming the input
+    /// point whose features overflow `f64` (finite values near `f64::MAX` can: their spread
+    /// cannot be represented).
+    fn finite_features(&self, values: &[f64]) -> Result<Vec<Option<[f64; 4]>>> {
         let feats = self.features.extract(values);
+        for (index, f) in feats.iter().enumerate() {
+            if let Some((k, &value)) = f.iter().flatten().enumerate().find(|(_, x)| !x.is_finite())
+            {
+                return Err(AnomalyError::FeatureOverflow {
+                    index,
+                    feature: crate::FEATURE_NAMES[k],
+                    value,
+                });
+            }
+        }
+        Ok(feats)
+    }
+
+    fn scores_with(&self, t: &Trained, values: &[f64]) -> Result<Vec<Option<f64>>> {
+        let feats = self.finite_features(values)?;
         let flat: Vec<f64> = feats.iter().flatten().flatten().copied().collect();
         let mut scores = t.model.score(&flat)?.into_iter();
         Ok(feats
@@ -333,6 +350,31 @@ mod tests {
         (0..2000)
             .map(|i| 100.0 + 10.0 * (f64::from(i) * 0.05).sin() + f64::from(i % 7) * 0.3)
             .collect()
+    }
+
+    #[test]
+    fn features_overflowing_f64_name_the_input_point() {
+        // One finite value near f64::MAX: its spread in `std_5` is not representable. The error
+        // named the feature row (14 fewer than the input's) and a value not in the input.
+        let mut d = AnomalyDetector::new();
+        d.train(&history()).unwrap();
+        let mut v = history()[..100].to_vec();
+        v[50] = 1e308;
+        let e = d.detect(&v).unwrap_err();
+        assert_eq!(
+            e,
+            AnomalyError::FeatureOverflow {
+                index: 50,
+                feature: "std_5",
+                value: f64::INFINITY
+            }
+        );
+        assert!(e.to_string().contains("point 50"), "{e}");
+        let e = AnomalyDetector::new().train(&v).unwrap_err();
+        assert!(
+            matches!(e, AnomalyError::FeatureOverflow { index: 50, .. }),
+            "{e}"
+        );
     }
 
     #[test]

@@ -30,6 +30,19 @@ pub enum AnomalyError {
         /// The number found.
         got: usize,
     },
+    /// The article's features of a finite input point overflow `f64`.
+    #[error(
+        "the `{feature}` feature of point {index} is {value}: the values around it are too \
+         large for f64 (rescale them)"
+    )]
+    FeatureOverflow {
+        /// Index of the input point.
+        index: usize,
+        /// The feature (one of `FEATURE_NAMES`).
+        feature: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A value that must be finite is NaN or infinite.
     #[error("non-finite value {value} at row {row}, column {column}")]
     NonFinite {
