@@ -6,7 +6,9 @@
 //! (the grid the `BestParent` default was chosen from); `ONLY=a,b` keeps the configurations
 //! whose names start with `a` or `b`; `SKIP_RANK=1` skips ranking; `SEED0=k` runs seeds
 //! k+1..=k+SEEDS (held-out seeds; the `Scored` default was tuned on seeds 11..=20);
-//! `ONLY=none` or `RANK_ONLY=1` skips the correlation rows; `CAL_GRID=1` adds, per ranker, the confidence
+//! `ONLY=none` or `RANK_ONLY=1` skips the correlation rows; `DENSITY=10,20,60` prints only
+//! the default's figures on the `day` storm with that many incidents (and how much they
+//! overlap); `CAL_GRID=1` adds, per ranker, the confidence
 //! exponent with the least log loss on these incidents.
 //!
 //! Pairwise precision / recall: over all records, a pair is positive when both records are in
@@ -306,6 +308,139 @@ impl Acc {
     }
 }
 
+/// How much a storm's incidents overlap: the share of incidents whose span (first to last
+/// first fire) meets another's, and the share of incident conditions (first fires, roots
+/// aside) that follow both an alert of another incident and one of their own, within 600 s on
+/// a direct dependency of their service or 120 s on the service itself (an alert whose
+/// incident the topology and the times leave open).
+fn overlap(s: &aiops_sim::Storm, g: &ServiceGraph) -> (f64, f64) {
+    let mut span: Vec<Option<(i64, i64)>> = vec![None; s.incidents.len()];
+    // Per service: (first fire ms, incident) of each incident condition there.
+    let mut onsets: Vec<Vec<(i64, usize)>> = vec![Vec::new(); g.len()];
+    let mut firsts: Vec<(i64, usize, usize)> = Vec::new();
+    let mut conds: HashSet<(u64, usize)> = HashSet::new();
+    for (a, k) in s.alerts.iter().zip(&s.incident_of) {
+        let (Some(k), Some(svc)) = (*k, a.service().and_then(|x| g.index_of(x))) else {
+            continue;
+        };
+        if !conds.insert((a.fingerprint().0, k)) {
+            continue;
+        }
+        let t = a.starts_at().as_millis();
+        let e = span[k].get_or_insert((t, t));
+        e.1 = t;
+        onsets[svc].push((t, k));
+        if a.service() != Some(s.incidents[k].root.as_str()) {
+            firsts.push((t, k, svc));
+        }
+    }
+    let spans: Vec<(i64, i64)> = span.iter().flatten().copied().collect();
+    let overlapping = spans
+        .iter()
+        .enumerate()
+        .filter(|&(i, a)| {
+            spans
+                .iter()
+                .enumerate()
+                .any(|(j, b)| i != j && a.0 <= b.1 && b.0 <= a.1)
+        })
+        .count();
+    let deps: Vec<Vec<usize>> = g
+        .names()
+        .iter()
+        .map(|n| {
+            g.dependencies(n)
+                .into_iter()
+                .filter_map(|(d, _)| g.index_of(d))
+                .collect()
+        })
+        .collect();
+    let ambiguous = firsts
+        .iter()
+        .filter(|&&(t, k, svc)| {
+            let (mut own, mut other) = (false, false);
+            let near =
+                std::iter::once((svc, 120_000)).chain(deps[svc].iter().map(|&d| (d, 600_000)));
+            for (x, within) in near {
+                for &(o, kk) in &onsets[x] {
+                    if o < t && t - o <= within {
+                        own |= kk == k;
+                        other |= kk != k;
+                    }
+                }
+            }
+            own && other
+        })
+        .count();
+    (
+        overlapping as f64 / spans.len().max(1) as f64,
+        ambiguous as f64 / firsts.len().max(1) as f64,
+    )
+}
+
+/// `DENSITY=10,20,...`: the `day` storm (1,000 services, 10,000 noise alerts in a day) with
+/// that many incidents, the default's figures beside the overlap and the oracle-both bound.
+fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>) {
+    println!(
+        "\n## Correlation by incident density: StormSpec::day() with N incidents, seeds {}..={}",
+        seeds.start(),
+        seeds.end()
+    );
+    println!(
+        "| incidents a day | records | incidents overlapping another | ambiguous conditions | compression | precision | recall | worst precision | worst recall | oracle-both precision / recall |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for n in counts
+        .split(',')
+        .filter_map(|x| x.trim().parse::<usize>().ok())
+    {
+        let mut spec = StormSpec::day();
+        spec.incidents = n;
+        let mut sums = [0.0; 8];
+        let mut worst = [1.0f64; 2];
+        let mut k = 0.0;
+        for seed in seeds.clone() {
+            let topo = topology(1000, seed);
+            let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
+            let s = storm(&topo, &spec, seed);
+            let r = Correlator::new(&g, CorrelatorConfig::default())
+                .expect("valid config")
+                .correlate(&s.alerts);
+            let (p, rc) = pairwise(&r.assignment(), &s.incident_of);
+            let (ov, amb) = overlap(&s, &g);
+            let (op, or) = pairwise(&oracle_local(&s, &g, true, false), &s.incident_of);
+            for (x, v) in sums.iter_mut().zip([
+                s.alerts.len() as f64,
+                ov,
+                amb,
+                r.compression(),
+                p,
+                rc,
+                op,
+                or,
+            ]) {
+                *x += v;
+            }
+            worst = [worst[0].min(p), worst[1].min(rc)];
+            k += 1.0;
+        }
+        let m: Vec<f64> = sums.iter().map(|x| x / k).collect();
+        println!(
+            "| {n} | {:.0} | {:.0} % | {:.1} % | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+            m[0],
+            100.0 * m[1],
+            100.0 * m[2],
+            m[3],
+            m[4],
+            m[5],
+            worst[0],
+            worst[1],
+            m[6],
+            m[7]
+        );
+    }
+}
+
 fn names(r: &[RootCause]) -> Vec<String> {
     r.iter().map(|c| c.service().to_owned()).collect()
 }
@@ -332,6 +467,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    if let Ok(counts) = std::env::var("DENSITY") {
+        density_table(&counts, seed0 + 1..=seed0 + seeds);
+        return;
+    }
     // The default before `Grouping::Scored` (BestParent, 240 s, every severity), and the one
     // before that (300 s, any path length, no incident span).
     let best_parent = with(CorrelatorConfig::default(), |c| {
