@@ -137,4 +137,11 @@ printf '[{"id":"a","timestamp":1,"service":"db","severity":"critical","outcome":
 grep -q 'unknown key "duration"' "$tmp/err.txt" || fail "heal_replay did not name the unknown key: $(cat "$tmp/err.txt")"
 ok heal_replay
 
+# The correlation harness's density table (docs/benchmarks.md, "By incident density"), 2 seeds:
+# the documented command keeps working and prints its rows.
+cargo build -q --release -p aiops-rca --example rca_eval
+DENSITY=10,60 "$bin/rca_eval" 2 >"$tmp/density.txt"
+grep -q '^| 10 | ' "$tmp/density.txt" && grep -q '^| 60 | ' "$tmp/density.txt" || fail "rca_eval DENSITY printed no rows: $(cat "$tmp/density.txt")"
+ok rca_eval DENSITY
+
 echo "--- examples: all ok in $(($(date +%s) - t0)) s"

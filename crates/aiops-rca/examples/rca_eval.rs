@@ -379,7 +379,7 @@ fn overlap(s: &aiops_sim::Storm, g: &ServiceGraph) -> (f64, f64) {
 }
 
 /// `DENSITY=10,20,...`: the `day` storm (1,000 services, 10,000 noise alerts in a day) with
-/// that many incidents, the default's figures beside the overlap and the oracle-both bound.
+/// that many incidents, the default's figures beside the overlap and the oracle-both estimate.
 fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>) {
     println!(
         "\n## Correlation by incident density: StormSpec::day() with N incidents, seeds {}..={}",
