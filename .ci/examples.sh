@@ -41,6 +41,10 @@ awk -F, 'NR>1 && ($3<0 || $3>1) {exit 1}' "$tmp/scores.csv" || fail "detect_csv 
 printf 'timestamp,value\n1,1\n1,2\n' >"$tmp/bad.csv"
 if "$bin/detect_csv" "$tmp/bad.csv" >/dev/null 2>"$tmp/err.txt"; then fail "detect_csv accepted a repeated timestamp"; fi
 grep -q "line 3" "$tmp/err.txt" || fail "detect_csv error does not name the line: $(cat "$tmp/err.txt")"
+# Distinct times within one millisecond: the message says why (millisecond resolution).
+printf 'timestamp,value\n1700000000.0001,1\n1700000000.0002,2\n' >"$tmp/subms.csv"
+if "$bin/detect_csv" "$tmp/subms.csv" >/dev/null 2>"$tmp/err.txt"; then fail "detect_csv accepted two rows in one millisecond"; fi
+grep -q "same millisecond" "$tmp/err.txt" || fail "detect_csv sub-millisecond message: $(cat "$tmp/err.txt")"
 # CRLF line ends: the same line numbers (the csv crate alone named the line before).
 printf 'timestamp,value\r\n1,1\r\n2,2\r\n3,x\r\n' >"$tmp/crlf.csv"
 if "$bin/detect_csv" "$tmp/crlf.csv" >/dev/null 2>"$tmp/err.txt"; then fail "detect_csv accepted x"; fi
@@ -72,6 +76,10 @@ printf '\xef\xbb\xbf[{"name": "db"}, {"name": "api", "dependencies": ["db"]}]' >
 "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/refire.json" >"$tmp/refire_out.json"
 grep -q '"compression":-0.5,' "$tmp/refire_out.json" || fail "correlate_alerts compression is not 1 - incidents / fingerprints: $(cat "$tmp/refire_out.json")"
 grep -q '"raw_compression":0.5}' "$tmp/refire_out.json" || fail "correlate_alerts raw_compression: $(cat "$tmp/refire_out.json")"
+# An incident of services missing from services.json still names root causes (first to alert).
+printf '[{"labels": {"alertname": "Slow", "service": "x2"}, "startsAt": 1704067260},\n{"labels": {"alertname": "Down", "service": "x1"}, "startsAt": 1704067200},\n{"labels": {"alertname": "Slow", "service": "x1"}, "startsAt": 1704067230}]\n' >"$tmp/unknown.json"
+"$bin/correlate_alerts" "$tmp/svc.json" "$tmp/unknown.json" >"$tmp/unknown_out.json"
+grep -q '"root_causes":\[{"confidence":1.0,"score":1.0,"service":"x1"}\]' "$tmp/unknown_out.json" || fail "correlate_alerts: no root cause for unknown services: $(cat "$tmp/unknown_out.json")"
 # Bad alerts are named by record and line; endsAt before startsAt is an error (as in Alertmanager).
 printf '{"status": "firing", "alerts": [\n{"labels": {"service": "db"}, "startsAt": 0},\n{"labels": {"service": "db"}, "startsAt": 1},\n{"labels": {"service": "api"}}]}\n' >"$tmp/bad_alerts.json"
 if "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/bad_alerts.json" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted an alert without startsAt"; fi

@@ -15,7 +15,9 @@
 //! Output (stdout, one JSON object): `{"incidents": [{"alert_indices", "services", "start",
 //! "end", "root_causes": [{"service", "score", "confidence"}], "why": [{"a", "b", "rule",
 //! "detail"}]}], "noise": [..], "compression", "raw_compression"}`. Every record index appears
-//! exactly once, in one incident or in `noise`. Errors name the file, line and field (exit 1);
+//! exactly once, in one incident or in `noise`. An incident none of whose services is in
+//! `SERVICES_JSON` gets its services in the order they first alerted as root causes (scores
+//! `(n - k) / n`, confidence `1 / n` each). Errors name the file, line and field (exit 1);
 //! a leading UTF-8 byte-order mark in either file is skipped.
 //!
 //! `compression` is `1 - incidents / distinct fingerprints` and `raw_compression` is
@@ -161,11 +163,39 @@ fn root_causes(args: &Args, graph: &ServiceGraph, alerts: &[Alert]) -> Result<Ve
     let ranked = CombinedRanker::default()
         .rank(&RankInput::new().graph(graph).alerts(alerts))
         .map_err(|e| e.to_string())?;
+    if ranked.is_empty() {
+        return Ok(first_alerting(alerts));
+    }
     Ok(ranked
         .iter()
         .take(3)
         .map(|c| json!({"service": c.service(), "score": c.score(), "confidence": c.confidence()}))
         .collect())
+}
+
+/// Root causes of an incident none of whose services the graph holds (the rankers rank graph
+/// services only): its services in the order they first alerted (ties by name), scores
+/// `(n - k) / n` for the k-th of n, and confidence `1 / n` each, as nothing but the order of
+/// the first alerts tells them apart.
+fn first_alerting(alerts: &[Alert]) -> Vec<Value> {
+    let mut first: Vec<(aiops::core::Timestamp, &str)> = Vec::new();
+    for a in alerts {
+        let Some(s) = a.service() else { continue };
+        match first.iter_mut().find(|(_, x)| *x == s) {
+            Some(e) => e.0 = e.0.min(a.starts_at()),
+            None => first.push((a.starts_at(), s)),
+        }
+    }
+    first.sort();
+    let n = first.len() as f64;
+    first
+        .iter()
+        .take(3)
+        .enumerate()
+        .map(
+            |(k, (_, s))| json!({"service": s, "score": (n - k as f64) / n, "confidence": 1.0 / n}),
+        )
+        .collect()
 }
 
 fn run(args: &Args) -> Result<String, String> {

@@ -121,8 +121,13 @@ fn run(args: &Args) -> Result<usize, String> {
         if let Some(p) = previous
             && t <= p
         {
+            let why = if t == p {
+                "is the same millisecond as the previous row's timestamp (timestamps are read to the millisecond, so rows must be at least 1 ms apart)"
+            } else {
+                "is not later than the previous row's timestamp"
+            };
             return Err(format!(
-                "{name}: line {line}: field `timestamp`: {t_text:?} is not later than the previous row's timestamp ({})",
+                "{name}: line {line}: field `timestamp`: {t_text:?} {why} ({})",
                 p.to_rfc3339()
             ));
         }

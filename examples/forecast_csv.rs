@@ -162,8 +162,13 @@ fn read_series(name: &str, input: Box<dyn Read>) -> Result<Vec<Series>, String> 
         if let Some((prev, prev_line)) = s.last_seen
             && t <= prev
         {
+            let why = if t == prev {
+                "is the same millisecond as the previous timestamp (timestamps are read to the millisecond, so rows must be at least 1 ms apart)"
+            } else {
+                "is not later than the previous timestamp"
+            };
             return Err(format!(
-                "{name}: line {line}: field `timestamp`: {t_text:?} is not later than the previous timestamp of series {id:?} ({} on line {prev_line})",
+                "{name}: line {line}: field `timestamp`: {t_text:?} {why} of series {id:?} ({} on line {prev_line})",
                 prev.to_rfc3339()
             ));
         }
