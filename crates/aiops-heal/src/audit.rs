@@ -3,7 +3,7 @@
 use aiops_core::Timestamp;
 
 use crate::decision::{Decision, ExecutionId};
-use crate::execute::ActionResult;
+use crate::execute::{ActionResult, Refusal};
 
 /// Human or later-check feedback on an execution (or a shadow decision).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,9 @@ pub enum AuditEvent {
         actions: Vec<ActionResult>,
         /// The compensating action, when it ran.
         compensation: Option<ActionResult>,
+        /// Why the plan was refused before anything ran, if it was (then no failure was
+        /// counted: see [`crate::HealingEngine::complete`]).
+        refused: Option<Refusal>,
         /// It was a dry run.
         dry_run: bool,
     },

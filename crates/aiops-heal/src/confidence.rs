@@ -76,8 +76,8 @@ impl Default for ConfidenceModel {
 }
 
 impl ConfidenceModel {
-    /// A Beta lower-bound model; the prior counts must be finite and positive, `z` finite and
-    /// non-negative (see [`ConfidenceModel::check`]).
+    /// A Beta lower-bound model; the prior counts must be finite and positive with a finite
+    /// sum, `z` finite and non-negative (see [`ConfidenceModel::check`]).
     pub fn beta_lower_bound(
         prior_successes: f64,
         prior_failures: f64,
@@ -95,7 +95,8 @@ impl ConfidenceModel {
     }
 
     /// Checks the model's settings: for [`ConfidenceModel::BetaLowerBound`] the prior counts
-    /// must be finite and positive and `z` finite and non-negative. The variant's fields are
+    /// must be finite and positive, their sum finite (`1e308 + 1e308` overflows, and the
+    /// posterior's mean and spread with it), and `z` finite and non-negative. The variant's fields are
     /// public, so a model written as a literal can skip [`ConfidenceModel::beta_lower_bound`];
     /// [`crate::PolicyBuilder::build`] runs this check, and [`ConfidenceModel::confidence`] of
     /// a model that fails it is 0.
@@ -131,6 +132,15 @@ impl ConfidenceModel {
         if !(prior_failures.is_finite() && prior_failures > 0.0) {
             return Err(bad("prior_failures", prior_failures));
         }
+        if !(prior_successes + prior_failures).is_finite() {
+            return Err(HealError::InvalidSetting {
+                field: "prior_successes + prior_failures",
+                reason: format!(
+                    "must be finite, got {prior_successes:e} + {prior_failures:e} = {}",
+                    prior_successes + prior_failures
+                ),
+            });
+        }
         if !(z.is_finite() && z >= 0.0) {
             return Err(HealError::InvalidSetting {
                 field: "z",
@@ -140,7 +150,8 @@ impl ConfidenceModel {
         Ok(())
     }
 
-    /// Confidence in `[0, 1]` for a rule with these counts, on an incident of this severity.
+    /// Confidence in `[0, 1]` for a rule with these counts, on an incident of this severity:
+    /// always a finite number in that range.
     ///
     /// A model that fails [`ConfidenceModel::check`] (only a literal can build one) gives 0, so
     /// it never passes a threshold.
@@ -166,9 +177,15 @@ impl ConfidenceModel {
             } => {
                 let a = prior_successes + successes as f64;
                 let b = prior_failures + failures as f64;
+                // Finite and positive: the check bounds the priors' sum, and counts below 2^64
+                // each cannot carry it past f64::MAX (they are below half an ulp there).
                 let n = a + b;
-                let mean = a / n;
-                let sd = (a * b / (n * n * (n + 1.0))).sqrt();
+                let (mean, rest) = (a / n, b / n);
+                // Var Beta(a, b) = ab / (n^2 (n + 1)) = mean (1 - mean) / (n + 1): written so,
+                // nothing overflows (a * b did at a = b = 1e308) or underflows to 0 / 0 (at
+                // a = b = 1e-320), either of which made the confidence NaN.
+                let sd = (mean * rest / (n + 1.0)).sqrt();
+                // Finite: mean and rest in [0, 1], sd in [0, 1/2], z finite (a property test).
                 let lb = (mean - z * sd).clamp(0.0, 1.0);
                 if severity_weighted {
                     lb * severity_factor(severity)
@@ -300,5 +317,73 @@ mod tests {
         }
         assert!(ConfidenceModel::Article.check().is_ok());
         assert!(ConfidenceModel::default().check().is_ok());
+    }
+
+    #[test]
+    fn huge_and_tiny_priors_never_give_nan() {
+        // a * b and n * n * (n + 1) overflowed at a = b = 1e308 (inf / inf = NaN, and
+        // NaN.clamp(0, 1) is NaN); the sum itself overflows, so the model is refused.
+        let e = ConfidenceModel::beta_lower_bound(1e308, 1e308, 1.645, false).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                HealError::InvalidSetting {
+                    field: "prior_successes + prior_failures",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("1e308 + 1e308 = inf"), "{e}");
+        let literal = ConfidenceModel::BetaLowerBound {
+            prior_successes: 1e308,
+            prior_failures: 1e308,
+            z: 1.645,
+            severity_weighted: false,
+        };
+        assert_eq!(literal.confidence(0, 0, Severity::High), 0.0);
+        // A large finite sum is fine: Beta(1e308, 1e307) has mean 10/11 and sd ~ 0.
+        let big = ConfidenceModel::beta_lower_bound(1e308, 1e307, 1.645, false).unwrap();
+        assert!((big.confidence(0, 0, Severity::High) - 10.0 / 11.0).abs() < 1e-12);
+        // a * b and n^3 underflowed to 0 / 0 at a = b = 1e-320: Beta(1e-320, 1e-320) has
+        // mean 1/2 and sd sqrt(1/4 / (1 + 2e-320)) = 1/2, so z = 0.5 gives 1/2 - 1/4.
+        let tiny = ConfidenceModel::beta_lower_bound(1e-320, 1e-320, 0.5, false).unwrap();
+        assert_eq!(tiny.confidence(0, 0, Severity::High), 0.25);
+    }
+
+    fn any_prior() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::num::f64::ANY,
+            proptest::num::f64::POSITIVE | proptest::num::f64::SUBNORMAL,
+            Just(f64::MAX),
+            Just(f64::MAX / 2.0),
+            Just(1e308),
+            Just(f64::MIN_POSITIVE),
+            Just(5e-324),
+            0.0f64..10.0,
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the settings, a model the constructor accepts gives a finite confidence
+        /// in [0, 1] for every history and severity.
+        #[test]
+        fn confidence_is_finite_in_unit_range_for_every_accepted_model(
+            a in any_prior(),
+            b in any_prior(),
+            z in proptest::prop_oneof![proptest::num::f64::ANY, 0.0f64..5.0, proptest::strategy::Just(f64::MAX)],
+            weighted in proptest::bool::ANY,
+            s in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..100, proptest::strategy::Just(u64::MAX)],
+            f in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..100, proptest::strategy::Just(u64::MAX)],
+            sev in 0usize..Severity::ALL.len(),
+        ) {
+            if let Ok(m) = ConfidenceModel::beta_lower_bound(a, b, z, weighted) {
+                let c = m.confidence(s, f, Severity::ALL[sev]);
+                proptest::prop_assert!((0.0..=1.0).contains(&c), "{m:?} ({s}, {f}): {c}");
+            }
+            let c = ConfidenceModel::Article.confidence(s, f, Severity::ALL[sev]);
+            proptest::prop_assert!((0.0..=1.0).contains(&c));
+        }
     }
 }

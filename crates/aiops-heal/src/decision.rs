@@ -28,7 +28,8 @@ pub struct Plan {
     pub rule_id: String,
     /// The incident it remedies.
     pub incident_id: String,
-    /// The target service (the incident's primary service).
+    /// The target service (the incident's primary service); `None` touches no service, so
+    /// only the global limits and the rule's cooldown apply to it.
     pub service: Option<String>,
     /// Actions, run in order.
     pub actions: Vec<ActionType>,
@@ -47,7 +48,8 @@ pub struct Plan {
 impl Plan {
     /// A plan built by hand (for example to run a human's choice through [`crate::execute`])
     /// with the default execution settings (5 s pause, 300 s timeout, live, unknown actions
-    /// refused).
+    /// refused). [`crate::execute`] refuses a plan with no actions
+    /// ([`crate::Refusal::NoActions`]).
     pub fn new(
         rule_id: impl Into<String>,
         incident_id: impl Into<String>,
@@ -133,7 +135,7 @@ pub enum SkipReason {
     Cooldown {
         /// Start of the last execution.
         last_started: Timestamp,
-        /// When the cooldown ends.
+        /// When the cooldown ends (the last representable millisecond if it ends later).
         until: Timestamp,
     },
     /// Too many executions in the rolling window.

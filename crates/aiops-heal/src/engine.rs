@@ -11,7 +11,7 @@ use crate::decision::{
     ApprovalReason, ConfidenceInfo, Decision, ExecutionId, Plan, RateScope, SkipReason, Verdict,
 };
 use crate::error::{HealError, Result};
-use crate::execute::Outcome;
+use crate::execute::{Outcome, Refusal};
 use crate::policy::{Policy, UnknownActionPolicy};
 use crate::rule::{ANY_OF_SCORE, EXACT_SCORE, MIN_MATCH_SCORE, Matcher, Rule, field_value};
 
@@ -37,7 +37,19 @@ const _: () = assert!(EXACT_SCORE == 1.0 && ANY_OF_SCORE == 0.8 && MIN_MATCH_SCO
 struct RuleState {
     rule: Rule,
     stats: RuleStats,
+    /// The latest start per service, for the cooldown.
     last_start: HashMap<String, Timestamp>,
+    /// The latest start of a plan without a service: such plans share one cooldown per rule.
+    last_start_no_service: Option<Timestamp>,
+}
+
+impl RuleState {
+    fn last_start(&self, service: Option<&str>) -> Option<Timestamp> {
+        match service {
+            Some(s) => self.last_start.get(s).copied(),
+            None => self.last_start_no_service,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -51,7 +63,7 @@ struct Field {
 #[derive(Debug, Clone)]
 struct Execution {
     rule: usize,
-    service: String,
+    service: Option<String>,
     started: Timestamp,
     shadow: bool,
     dry_run: bool,
@@ -101,9 +113,10 @@ pub struct HealingEngine {
 /// Execution starts, in time order, for the rolling-window checks.
 #[derive(Debug, Clone, Default)]
 struct Starts {
-    /// Every start: (time, service).
-    all: VecDeque<(Timestamp, String)>,
-    /// Per service, its start times.
+    /// Every start: (time, service), plans without a service included (they count towards
+    /// the global limit only).
+    all: VecDeque<(Timestamp, Option<String>)>,
+    /// Per service, its start times (plans without a service touch none).
     by_service: HashMap<String, VecDeque<Timestamp>>,
     /// Starts at or before this time were forgotten ([`Starts::prune`]).
     forgotten_through: Option<Timestamp>,
@@ -140,12 +153,14 @@ impl Starts {
     }
 
     /// Adds a start, keeping time order (one earlier than the latest is placed by its time).
-    fn push(&mut self, t: Timestamp, service: &str) {
+    fn push(&mut self, t: Timestamp, service: Option<&str>) {
         let at = self.all.partition_point(|(x, _)| *x <= t);
-        self.all.insert(at, (t, service.to_owned()));
-        let ts = self.by_service.entry(service.to_owned()).or_default();
-        let at = ts.partition_point(|x| *x <= t);
-        ts.insert(at, t);
+        self.all.insert(at, (t, service.map(str::to_owned)));
+        if let Some(service) = service {
+            let ts = self.by_service.entry(service.to_owned()).or_default();
+            let at = ts.partition_point(|x| *x <= t);
+            ts.insert(at, t);
+        }
     }
 
     /// Forgets starts at or before `from`, O(1) per start: the earliest start of all is the
@@ -158,7 +173,9 @@ impl Starts {
             let Some((_, service)) = self.all.pop_front() else {
                 break;
             };
-            if let Some(ts) = self.by_service.get_mut(&service) {
+            if let Some(service) = service
+                && let Some(ts) = self.by_service.get_mut(&service)
+            {
                 ts.pop_front();
                 if ts.is_empty() {
                     self.by_service.remove(&service);
@@ -255,6 +272,7 @@ impl HealingEngine {
             rule,
             stats: RuleStats::default(),
             last_start: HashMap::new(),
+            last_start_no_service: None,
         });
         Ok(())
     }
@@ -320,9 +338,14 @@ impl HealingEngine {
         let n = self.executions.len();
         self.executions
             .retain(|_, e| e.in_flight || e.started >= before);
-        let cooldown = self.policy.cooldown_secs as i64;
+        let cooldown_ms = i128::from(self.policy.cooldown_secs) * 1000;
+        // In exact arithmetic, as `verdict` checks it: `t + cooldown` saturated at the end of
+        // time and dropped a start whose cooldown still held there.
+        let holds =
+            |t: Timestamp| i128::from(t.as_millis()) + cooldown_ms > i128::from(before.as_millis());
         for r in &mut self.rules {
-            r.last_start.retain(|_, t| t.add_secs(cooldown) > before);
+            r.last_start.retain(|_, t| holds(*t));
+            r.last_start_no_service = r.last_start_no_service.filter(|t| holds(*t));
         }
         n - self.executions.len()
     }
@@ -431,20 +454,16 @@ impl HealingEngine {
             dry_run: p.dry_run,
             unknown_action: p.unknown_action,
         });
-        d.verdict = self.verdict(
-            ri,
-            service.as_deref().unwrap_or(""),
-            confidence,
-            now,
-            approved,
-        );
+        d.verdict = self.verdict(ri, service.as_deref(), confidence, now, approved);
         d
     }
 
+    /// `service` `None`: the plan touches no service, so the per-service rate limit and the
+    /// blast radius do not apply to it; its cooldown is the rule's for plans without a service.
     fn verdict(
         &self,
         ri: usize,
-        service: &str,
+        service: Option<&str>,
         confidence: f64,
         now: Timestamp,
         approved: bool,
@@ -479,7 +498,7 @@ impl HealingEngine {
             });
         }
         if p.cooldown_secs > 0
-            && let Some(&last) = rs.last_start.get(service)
+            && let Some(last) = rs.last_start(service)
         {
             // In exact arithmetic: `last + cooldown` saturated at the end of time, where a
             // start 1 s before it would not have held the next one back. A decision before
@@ -498,12 +517,14 @@ impl HealingEngine {
         ] {
             let Some(limit) = limit else { continue };
             let from = window_from(now, limit.window_secs());
-            let count = match scope {
-                RateScope::Global => self.starts.count_all(from, now),
-                RateScope::Service => self
+            let count = match (scope, service) {
+                (RateScope::Global, _) => self.starts.count_all(from, now),
+                // No service: no per-service bucket (the global limit above applies).
+                (RateScope::Service, None) => continue,
+                (RateScope::Service, Some(s)) => self
                     .starts
                     .by_service
-                    .get(service)
+                    .get(s)
                     .map_or(0, |ts| Starts::count(ts, from, now)),
             };
             if count >= limit.max() {
@@ -526,7 +547,8 @@ impl HealingEngine {
                 max,
             });
         }
-        if let Some(b) = p.blast_radius {
+        // A plan without a service touches none, so it cannot widen the blast radius.
+        if let (Some(b), Some(service)) = (p.blast_radius, service) {
             let from = window_from(now, b.window_secs());
             if let Some(forgotten_through) = self.starts.reaches_forgotten(from) {
                 return skip(SkipReason::BeforeHistory { forgotten_through });
@@ -607,7 +629,7 @@ impl HealingEngine {
             .rule_id
             .as_ref()
             .and_then(|id| self.rule_ids.get(id).copied());
-        let service = d.service.clone().unwrap_or_default();
+        let service = d.service.clone();
         let shadow = matches!(d.verdict, Verdict::Skip(SkipReason::Shadow { .. }));
         let mut id = None;
         if let (Some(ri), true) = (ri, shadow || d.verdict == Verdict::Execute) {
@@ -617,12 +639,13 @@ impl HealingEngine {
             if !shadow {
                 self.in_flight += 1;
                 // The latest start: a decision recorded with an earlier time keeps it.
-                let last = self.rules[ri]
-                    .last_start
-                    .entry(service.clone())
-                    .or_insert(now);
+                let rs = &mut self.rules[ri];
+                let last = match &service {
+                    Some(s) => rs.last_start.entry(s.clone()).or_insert(now),
+                    None => rs.last_start_no_service.get_or_insert(now),
+                };
                 *last = (*last).max(now);
-                self.starts.push(now, &service);
+                self.starts.push(now, service.as_deref());
                 self.prune(now);
             }
             self.executions.insert(
@@ -661,6 +684,11 @@ impl HealingEngine {
     }
 
     /// Reports the outcome of a live execution run with [`crate::execute`].
+    ///
+    /// A refused outcome ([`Outcome::refused`]: nothing ran, because a handler was missing or
+    /// the plan had no actions) is a configuration error, not a verdict on the rule: the
+    /// execution is complete (its concurrency slot is freed) and the refusal is recorded, but
+    /// no failure is counted and the circuit breaker does not move.
     pub fn complete(&mut self, id: ExecutionId, outcome: &Outcome) -> Result<AuditRecord> {
         self.finish(
             id,
@@ -668,6 +696,7 @@ impl HealingEngine {
             outcome.finished,
             outcome.actions.clone(),
             outcome.compensation.clone(),
+            outcome.refused.clone(),
         )
     }
 
@@ -679,7 +708,7 @@ impl HealingEngine {
         success: bool,
         finished: Timestamp,
     ) -> Result<AuditRecord> {
-        self.finish(id, success, finished, Vec::new(), None)
+        self.finish(id, success, finished, Vec::new(), None, None)
     }
 
     fn finish(
@@ -689,6 +718,7 @@ impl HealingEngine {
         finished: Timestamp,
         actions: Vec<crate::execute::ActionResult>,
         compensation: Option<crate::execute::ActionResult>,
+        refused: Option<Refusal>,
     ) -> Result<AuditRecord> {
         let ex = self
             .executions
@@ -701,15 +731,18 @@ impl HealingEngine {
             return Err(HealError::AlreadyComplete(id.0));
         }
         ex.in_flight = false;
-        // Feedback that arrived before the outcome stays the counted outcome.
-        let count_it = ex.counted.is_none();
+        // Feedback that arrived before the outcome stays the counted outcome. A refusal (nothing
+        // ran) counts neither way.
+        let count_it = ex.counted.is_none() && refused.is_none();
         if count_it {
             ex.counted = Some(success);
         }
         let (ri, service, started, dry_run) = (ex.rule, ex.service.clone(), ex.started, ex.dry_run);
         self.in_flight -= 1;
         let stats = &mut self.rules[ri].stats;
-        if success {
+        if refused.is_some() {
+            // A missing handler is the caller's configuration, not the rule's track record.
+        } else if success {
             stats.successes += u64::from(count_it);
             stats.consecutive_failures = 0;
         } else {
@@ -722,11 +755,12 @@ impl HealingEngine {
             Some(id),
             AuditEvent::Completed {
                 rule_id,
-                service: (!service.is_empty()).then_some(service),
+                service,
                 success,
                 started,
                 actions,
                 compensation,
+                refused,
                 dry_run,
             },
         ))
@@ -784,14 +818,15 @@ mod tests {
         /// starts out of time order.
         #[test]
         fn starts_count_as_a_scan(
-            ops in proptest::collection::vec((0i64..100, 0usize..4, 0i64..100, 0i64..40, proptest::bool::ANY), 1..60)
+            ops in proptest::collection::vec((0i64..100, 0usize..5, 0i64..100, 0i64..40, proptest::bool::ANY), 1..60)
         ) {
             let mut starts = Starts::default();
+            // Service 4 stands for a plan without a service: counted globally only.
             let mut naive: Vec<(i64, String)> = Vec::new();
             for (t, svc, now, span, prune) in ops {
                 let svc = format!("s{svc}");
                 let t = Timestamp::from_secs(t);
-                starts.push(t, &svc);
+                starts.push(t, (svc != "s4").then_some(svc.as_str()));
                 naive.push((t.as_secs(), svc));
                 let (now_t, from_t) = (Timestamp::from_secs(now), Timestamp::from_secs(now - span));
                 let inside = |x: i64| x > now - span && x <= now;
@@ -807,6 +842,7 @@ mod tests {
                     starts.prune(from_t);
                     naive.retain(|(x, _)| *x > now - span);
                     proptest::prop_assert!(starts.by_service.values().all(|ts| !ts.is_empty()));
+                    proptest::prop_assert!(!starts.by_service.contains_key("s4"));
                     proptest::prop_assert_eq!(starts.all.len(), naive.len());
                 }
             }
@@ -1519,14 +1555,20 @@ mod tests {
         // A rule with threshold 0 and no other limit: only the confidence check can stop it.
         let e = engine(open_policy().build().unwrap());
         for c in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.1, 1.5] {
-            let v = e.verdict(0, "api", c, t(100), true);
+            let v = e.verdict(0, Some("api"), c, t(100), true);
             assert!(
                 matches!(v, Verdict::Skip(SkipReason::LowConfidence { threshold, .. }) if threshold == 0.0),
                 "confidence {c}: {v:?}"
             );
         }
-        assert_eq!(e.verdict(0, "api", 0.0, t(100), true), Verdict::Execute);
-        assert_eq!(e.verdict(0, "api", 1.0, t(100), true), Verdict::Execute);
+        assert_eq!(
+            e.verdict(0, Some("api"), 0.0, t(100), true),
+            Verdict::Execute
+        );
+        assert_eq!(
+            e.verdict(0, Some("api"), 1.0, t(100), true),
+            Verdict::Execute
+        );
 
         // The reported case: a literal model with a NaN prior, past a 0.99 threshold, put in
         // the policy without the builder's check.
@@ -1552,5 +1594,202 @@ mod tests {
         let d = e.decide(&inc("i", "api", Severity::Critical), t(100));
         assert_eq!(reason(&d), "low_confidence", "{:?}", d.verdict);
         assert_eq!(d.confidence.unwrap().value, 0.0);
+    }
+
+    #[test]
+    fn forgetting_keeps_a_cooldown_that_runs_past_the_end_of_time() {
+        // `forget_before` compared `last + cooldown`, saturated at the last millisecond, with
+        // `before`: a start whose cooldown still held at the end of time was dropped, and the
+        // next execution let through.
+        let mut e = any_service(open_policy().cooldown_secs(300).build().unwrap());
+        let end = Timestamp::from_millis(i64::MAX);
+        let r = e.handle(&inc("a", "db", Severity::High), end.add_millis(-1000));
+        e.complete_simulated(exec_id(&r), true, end.add_millis(-500))
+            .unwrap();
+        let cooling = |e: &HealingEngine| {
+            matches!(
+                e.decide(&inc("b", "db", Severity::High), end).verdict,
+                Verdict::Skip(SkipReason::Cooldown { .. })
+            )
+        };
+        assert!(cooling(&e));
+        e.forget_before(end);
+        assert!(
+            cooling(&e),
+            "forgetting dropped a cooldown that still holds"
+        );
+        assert_eq!(e.rules[0].last_start.len(), 1);
+    }
+
+    /// An incident whose alerts name no service.
+    fn inc_without_service(id: &str) -> Incident {
+        let labels = Labels::from_pairs([("alertname", "HighLatency"), ("severity", "high")]);
+        let alert = aiops_core::Alert::new(labels, Timestamp::EPOCH);
+        let i = Incident::from_alerts(id, vec![alert]).unwrap();
+        assert_eq!(i.primary_service(), None);
+        i
+    }
+
+    #[test]
+    fn plans_without_a_service_touch_no_service() {
+        // Executions without a service were recorded under the service "": they counted
+        // towards the blast radius and shared one per-service rate bucket.
+        let policy = |p: crate::PolicyBuilder| {
+            p.blast_radius(Some(BlastRadius::new(0.1, 600, 10).unwrap()))
+                .service_rate(Some(RateLimit::new(1, 3600).unwrap()))
+                .build()
+                .unwrap()
+        };
+        let mut e = any_service(policy(open_policy()));
+        let r = e.handle(&inc_without_service("x"), t(0));
+        let id = exec_id(&r);
+        assert_eq!(e.in_flight(), 1);
+        // The blast radius (1 service of 10) and api's rate bucket are untouched...
+        assert_eq!(
+            e.decide(&inc("a", "api", Severity::High), t(1)).verdict,
+            Verdict::Execute
+        );
+        // ...and another plan without a service has no per-service bucket to share.
+        assert_eq!(
+            handled_incident(&mut e, &inc_without_service("y"), t(2)),
+            Verdict::Execute
+        );
+        let AuditEvent::Completed { service, .. } =
+            e.complete_simulated(id, true, t(3)).unwrap().event
+        else {
+            unreachable!()
+        };
+        assert_eq!(service, None);
+        // Global limits still apply to them.
+        let mut e = any_service(policy(
+            open_policy().global_rate(Some(RateLimit::new(2, 3600).unwrap())),
+        ));
+        assert_eq!(
+            handled_incident(&mut e, &inc_without_service("x"), t(0)),
+            Verdict::Execute
+        );
+        assert_eq!(handled(&mut e, "api", t(1)), Verdict::Execute);
+        assert!(matches!(
+            handled_incident(&mut e, &inc_without_service("y"), t(2)),
+            Verdict::Skip(SkipReason::RateLimited {
+                scope: RateScope::Global,
+                count: 2,
+                ..
+            })
+        ));
+        // So does the cooldown, shared by the rule's plans without a service (not by a
+        // service's plans), and it is forgotten once over.
+        let mut e = any_service(open_policy().cooldown_secs(300).build().unwrap());
+        assert_eq!(
+            handled_incident(&mut e, &inc_without_service("x"), t(0)),
+            Verdict::Execute
+        );
+        assert_eq!(handled(&mut e, "api", t(1)), Verdict::Execute);
+        assert!(matches!(
+            e.decide(&inc_without_service("y"), t(299)).verdict,
+            Verdict::Skip(SkipReason::Cooldown { last_started, .. }) if last_started == t(0)
+        ));
+        e.forget_before(t(299));
+        assert!(e.rules[0].last_start_no_service.is_some());
+        e.forget_before(t(300));
+        assert!(e.rules[0].last_start_no_service.is_none());
+        assert_eq!(
+            e.decide(&inc_without_service("y"), t(300)).verdict,
+            Verdict::Execute
+        );
+    }
+
+    /// The verdict of handling `incident` at `at`.
+    fn handled_incident(e: &mut HealingEngine, incident: &Incident, at: Timestamp) -> Verdict {
+        match e.handle(incident, at).event {
+            AuditEvent::Decision(d) => d.verdict,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Runs the plan of an `Execute` record with `handlers` on a clock that never moves.
+    fn run_plan(r: &AuditRecord, handlers: &crate::Handlers) -> Outcome {
+        struct Still;
+        impl crate::Sleeper for Still {
+            fn now(&self) -> Timestamp {
+                Timestamp::EPOCH
+            }
+            fn sleep(&self, _: u64) -> futures::future::BoxFuture<'_, ()> {
+                Box::pin(async {})
+            }
+        }
+        let AuditEvent::Decision(d) = &r.event else {
+            unreachable!()
+        };
+        futures::executor::block_on(crate::execute(
+            d.plan_to_execute().unwrap(),
+            handlers,
+            &Still,
+        ))
+    }
+
+    #[test]
+    fn refused_outcomes_are_not_charged_to_the_rule() {
+        // A plan refused for a missing handler counted as the rule's failure and opened its
+        // circuit, though nothing ran.
+        let mut e = engine(
+            open_policy()
+                .circuit_breaker_failures(Some(1))
+                .max_concurrent(Some(1))
+                .build()
+                .unwrap(),
+        );
+        let i = inc("i", "api", Severity::High);
+        let r = e.handle(&i, t(0));
+        let out = run_plan(&r, &crate::Handlers::new());
+        assert_eq!(
+            out.refused,
+            Some(Refusal::UnknownAction {
+                action: ActionType::RestartService
+            })
+        );
+        let done = e.complete(exec_id(&r), &out).unwrap();
+        assert!(matches!(
+            done.event,
+            AuditEvent::Completed {
+                success: false,
+                refused: Some(Refusal::UnknownAction { .. }),
+                ..
+            }
+        ));
+        assert_eq!(e.rule_stats("api-restart").unwrap(), RuleStats::default());
+        assert_eq!(e.in_flight(), 0);
+        assert_eq!(e.decide(&i, t(1)).verdict, Verdict::Execute);
+        // Feedback on it still counts, as on any execution.
+        e.record_feedback(exec_id(&r), Feedback::Failure, t(2))
+            .unwrap();
+        assert_eq!(e.rule_stats("api-restart").unwrap().failures, 1);
+    }
+
+    #[test]
+    fn a_panicking_handler_frees_its_slot_and_counts_as_a_failure() {
+        // A panic unwound out of `execute`: no outcome, and the execution stayed in flight
+        // for ever (every later decision: Skip(Concurrency)).
+        let mut e = engine(open_policy().max_concurrent(Some(1)).build().unwrap());
+        let mut h = crate::Handlers::new();
+        h.insert(
+            ActionType::RestartService,
+            |_: &ActionType, _: &Plan| -> crate::HandlerFuture<'static> {
+                Box::pin(async { panic!("restart blew up") })
+            },
+        );
+        let i = inc("i", "api", Severity::High);
+        let r = e.handle(&i, t(0));
+        let out = run_plan(&r, &h);
+        assert!(!out.success && out.refused.is_none());
+        assert_eq!(
+            out.actions[0].status,
+            crate::ActionStatus::Failed("handler panicked: restart blew up".into())
+        );
+        e.complete(exec_id(&r), &out).unwrap();
+        assert_eq!(e.in_flight(), 0);
+        let s = e.rule_stats("api-restart").unwrap();
+        assert_eq!((s.failures, s.consecutive_failures), (1, 1));
+        assert_eq!(e.decide(&i, t(1)).verdict, Verdict::Execute);
     }
 }

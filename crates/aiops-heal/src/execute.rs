@@ -1,8 +1,10 @@
 //! Runtime-agnostic execution of a plan with caller-supplied handlers and sleeper.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
 use aiops_core::Timestamp;
+use futures::FutureExt;
 use futures::future::{BoxFuture, Either, select};
 
 use crate::action::ActionType;
@@ -77,6 +79,26 @@ pub trait Sleeper: Send + Sync {
     fn sleep(&self, millis: u64) -> BoxFuture<'_, ()>;
 }
 
+/// Why [`execute`] refused a plan before running anything.
+///
+/// A refusal is a configuration error, not a verdict on the rule:
+/// [`crate::HealingEngine::complete`] frees the execution's slot and records the refusal, but
+/// counts no failure and leaves the circuit breaker alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "reason", rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Refusal {
+    /// An action (or the compensation) has no handler, under [`UnknownActionPolicy::Refuse`].
+    UnknownAction {
+        /// The first such action.
+        action: ActionType,
+    },
+    /// The plan has no actions (only a plan built by hand can): nothing would run, and doing
+    /// nothing is not a success.
+    NoActions,
+}
+
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -88,7 +110,8 @@ pub trait Sleeper: Send + Sync {
 pub enum ActionStatus {
     /// The handler returned `Ok`.
     Succeeded,
-    /// The handler returned `Err` with this message.
+    /// The handler returned `Err` with this message, or panicked (the message then starts
+    /// with `handler panicked`).
     Failed(String),
     /// The handler did not finish within the per-action timeout.
     TimedOut,
@@ -137,8 +160,8 @@ pub struct Outcome {
     pub actions: Vec<ActionResult>,
     /// The compensating action, when it ran.
     pub compensation: Option<ActionResult>,
-    /// The action without a handler that made the plan be refused before anything ran.
-    pub refused: Option<ActionType>,
+    /// Why the plan was refused before anything ran, if it was.
+    pub refused: Option<Refusal>,
     /// Whether the plan succeeded (a dry run counts as success; nothing failed).
     pub success: bool,
     /// A dry run: no handler was called.
@@ -153,7 +176,15 @@ pub struct Outcome {
 /// `sleeper`), per-action timeout, stop at the first failure, then run the compensating action
 /// once if an earlier step had succeeded. A dry-run plan calls no handler. Under
 /// [`UnknownActionPolicy::Refuse`] a plan with an action lacking a handler is refused before
-/// anything runs.
+/// anything runs ([`Refusal::UnknownAction`]); a plan with no actions is always refused
+/// ([`Refusal::NoActions`], dry run included), never reported as a success.
+///
+/// A handler that panics (while building its future or while it runs) counts as a failed
+/// action, `ActionStatus::Failed("handler panicked: ..")`: the unwind is caught, so an
+/// [`Outcome`] is still produced and the caller can report it to the engine, freeing the
+/// execution's slot. The panic hook still runs (it may print), a build with `panic = "abort"`
+/// cannot catch anything, and a handler that panicked is called again for later actions and
+/// plans: keep its shared state consistent across a panic.
 ///
 /// A handler whose completion is observed later than the timeout counts as timed out, even if
 /// it returned `Ok` (so a fake clock that jumps forward inside a handler is judged correctly).
@@ -198,6 +229,18 @@ pub async fn execute<S: Sleeper + ?Sized>(
             })
             .collect()
     };
+    let refuse = |why: Refusal| Outcome {
+        actions: not_run(ActionStatus::NotRun, started),
+        compensation: None,
+        refused: Some(why),
+        success: false,
+        dry_run: plan.dry_run,
+        started,
+        finished: started,
+    };
+    if plan.actions.is_empty() {
+        return refuse(Refusal::NoActions);
+    }
     if plan.dry_run {
         return Outcome {
             actions: not_run(ActionStatus::DryRun, started),
@@ -216,15 +259,7 @@ pub async fn execute<S: Sleeper + ?Sized>(
             .chain(plan.compensation.iter())
             .find(|a| !handlers.contains(a));
         if let Some(a) = missing {
-            return Outcome {
-                actions: not_run(ActionStatus::NotRun, started),
-                compensation: None,
-                refused: Some(a.clone()),
-                success: false,
-                dry_run: false,
-                started,
-                finished: started,
-            };
+            return refuse(Refusal::UnknownAction { action: a.clone() });
         }
     }
     let mut results = Vec::with_capacity(plan.actions.len());
@@ -276,18 +311,30 @@ async fn run_one<S: Sleeper + ?Sized>(
     let t0 = sleeper.now();
     let status = match handlers.get(action) {
         None => ActionStatus::SkippedNoHandler,
-        Some(h) => {
-            let work = h.run(action, plan);
-            let timer = sleeper.sleep(plan.action_timeout_millis);
-            match select(work, timer).await {
-                Either::Left((Ok(()), _)) => ActionStatus::Succeeded,
-                Either::Left((Err(msg), _)) => ActionStatus::Failed(msg),
-                Either::Right(((), _)) => ActionStatus::TimedOut,
+        // A panic unwinding out of `execute` left no outcome, and the execution in flight
+        // for ever: it is caught and counted as the action's failure. Nothing of the handler's
+        // future is used after a panic.
+        Some(h) => match std::panic::catch_unwind(AssertUnwindSafe(|| h.run(action, plan))) {
+            Err(payload) => ActionStatus::Failed(panic_message(payload.as_ref())),
+            Ok(work) => {
+                let work = AssertUnwindSafe(work).catch_unwind();
+                let timer = sleeper.sleep(plan.action_timeout_millis);
+                match select(work, timer).await {
+                    Either::Left((Ok(Ok(())), _)) => ActionStatus::Succeeded,
+                    Either::Left((Ok(Err(msg)), _)) => ActionStatus::Failed(msg),
+                    Either::Left((Err(payload), _)) => {
+                        ActionStatus::Failed(panic_message(payload.as_ref()))
+                    }
+                    Either::Right(((), _)) => ActionStatus::TimedOut,
+                }
             }
-        }
+        },
     };
     let t1 = sleeper.now();
-    let late = t1.millis_since(t0) > i64::try_from(plan.action_timeout_millis).unwrap_or(i64::MAX);
+    // In exact arithmetic: `millis_since` saturates, so a completion more than `i64::MAX` ms
+    // after the start did not count as late against a timeout above `i64::MAX` ms.
+    let late = i128::from(t1.as_millis()) - i128::from(t0.as_millis())
+        > i128::from(plan.action_timeout_millis);
     let status = if late && status == ActionStatus::Succeeded {
         ActionStatus::TimedOut
     } else {
@@ -298,6 +345,18 @@ async fn run_one<S: Sleeper + ?Sized>(
         status,
         started: t0,
         finished: t1,
+    }
+}
+
+/// `handler panicked: <message>`, the message when the payload is a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match msg {
+        Some(m) => format!("handler panicked: {m}"),
+        None => "handler panicked".to_owned(),
     }
 }
 
@@ -450,7 +509,12 @@ mod tests {
         let flush = ActionType::custom("flush_dns").unwrap();
         let mut p = plan(vec![ActionType::RestartService, flush.clone()]);
         let out = block_on(execute(&p, &h, clock.as_ref()));
-        assert_eq!(out.refused, Some(flush.clone()));
+        assert_eq!(
+            out.refused,
+            Some(Refusal::UnknownAction {
+                action: flush.clone()
+            })
+        );
         assert!(!out.success);
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         // Hazard: the article skips it and calls the plan a success.
@@ -481,7 +545,12 @@ mod tests {
         let fut = execute(&p, &h, &clock);
         send(&fut); // so it can be spawned on a multi-threaded runtime
         let out = block_on(fut);
-        assert_eq!(out.refused, Some(ActionType::ScaleOut));
+        assert_eq!(
+            out.refused,
+            Some(Refusal::UnknownAction {
+                action: ActionType::ScaleOut
+            })
+        );
     }
 
     #[test]
@@ -501,5 +570,95 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         assert!(clock.sleeps.lock().unwrap().is_empty());
         assert!(format!("{h:?}").contains("restart_service"));
+    }
+
+    #[test]
+    fn a_plan_with_no_actions_is_refused_not_a_success() {
+        // A hand-built plan with no actions ran nothing and reported success.
+        let clock = FakeClock::default();
+        let h = Handlers::new();
+        let mut p = plan(Vec::new());
+        for (dry_run, unknown) in [
+            (false, UnknownActionPolicy::Refuse),
+            (false, UnknownActionPolicy::SkipLikeArticle),
+            (true, UnknownActionPolicy::Refuse),
+        ] {
+            p.dry_run = dry_run;
+            p.unknown_action = unknown;
+            let out = block_on(execute(&p, &h, &clock));
+            assert_eq!(out.refused, Some(Refusal::NoActions), "{p:?}");
+            assert!(!out.success && out.actions.is_empty() && out.compensation.is_none());
+            assert_eq!(out.dry_run, dry_run);
+        }
+    }
+
+    #[test]
+    fn a_panicking_handler_is_a_failed_action_and_is_compensated() {
+        // A panic unwound out of `execute`, leaving no outcome to report.
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let comp = Arc::new(AtomicUsize::new(0));
+        let mut h = Handlers::new();
+        h.insert(ActionType::ClearCache, handler(&clock, &calls, 10, true));
+        // panics while it runs...
+        h.insert(
+            ActionType::ScaleOut,
+            |_: &ActionType, _: &Plan| -> HandlerFuture<'static> {
+                Box::pin(async { panic!("scale-out {}", 42) })
+            },
+        );
+        // ...or before it returns a future
+        h.insert(
+            ActionType::RestartService,
+            |_: &ActionType, _: &Plan| -> HandlerFuture<'static> { panic!("no future") },
+        );
+        h.insert(ActionType::Rollback, handler(&clock, &comp, 10, true));
+        for (action, message) in [
+            (ActionType::ScaleOut, "handler panicked: scale-out 42"),
+            (ActionType::RestartService, "handler panicked: no future"),
+        ] {
+            let mut p = plan(vec![ActionType::ClearCache, action, ActionType::ClearCache]);
+            p.compensation = Some(ActionType::Rollback);
+            let out = block_on(execute(&p, &h, clock.as_ref()));
+            assert!(!out.success);
+            assert_eq!(out.actions[1].status, ActionStatus::Failed(message.into()));
+            assert_eq!(out.actions[2].status, ActionStatus::NotRun);
+            assert_eq!(out.compensation.unwrap().status, ActionStatus::Succeeded);
+        }
+        assert_eq!(comp.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_completion_more_than_i64_max_millis_late_is_timed_out() {
+        // `millis_since` saturated at i64::MAX ms, and a timeout above it was cut to i64::MAX:
+        // an action finishing 2^64 - 1 ms after its start passed a timeout of 2^63 + 4 ms.
+        struct Jump(AtomicI64);
+        impl Sleeper for Jump {
+            fn now(&self) -> Timestamp {
+                Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+            }
+            fn sleep(&self, _: u64) -> BoxFuture<'_, ()> {
+                Box::pin(futures::future::pending())
+            }
+        }
+        let clock = Arc::new(Jump(AtomicI64::new(i64::MIN)));
+        let mut h = Handlers::new();
+        let c = Arc::clone(&clock);
+        h.insert(
+            ActionType::ScaleOut,
+            move |_: &ActionType, _: &Plan| -> HandlerFuture<'static> {
+                c.0.store(i64::MAX, Ordering::SeqCst);
+                Box::pin(async { Ok(()) })
+            },
+        );
+        let mut p = plan(vec![ActionType::ScaleOut]);
+        p.action_timeout_millis = (1 << 63) + 4;
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert_eq!(out.actions[0].status, ActionStatus::TimedOut);
+        // Within a timeout of u64::MAX ms it is in time.
+        p.action_timeout_millis = u64::MAX;
+        clock.0.store(i64::MIN, Ordering::SeqCst);
+        let out = block_on(execute(&p, &h, clock.as_ref()));
+        assert_eq!(out.actions[0].status, ActionStatus::Succeeded);
     }
 }

@@ -19,7 +19,8 @@ pub use decision::{
 pub use engine::{HealingEngine, RuleStats};
 pub use error::{HealError, Result};
 pub use execute::{
-    ActionHandler, ActionResult, ActionStatus, HandlerFuture, Handlers, Outcome, Sleeper, execute,
+    ActionHandler, ActionResult, ActionStatus, HandlerFuture, Handlers, Outcome, Refusal, Sleeper,
+    execute,
 };
 pub use policy::{
     BlastRadius, MAX_WINDOW_SECS, Policy, PolicyBuilder, RateLimit, UnknownActionPolicy,

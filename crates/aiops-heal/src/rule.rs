@@ -29,17 +29,49 @@ pub const MIN_MATCH_SCORE: f64 = 0.5;
 /// `severity` (its maximum severity, canonical name) and any other key, read from the labels
 /// common to all of the incident's alerts.
 ///
-/// Keys keep insertion order; setting a key twice keeps the last matcher, as a Python dict does.
+/// Keys keep insertion order; setting a key twice keeps the last matcher (at the key's first
+/// position), as a Python dict does. Deserialising (`serde` feature) merges a key repeated in
+/// the input the same way, so it gives the pattern the builder would.
 ///
 /// ```
 /// use aiops_heal::Pattern;
 /// let p = Pattern::new().exact("service", "api").any_of("severity", ["critical", "warning"]);
 /// assert_eq!(p.len(), 2);
+/// let p = p.exact("service", "db"); // replaces the first matcher
+/// assert_eq!(p.len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(from = "PatternKeys"))]
 pub struct Pattern {
+    /// No key twice: [`Pattern::with`] replaces, and deserialising merges. (A derived
+    /// `Deserialize` kept both matchers of a repeated key, so such a rule never matched.)
     keys: Vec<(String, Matcher)>,
+}
+
+/// The serialised form of a [`Pattern`], merged as [`Pattern::with`] does when read.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PatternKeys {
+    keys: Vec<(String, Matcher)>,
+}
+
+#[cfg(feature = "serde")]
+impl From<PatternKeys> for Pattern {
+    fn from(p: PatternKeys) -> Self {
+        // `with` per key, indexed so a long input is not quadratic.
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut keys: Vec<(String, Matcher)> = Vec::with_capacity(p.keys.len());
+        for (k, m) in p.keys {
+            if let Some(&i) = at.get(&k) {
+                keys[i].1 = m;
+            } else {
+                at.insert(k.clone(), keys.len());
+                keys.push((k, m));
+            }
+        }
+        Pattern { keys }
+    }
 }
 
 impl Pattern {
@@ -357,5 +389,31 @@ mod tests {
             w.pattern().iter().next().unwrap().1,
             &Matcher::Exact("medium".into())
         );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialised_pattern_merges_a_repeated_key_as_the_builder_does() {
+        // The derived `Deserialize` kept both matchers of "service": an incident on db scored
+        // (0 + 1) / 2 = 0.5 and the rule never matched.
+        let json = r#"{"keys":[["service","api"],["severity",["high"]],["service","db"]]}"#;
+        let read: Pattern = serde_json::from_str(json).unwrap();
+        let built = Pattern::new()
+            .exact("service", "api")
+            .any_of("severity", ["high"])
+            .exact("service", "db");
+        assert_eq!(read, built);
+        assert_eq!(read.len(), 2);
+        assert_eq!(
+            read.iter().next(),
+            Some(("service", &Matcher::Exact("db".into())))
+        );
+        let db = inc("db", Severity::High, &[]);
+        assert!((read.score(&db) - 0.9).abs() < 1e-12); // (1.0 + 0.8) / 2
+        let rule = Rule::new("r", read.clone(), [ActionType::ScaleOut]).unwrap();
+        assert_eq!(rule.pattern(), &built);
+        // Serialising and reading back is the identity.
+        let again: Pattern = serde_json::from_str(&serde_json::to_string(&read).unwrap()).unwrap();
+        assert_eq!(again, read);
     }
 }

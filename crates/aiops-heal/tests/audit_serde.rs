@@ -82,6 +82,21 @@ fn audit_records_serialise() {
     assert_eq!(v["event"]["actions"][1]["status"]["status"], "failed");
     assert_eq!(v["event"]["actions"][1]["status"]["message"], "cold");
     assert_eq!(v["execution_id"], 0);
+    assert!(v["event"]["refused"].is_null());
+
+    // A refusal names its reason (a plan refused for a missing handler, or with no actions).
+    let refused = futures::executor::block_on(execute(
+        &Plan::new("r", "inc-8", None, vec![ActionType::ScaleOut]),
+        &h,
+        &clock,
+    ));
+    let v = serde_json::to_value(&refused).unwrap();
+    assert_eq!(v["refused"]["reason"], "unknown_action");
+    assert_eq!(v["refused"]["action"], "scale_out");
+    let empty =
+        futures::executor::block_on(execute(&Plan::new("r", "i", None, vec![]), &h, &clock));
+    let v = serde_json::to_value(&empty).unwrap();
+    assert_eq!(v["refused"], serde_json::json!({"reason": "no_actions"}));
 
     let skip = e.handle(&inc, Timestamp::from_secs(20));
     let v = serde_json::to_value(&skip).unwrap();

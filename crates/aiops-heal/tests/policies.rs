@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-use aiops_core::{Incident, Labels, Severity, Timestamp};
+use aiops_core::{Alert, Incident, Labels, Severity, Timestamp};
 use aiops_heal::{
     ActionType, AuditEvent, AuditRecord, BlastRadius, ConfidenceModel, Feedback, HandlerFuture,
     Handlers, HealingEngine, Pattern, Plan, Policy, RateLimit, Rule, Sleeper, Verdict, execute,
@@ -17,6 +17,8 @@ use futures::future::BoxFuture;
 use proptest::prelude::*;
 
 const SERVICES: [&str; 5] = ["api", "db", "cache", "web", "queue"];
+/// The `service` index of an incident whose alerts name no service.
+const NO_SERVICE: usize = SERVICES.len();
 const TOTAL_SERVICES: u32 = 5;
 
 #[derive(Debug, Clone)]
@@ -104,7 +106,7 @@ fn params() -> impl Strategy<Value = Params> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0usize..5, 0usize..5, any::<bool>(), prop::bool::weighted(0.2), 0i64..60).prop_map(
+        4 => (0usize..=NO_SERVICE, 0usize..5, any::<bool>(), prop::bool::weighted(0.2), 0i64..60).prop_map(
             |(service, severity, team, approved, dt)| Op::Incident { service, severity, team, approved, dt }
         ),
         3 => (any::<usize>(), prop::bool::weighted(0.7), 0i64..60)
@@ -226,7 +228,7 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
     struct Exec {
         at: i64,
         rule: String,
-        service: String,
+        service: Option<String>,
         id: u64,
     }
     let mut execs: Vec<Exec> = Vec::new();
@@ -255,7 +257,9 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                     }
                     continue;
                 };
-                let service = d.service.clone().unwrap_or_default();
+                // A plan without a service touches none: no per-service rate limit, no blast
+                // radius; its cooldown is shared by the rule's plans without a service.
+                let service = d.service.clone();
                 if plan.dry_run != p.dry_run {
                     return Err(format!("seq {}: plan dry-run flag", rec.seq));
                 }
@@ -276,9 +280,11 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                 {
                     blocked.push("rate_limited");
                 }
-                if p.per_service.is_some_and(|(max, w)| {
-                    earlier(w).filter(|e| e.service == service).count() as u32 >= max
-                }) {
+                if service.is_some()
+                    && p.per_service.is_some_and(|(max, w)| {
+                        earlier(w).filter(|e| e.service == service).count() as u32 >= max
+                    })
+                {
                     blocked.push("rate_limited");
                 }
                 let in_flight = execs
@@ -288,10 +294,10 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                 if p.concurrent.is_some_and(|max| in_flight >= max) {
                     blocked.push("concurrency");
                 }
-                if let Some((share, w)) = p.blast {
+                if let (Some((share, w)), Some(service)) = (p.blast, &service) {
                     let mut touched: HashSet<&str> =
-                        earlier(w).map(|e| e.service.as_str()).collect();
-                    touched.insert(&service);
+                        earlier(w).filter_map(|e| e.service.as_deref()).collect();
+                    touched.insert(service);
                     let allowed = (share * f64::from(TOTAL_SERVICES) + 1e-9).floor() as usize;
                     if touched.len() > allowed {
                         blocked.push("blast_radius");
@@ -369,11 +375,18 @@ fn check(p: &Params, log: &[AuditRecord]) -> Result<usize, String> {
                 });
             }
             AuditEvent::Completed {
-                rule_id, success, ..
+                rule_id,
+                success,
+                refused,
+                ..
             } => {
                 let id = rec.execution_id.unwrap().0;
                 if completed.insert(id, rec.seq).is_some() {
                     return Err(format!("execution {id} completed twice"));
+                }
+                if refused.is_some() {
+                    // Nothing ran: not charged to the rule (counts and circuit unchanged).
+                    continue;
                 }
                 completions.push((rule_id.clone(), Some(*success)));
                 counted.entry(id).or_insert((rule_id.clone(), *success));
@@ -414,13 +427,19 @@ fn run(p: &Params, ops: &[Op]) -> (Vec<AuditRecord>, usize) {
                 if team {
                     labels.insert("team", "web");
                 }
-                let inc = Incident::from_summary(
-                    format!("inc-{k}"),
-                    SERVICES[service],
-                    Severity::ALL[severity],
-                    labels,
-                    Timestamp::from_secs(now),
-                );
+                let inc = if service == NO_SERVICE {
+                    labels.insert("severity", Severity::ALL[severity].as_str());
+                    let alert = Alert::new(labels, Timestamp::from_secs(now));
+                    Incident::from_alerts(format!("inc-{k}"), vec![alert]).unwrap()
+                } else {
+                    Incident::from_summary(
+                        format!("inc-{k}"),
+                        SERVICES[service],
+                        Severity::ALL[severity],
+                        labels,
+                        Timestamp::from_secs(now),
+                    )
+                };
                 let rec = if approved {
                     e.handle_approved(&inc, Timestamp::from_secs(now))
                 } else {
@@ -585,6 +604,9 @@ fn generated_cases_reach_every_policy() {
                     v => v.code(),
                 };
                 *seen.entry(code).or_default() += 1;
+                if d.service.is_none() && d.verdict == Verdict::Execute {
+                    *seen.entry("execute without a service").or_default() += 1;
+                }
             }
         }
     }
@@ -599,6 +621,7 @@ fn generated_cases_reach_every_policy() {
         "blast_radius",
         "circuit_open",
         "shadow",
+        "execute without a service",
     ] {
         assert!(
             seen.get(code).copied().unwrap_or(0) > 0,
