@@ -36,7 +36,7 @@
 
 use aiops_anomaly::EnsembleDetector;
 use aiops_core::stats::Ewma;
-use aiops_core::{Alert, Labels, Severity, TimeSeries, Timestamp};
+use aiops_core::{Alert, CoreError, Labels, Severity, TimeSeries, Timestamp};
 use aiops_forecast::{CapacityPredictor, ForecastConfig, ModelKind, RiskAssessment, Threshold};
 
 use crate::error::{Error, Result};
@@ -120,6 +120,13 @@ pub struct AnomalyTrend {
 /// needed to keep the reported rise at least `min_rise`). It is reported
 /// when it climbs by at least `min_rise`; `None` otherwise.
 ///
+/// A NaN or infinite score counts as 0 (no anomaly), as a detector's warm-up does. The
+/// timestamps must be strictly increasing, as in a [`TimeSeries`]: an out-of-order or repeated
+/// one is the error [`TimeSeries::try_new`] gives ([`CoreError::Unsorted`] or
+/// [`CoreError::DuplicateTimestamp`], naming its index), as is a different number of scores
+/// and timestamps ([`Error::InvalidParameter`] naming `scores`), or a negative or non-finite
+/// `tolerance` or `min_rise`, or a `half_life_points` that is not finite and > 0.
+///
 /// ```
 /// use aiops::core::Timestamp;
 /// use aiops::failure::anomaly_trend;
@@ -128,6 +135,12 @@ pub struct AnomalyTrend {
 /// let t = anomaly_trend(&ts, &scores, 1.0, 0.0, 0.2)?.unwrap();
 /// assert_eq!((t.since, t.rising_secs), (ts[5], 4 * 3_600));
 /// assert!(t.from_score < 0.11 && t.to_score > 0.6); // smoothed with half-life 1 point
+///
+/// // Timestamps out of order are an error naming the index.
+/// let mut back = ts.clone();
+/// back.swap(3, 4);
+/// let e = anomaly_trend(&back, &scores, 1.0, 0.0, 0.2).unwrap_err();
+/// assert!(e.to_string().contains("index 4"), "{e}");
 /// # Ok::<(), aiops::Error>(())
 /// ```
 pub fn anomaly_trend(
@@ -160,6 +173,26 @@ pub fn anomaly_trend(
             name: "half_life_points",
             reason: format!("must be finite and > 0, got {half_life_points}"),
         });
+    }
+    // Descending or repeated timestamps made a negative or zero `rising_secs`.
+    for (index, w) in timestamps.windows(2).enumerate() {
+        let (previous, current) = (w[0], w[1]);
+        let index = index + 1;
+        if current == previous {
+            return Err(CoreError::DuplicateTimestamp {
+                index,
+                timestamp: current,
+            }
+            .into());
+        }
+        if current < previous {
+            return Err(CoreError::Unsorted {
+                index,
+                previous,
+                current,
+            }
+            .into());
+        }
     }
     let alpha = Ewma::alpha_for_half_life(half_life_points);
     let mut ewma = Ewma::new(alpha).ok_or(Error::InvalidParameter {
@@ -413,7 +446,9 @@ impl FailurePredictor {
     /// horizon (or the last value already does), `None` otherwise.
     ///
     /// Errors: an empty series, a series too short for the forecaster, a non-finite
-    /// threshold, or a history ending after `now`.
+    /// threshold, a history ending after `now`, or a `now` so far after the last point that
+    /// the span from it to the end of the horizon does not fit `i64` milliseconds
+    /// ([`Error::InvalidParameter`] naming `now`).
     pub fn predict(
         &self,
         service: &str,
@@ -442,8 +477,20 @@ impl FailurePredictor {
             .median_step_millis()
             .unwrap_or(HOUR_SECS * 1000)
             .max(1);
-        // Steps to cover the horizon from `now`, which may be later than the last point.
-        let span_millis = self.horizon_secs * 1000 + now.millis_since(last_t);
+        // Steps to cover the horizon from `now`, which may be later than the last point. Exact
+        // arithmetic: `millis_since` saturates, and adding the horizon to it overflowed.
+        let span_millis = now
+            .as_millis()
+            .checked_sub(last_t.as_millis())
+            .and_then(|gap| gap.checked_add(self.horizon_secs * 1000))
+            .ok_or_else(|| Error::InvalidParameter {
+                name: "now",
+                reason: format!(
+                    "{now} is too far after the last point of the history ({last_t}): the \
+                     span to the end of the {}-day horizon overflows i64 milliseconds",
+                    self.horizon_secs / DAY_SECS
+                ),
+            })?;
         let steps = usize::try_from(span_millis / step_millis)
             .unwrap_or(MAX_FORECAST_STEPS)
             .clamp(1, MAX_FORECAST_STEPS);
@@ -646,6 +693,65 @@ mod tests {
         assert!(anomaly_trend(&ts, &[0.1], 1.0, f64::NAN, 0.1).is_err());
     }
 
+    /// The span from the last point to the end of the horizon overflowed i64 (a debug-build
+    /// panic "attempt to add with overflow", a wrapped step count in release).
+    #[test]
+    fn a_span_past_the_millisecond_range_is_an_error_naming_now() {
+        let s = TimeSeries::regular(
+            Timestamp::from_millis(i64::MIN / 2),
+            3_600_000,
+            (0..48).map(f64::from).collect(),
+        )
+        .unwrap();
+        let now = Timestamp::from_millis(i64::MAX / 2 + 1);
+        let e = linear()
+            .predict("svc", "disk", &s, Threshold::Above(90.0), now)
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidParameter { name: "now", .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("overflows"), "{e}");
+        // The last span that fits is no error of `predict`'s own.
+        let last = s.last().unwrap().0;
+        let fits = Timestamp::from_millis(last.as_millis() + (i64::MAX - 30 * DAY_SECS * 1000));
+        if let Err(e) = linear().predict("svc", "disk", &s, Threshold::Above(90.0), fits) {
+            assert!(
+                !matches!(e, Error::InvalidParameter { name: "now", .. }),
+                "{e}"
+            );
+        }
+    }
+
+    /// Descending timestamps gave `Ok(Some(..))` with `rising_secs` -14400.
+    #[test]
+    fn trend_timestamps_must_be_strictly_increasing() {
+        let desc: Vec<Timestamp> = (0..6)
+            .rev()
+            .map(|h| Timestamp::from_secs(3_600 * h))
+            .collect();
+        let scores = [0.0, 0.0, 0.2, 0.4, 0.6, 0.8];
+        let e = anomaly_trend(&desc, &scores, 1.0, 0.0, 0.1).unwrap_err();
+        assert!(
+            matches!(e, Error::Core(CoreError::Unsorted { index: 1, .. })),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("index 1"), "{e}");
+        let mut dup: Vec<Timestamp> = (0..6).map(|h| Timestamp::from_secs(3_600 * h)).collect();
+        dup[4] = dup[3];
+        let e = anomaly_trend(&dup, &scores, 1.0, 0.0, 0.1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Core(CoreError::DuplicateTimestamp { index: 4, .. })
+            ),
+            "{e:?}"
+        );
+        // The same errors as a series of those timestamps.
+        let series_err = TimeSeries::try_new(dup.clone(), scores.to_vec()).unwrap_err();
+        assert_eq!(e.to_string(), series_err.to_string());
+    }
+
     #[test]
     fn trend_needs_a_rise_at_the_end() {
         let ts: Vec<Timestamp> = (0..8).map(|i| Timestamp::from_secs(60 * i)).collect();
@@ -708,6 +814,23 @@ mod tests {
                 proptest::prop_assert!(t.to_score - t.from_score >= rise);
                 proptest::prop_assert!(t.rising_secs > 0);
                 proptest::prop_assert_eq!(t.since.as_secs() + t.rising_secs, ts[ts.len() - 1].as_secs());
+            }
+        }
+
+        /// Whatever the timestamps, a trend is a positive rise to the last one, or an error.
+        #[test]
+        fn trends_never_run_backwards(
+            points in proptest::collection::vec((-5i64..5, 0.0f64..1.0), 1..12),
+        ) {
+            let (secs, scores): (Vec<i64>, Vec<f64>) = points.into_iter().unzip();
+            let ts: Vec<Timestamp> = secs.iter().map(|&s| Timestamp::from_secs(60 * s)).collect();
+            match anomaly_trend(&ts, &scores, 1.0, 0.0, 0.0) {
+                Ok(Some(t)) => {
+                    proptest::prop_assert!(t.rising_secs > 0);
+                    proptest::prop_assert!(ts.windows(2).all(|w| w[0] < w[1]));
+                }
+                Ok(None) => {}
+                Err(e) => proptest::prop_assert!(ts.windows(2).any(|w| w[0] >= w[1]), "{}", e),
             }
         }
     }

@@ -332,8 +332,8 @@ mod serde_impl {
 
     impl<'de> Deserialize<'de> for Alert {
         /// Reads the webhook alert shape. `labels` and `startsAt` are required; `startsAt` and
-        /// `endsAt` take the same timestamp grammar ([`Timestamp::parse`] as text, or Unix
-        /// seconds as a number). `endsAt` that is null, empty or Go's zero time (or a year-1
+        /// `endsAt` take the same timestamp grammar ([`Timestamp::parse`] or the `<n>ms` form
+        /// `Display` writes outside its range as text, or Unix seconds as a number). `endsAt` that is null, empty or Go's zero time (or a year-1
         /// date) means no end; an `endsAt` earlier than `startsAt` is an error naming both
         /// ([`CoreError::EndsBeforeStart`](crate::CoreError::EndsBeforeStart)), as in
         /// Alertmanager. A missing `status` is `resolved` when `endsAt` is given and `firing`

@@ -360,21 +360,32 @@ impl Labels {
         Fingerprint(h)
     }
 
-    /// The fingerprint of the subset of labels named in `names` (missing names are skipped), as
-    /// Prometheus' `SignatureForLabels` computes it. Used for de-duplication keys that look at
-    /// only some labels.
+    /// Prometheus' `SignatureForLabels(m, names...)` (prometheus/common `model/signature.go`):
+    /// FNV-1a 64 over `names` sorted (byte order, duplicates kept), each name followed by
+    /// `0xff`, its value here (the empty string when the label is missing) and `0xff`. No
+    /// names gives the FNV offset basis. Used for de-duplication keys that look at only some
+    /// labels.
+    ///
+    /// As in Prometheus, a missing name still counts (so `{a="1"}` keyed by `a` and `b` differs
+    /// from the same set keyed by `a` alone), and a repeated name is hashed twice.
+    ///
+    /// ```
+    /// use aiops_core::Labels;
+    /// let ls = Labels::from_pairs([("a", "1"), ("b", "2")]);
+    /// // With every label named, the signature is the fingerprint of the set.
+    /// assert_eq!(ls.fingerprint_of(["b", "a"]), ls.fingerprint().0);
+    /// assert_ne!(ls.fingerprint_of(["a", "missing"]), ls.fingerprint_of(["a"]));
+    /// ```
     pub fn fingerprint_of<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> u64 {
-        let mut sorted: Vec<(&str, &str)> = names
-            .into_iter()
-            .filter_map(|n| self.get(n).map(|v| (n, v)))
-            .collect();
+        let mut sorted: Vec<&str> = names.into_iter().collect();
+        // Go's `sort.Sort(LabelNames)` compares strings bytewise, as `str`'s order does; equal
+        // names are equal bytes, so an unstable sort gives the same sequence.
         sorted.sort_unstable();
-        sorted.dedup();
         let mut h = FNV_OFFSET;
-        for (name, value) in sorted {
+        for name in sorted {
             h = fnv_add(h, name.as_bytes());
             h = fnv_add(h, &[SEPARATOR]);
-            h = fnv_add(h, value.as_bytes());
+            h = fnv_add(h, self.get(name).unwrap_or("").as_bytes());
             h = fnv_add(h, &[SEPARATOR]);
         }
         h
@@ -548,10 +559,50 @@ mod tests {
     fn subset_fingerprint_equals_fingerprint_of_subset() {
         let ls = Labels::from_pairs([("a", "1"), ("b", "2"), ("c", "3")]);
         let sub = Labels::from_pairs([("a", "1"), ("c", "3")]);
-        assert_eq!(
+        // Named in any order, the present labels give the fingerprint of the subset.
+        assert_eq!(ls.fingerprint_of(["c", "a"]), sub.fingerprint().0);
+        // A missing name is hashed with an empty value, as `SignatureForLabels` does: it is
+        // not the subset's fingerprint.
+        assert_ne!(
             ls.fingerprint_of(["c", "a", "missing"]),
             sub.fingerprint().0
         );
+    }
+
+    /// `SignatureForLabels` as prometheus/common `model/signature.go` computes it: the names
+    /// sorted, not de-duplicated, each hashed as `name 0xff value 0xff` with the value of a
+    /// missing label empty. The expected values are FNV-1a 64 of the byte strings written in
+    /// each case, computed independently with this Python:
+    ///
+    /// ```text
+    /// def fnv(b):
+    ///     h = 14695981039346656037
+    ///     for c in b: h = ((h ^ c) * 1099511628211) % 2**64
+    ///     return h
+    /// ```
+    #[test]
+    fn fingerprint_of_matches_signature_for_labels() {
+        let ls = Labels::from_pairs([("a", "1")]);
+        // fnv(b"a\xff1\xffmissing\xff\xff"); the old code skipped `missing`.
+        assert_eq!(
+            ls.fingerprint_of(["a", "missing"]),
+            1_680_624_026_575_377_157
+        );
+        // Sorted first: the same bytes whatever the order given.
+        assert_eq!(
+            ls.fingerprint_of(["missing", "a"]),
+            1_680_624_026_575_377_157
+        );
+        // fnv(b"a\xff1\xffa\xff1\xff"); the old code de-duplicated to fnv(b"a\xff1\xff").
+        assert_eq!(ls.fingerprint_of(["a", "a"]), 17_145_625_532_106_742_565);
+        assert_eq!(ls.fingerprint_of(["a"]), ls.fingerprint().0);
+        // The current Go code hashes the names even for an empty metric (older releases
+        // returned the offset basis): fnv(b"missing\xff\xff").
+        assert_eq!(
+            Labels::new().fingerprint_of(["missing"]),
+            17_505_915_096_734_305_109
+        );
+        assert_eq!(Labels::new().fingerprint_of([]), FNV_OFFSET);
     }
 
     proptest::proptest! {

@@ -142,6 +142,10 @@ impl TimeSeries {
     }
 
     /// A series at a regular step from `start`, one point per value.
+    ///
+    /// A step of 0 or less, or points that would lie past the `i64` range of milliseconds, are
+    /// [`CoreError::InvalidParameter`] naming `step_millis` (the points are not saturated into
+    /// duplicates).
     pub fn regular(start: Timestamp, step_millis: i64, values: Vec<f64>) -> Result<Self> {
         if step_millis <= 0 {
             return Err(CoreError::InvalidParameter {
@@ -149,9 +153,24 @@ impl TimeSeries {
                 reason: format!("must be > 0, got {step_millis}"),
             });
         }
-        let timestamps = (0..values.len() as i64)
-            .map(|i| start.add_millis(i.saturating_mul(step_millis)))
-            .collect();
+        let timestamps = (0..values.len())
+            .map(|i| {
+                i64::try_from(i)
+                    .ok()
+                    .and_then(|k| k.checked_mul(step_millis))
+                    .and_then(|offset| start.as_millis().checked_add(offset))
+                    .map(Timestamp::from_millis)
+                    .ok_or_else(|| CoreError::InvalidParameter {
+                        name: "step_millis",
+                        reason: format!(
+                            "point {i} at {} ms + {i} * {step_millis} ms overflows the i64 \
+                             range of milliseconds ({} values)",
+                            start.as_millis(),
+                            values.len()
+                        ),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
         TimeSeries::try_new(timestamps, values)
     }
 
@@ -297,6 +316,33 @@ mod tests {
         assert_eq!(r.last_n(10).len(), 3);
         assert_eq!(r.last(), Some((Timestamp::from_secs(2), 3.0)));
         assert!(TimeSeries::regular(Timestamp::EPOCH, 0, vec![]).is_err());
+    }
+
+    #[test]
+    fn a_regular_series_past_the_millisecond_range_names_the_overflow() {
+        // Saturated, points 1 and 2 both were i64::MAX: "duplicate timestamp at index 2".
+        let start = Timestamp::from_millis(i64::MAX - 1_500);
+        let e = TimeSeries::regular(start, 1_000, vec![0.0; 3]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CoreError::InvalidParameter {
+                    name: "step_millis",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("point 2") && msg.contains("overflows"),
+            "{msg}"
+        );
+        // The last point may be exactly i64::MAX.
+        let s = TimeSeries::regular(start, 750, vec![0.0; 3]).unwrap();
+        assert_eq!(s.last().unwrap().0, Timestamp::from_millis(i64::MAX));
+        let e = TimeSeries::regular(Timestamp::EPOCH, i64::MAX, vec![0.0; 3]).unwrap_err();
+        assert!(e.to_string().contains("point 2"), "{e}");
     }
 
     proptest::proptest! {

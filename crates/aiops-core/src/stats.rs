@@ -17,8 +17,12 @@ pub const MAD_TO_SIGMA: f64 = 1.482_602_218_505_602;
 /// assert_eq!(s.mean(), Some(1e9 + 10.0));
 /// assert_eq!(s.variance(), Some(30.0)); // sample variance (ddof = 1)
 /// ```
+///
+/// With the `serde` feature it deserialises only states that pushes can reach: a NaN `mean`,
+/// an `m2` (the sum of squared deviations) that is negative or NaN, or a non-zero `m2` with no
+/// observations is an error naming the field.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RunningStats {
     n: u64,
     mean: f64,
@@ -97,8 +101,12 @@ impl RunningStats {
 ///
 /// `alpha` in `(0, 1]` is the weight of the newest observation. The first observation sets the
 /// mean, with variance zero.
+///
+/// With the `serde` feature it deserialises through the checks of [`Ewma::new`]: an `alpha`
+/// outside `(0, 1]`, a NaN `mean` or a `var` that is negative or NaN is an error naming the
+/// field.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Ewma {
     alpha: f64,
     mean: f64,
@@ -199,8 +207,15 @@ pub fn iqr(data: &mut [f64]) -> Option<f64> {
 ///
 /// Exact for the first five observations; afterwards an estimate whose error shrinks as data
 /// accumulate (within a few percent of the spread for smooth distributions).
+///
+/// With the `serde` feature it deserialises through the checks of [`P2Quantile::new`] and the
+/// markers' invariants: a `p` outside `(0, 1)`, increments `incr` that are not the ones `p`
+/// gives, marker positions `pos` that do not start at 0 and rise by at least 1 (or, before five
+/// observations, are not the initial ones), non-finite desired positions `desired`, or marker
+/// heights `q` that are NaN or (from five observations on) out of order are an error naming
+/// the field.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct P2Quantile {
     p: f64,
     q: [f64; 5],
@@ -296,6 +311,187 @@ impl P2Quantile {
     }
 }
 
+/// Deserialisation through the constructors' checks: the derived readers took any field
+/// values (an `Ewma` with `alpha` 2 whose variance went negative, a `RunningStats` with a
+/// negative `m2` whose standard deviation was NaN).
+#[cfg(feature = "serde")]
+mod serde_impl {
+    use serde::{Deserialize, Deserializer};
+
+    use super::{Ewma, P2Quantile, RunningStats};
+    use crate::CoreError;
+
+    fn invalid<E: serde::de::Error>(name: &'static str, reason: String) -> E {
+        E::custom(CoreError::InvalidParameter { name, reason })
+    }
+
+    #[derive(Deserialize)]
+    struct RunningStatsWire {
+        n: u64,
+        mean: f64,
+        m2: f64,
+    }
+
+    impl<'de> Deserialize<'de> for RunningStats {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let RunningStatsWire { n, mean, m2 } = RunningStatsWire::deserialize(d)?;
+            if mean.is_nan() {
+                return Err(invalid("mean", "RunningStats mean is NaN".into()));
+            }
+            if m2.is_nan() || m2 < 0.0 {
+                return Err(invalid(
+                    "m2",
+                    format!("RunningStats m2 (sum of squared deviations) must be >= 0, got {m2}"),
+                ));
+            }
+            if n == 0 && m2 != 0.0 {
+                return Err(invalid(
+                    "m2",
+                    format!("RunningStats m2 must be 0 with no observations (n = 0), got {m2}"),
+                ));
+            }
+            Ok(RunningStats { n, mean, m2 })
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct EwmaWire {
+        alpha: f64,
+        mean: f64,
+        var: f64,
+        n: u64,
+    }
+
+    impl<'de> Deserialize<'de> for Ewma {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let EwmaWire {
+                alpha,
+                mean,
+                var,
+                n,
+            } = EwmaWire::deserialize(d)?;
+            let Some(empty) = Ewma::new(alpha) else {
+                return Err(invalid(
+                    "alpha",
+                    format!("Ewma alpha must be in (0, 1], got {alpha}"),
+                ));
+            };
+            if mean.is_nan() {
+                return Err(invalid("mean", "Ewma mean is NaN".into()));
+            }
+            if var.is_nan() || var < 0.0 {
+                return Err(invalid(
+                    "var",
+                    format!("Ewma variance must be >= 0, got {var}"),
+                ));
+            }
+            Ok(Ewma {
+                mean,
+                var,
+                n,
+                ..empty
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct P2QuantileWire {
+        p: f64,
+        q: [f64; 5],
+        pos: [f64; 5],
+        desired: [f64; 5],
+        incr: [f64; 5],
+        n: u64,
+    }
+
+    impl<'de> Deserialize<'de> for P2Quantile {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let P2QuantileWire {
+                p,
+                q,
+                pos,
+                desired,
+                incr,
+                n,
+            } = P2QuantileWire::deserialize(d)?;
+            let Some(empty) = P2Quantile::new(p) else {
+                return Err(invalid(
+                    "p",
+                    format!("P2Quantile p must be in (0, 1), got {p}"),
+                ));
+            };
+            // `incr` is a function of `p`, computed the same way here as in `new`.
+            if incr != empty.incr {
+                return Err(invalid(
+                    "incr",
+                    format!(
+                        "P2Quantile increments {incr:?} are not the ones p = {p} gives ({:?})",
+                        empty.incr
+                    ),
+                ));
+            }
+            if n < 5 {
+                if pos != empty.pos {
+                    return Err(invalid(
+                        "pos",
+                        format!(
+                            "P2Quantile marker positions before 5 observations must be {:?}, \
+                             got {pos:?}",
+                            empty.pos
+                        ),
+                    ));
+                }
+                if desired != empty.desired {
+                    return Err(invalid(
+                        "desired",
+                        format!(
+                            "P2Quantile desired positions before 5 observations must be {:?}, \
+                             got {desired:?}",
+                            empty.desired
+                        ),
+                    ));
+                }
+            } else if pos[0] != 0.0
+                || pos.iter().any(|x| !x.is_finite())
+                || pos.windows(2).any(|w| w[1] - w[0] < 1.0)
+            {
+                return Err(invalid(
+                    "pos",
+                    format!(
+                        "P2Quantile marker positions must start at 0 and rise by at least 1, \
+                         got {pos:?}"
+                    ),
+                ));
+            }
+            if desired.iter().any(|x| !x.is_finite()) {
+                return Err(invalid(
+                    "desired",
+                    format!("P2Quantile desired positions must be finite, got {desired:?}"),
+                ));
+            }
+            if q.iter().any(|x| x.is_nan()) {
+                return Err(invalid(
+                    "q",
+                    format!("P2Quantile marker heights must not be NaN, got {q:?}"),
+                ));
+            }
+            if n >= 5 && q.windows(2).any(|w| w[0] > w[1]) {
+                return Err(invalid(
+                    "q",
+                    format!("P2Quantile marker heights must be in order, got {q:?}"),
+                ));
+            }
+            Ok(P2Quantile {
+                q,
+                pos,
+                desired,
+                n,
+                ..empty
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +579,182 @@ mod tests {
             few.update(x);
         }
         assert_eq!(few.estimate(), Some(2.0));
+    }
+
+    /// The derived readers took any values: `alpha` 2 (the variance then went negative), `p`
+    /// 7, `m2` -5 (variance -2.5, standard deviation NaN).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_checks_what_the_constructors_check() {
+        fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+            serde_json::from_str::<T>(json).unwrap_err().to_string()
+        }
+        // Valid states round-trip.
+        let mut e = Ewma::new(0.5).unwrap();
+        let mut s = RunningStats::new();
+        let mut p = P2Quantile::new(0.9).unwrap();
+        let mut few = P2Quantile::new(0.5).unwrap();
+        for i in 0..50 {
+            let x = f64::from((i * 7) % 11);
+            e.update(x);
+            s.push(x);
+            p.update(x);
+        }
+        few.update(3.0);
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<Ewma>(&json).unwrap(), e);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<RunningStats>(&json).unwrap(), s);
+        for q in [p, few, P2Quantile::new(0.1).unwrap()] {
+            let json = serde_json::to_string(&q).unwrap();
+            assert_eq!(serde_json::from_str::<P2Quantile>(&json).unwrap(), q);
+        }
+
+        // Ewma.
+        let ewma = |alpha: &str, mean: &str, var: &str| {
+            err::<Ewma>(&format!(
+                r#"{{"alpha": {alpha}, "mean": {mean}, "var": {var}, "n": 3}}"#
+            ))
+        };
+        for alpha in ["2", "0", "-0.5", "1.0000001"] {
+            let m = ewma(alpha, "1.0", "0.5");
+            assert!(
+                m.contains("invalid parameter alpha") && m.contains(alpha),
+                "{m}"
+            );
+        }
+        let m = ewma("0.5", "1.0", "-1.0");
+        assert!(
+            m.contains("invalid parameter var") && m.contains("-1"),
+            "{m}"
+        );
+        assert!(
+            serde_json::from_str::<Ewma>(r#"{"alpha": 1.0, "mean": 1.0, "var": 0.0, "n": 3}"#)
+                .is_ok()
+        );
+
+        // RunningStats.
+        let m = err::<RunningStats>(r#"{"n": 3, "mean": 1.0, "m2": -5.0}"#);
+        assert!(
+            m.contains("invalid parameter m2") && m.contains("-5"),
+            "{m}"
+        );
+        let m = err::<RunningStats>(r#"{"n": 0, "mean": 0.0, "m2": 4.0}"#);
+        assert!(
+            m.contains("invalid parameter m2") && m.contains("n = 0"),
+            "{m}"
+        );
+
+        // P2Quantile: p, then each marker field of an otherwise valid state.
+        let valid: serde_json::Value = serde_json::to_value(p).unwrap();
+        let with = |field: &str, value: serde_json::Value| {
+            let mut v = valid.clone();
+            v[field] = value;
+            err::<P2Quantile>(&v.to_string())
+        };
+        for bad_p in [7.0, 0.0, 1.0, -0.1] {
+            let m = with("p", bad_p.into());
+            assert!(m.contains("invalid parameter p:"), "{m}");
+        }
+        // A valid p whose increments are another p's.
+        let m = with("p", 0.5.into());
+        assert!(m.contains("invalid parameter incr"), "{m}");
+        let m = with("pos", serde_json::json!([0.0, 5.0, 4.0, 20.0, 49.0]));
+        assert!(m.contains("invalid parameter pos"), "{m}");
+        let m = with("pos", serde_json::json!([1.0, 5.0, 10.0, 20.0, 49.0]));
+        assert!(m.contains("invalid parameter pos"), "{m}");
+        let m = with("q", serde_json::json!([0.0, 5.0, 4.0, 9.0, 10.0]));
+        assert!(m.contains("invalid parameter q"), "{m}");
+        // Before five observations the positions are the initial ones.
+        let mut v = serde_json::to_value(few).unwrap();
+        v["pos"] = serde_json::json!([0.0, 1.0, 2.0, 3.0, 9.0]);
+        let m = err::<P2Quantile>(&v.to_string());
+        assert!(m.contains("invalid parameter pos"), "{m}");
+    }
+
+    /// NaN and infinities, which JSON cannot write but other formats can.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_rejects_nan_fields() {
+        use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
+        use serde::de::{IntoDeserializer, Visitor};
+
+        /// A field value of a self-describing format that has NaN.
+        #[derive(Clone, Copy)]
+        enum Val {
+            F(f64),
+            U(u64),
+            A([f64; 5]),
+        }
+        impl<'de> serde::Deserializer<'de> for Val {
+            type Error = Error;
+            fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+                match self {
+                    Val::F(x) => v.visit_f64(x),
+                    Val::U(n) => v.visit_u64(n),
+                    Val::A(a) => v.visit_seq(SeqDeserializer::new(a.into_iter())),
+                }
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                struct enum identifier ignored_any
+            }
+        }
+        impl IntoDeserializer<'_, Error> for Val {
+            type Deserializer = Self;
+            fn into_deserializer(self) -> Self {
+                self
+            }
+        }
+        fn read<T: serde::de::DeserializeOwned>(fields: &[(&'static str, Val)]) -> String {
+            match T::deserialize(MapDeserializer::new(fields.iter().copied())) {
+                Ok(_) => "accepted".to_owned(),
+                Err(e) => e.to_string(),
+            }
+        }
+        use Val::{A, F, U};
+
+        let ewma = |alpha, mean, var| {
+            read::<Ewma>(&[
+                ("alpha", F(alpha)),
+                ("mean", F(mean)),
+                ("var", F(var)),
+                ("n", U(2)),
+            ])
+        };
+        assert_eq!(ewma(0.5, 1.0, 0.0), "accepted");
+        assert!(ewma(f64::NAN, 1.0, 0.0).contains("invalid parameter alpha"));
+        assert!(ewma(0.5, f64::NAN, 0.0).contains("invalid parameter mean"));
+        assert!(ewma(0.5, 1.0, f64::NAN).contains("invalid parameter var"));
+
+        let stats =
+            |mean, m2| read::<RunningStats>(&[("n", U(2)), ("mean", F(mean)), ("m2", F(m2))]);
+        assert_eq!(stats(1.0, 0.5), "accepted");
+        assert!(stats(f64::NAN, 0.5).contains("invalid parameter mean"));
+        assert!(stats(1.0, f64::NAN).contains("invalid parameter m2"));
+
+        let p = P2Quantile::new(0.5).unwrap();
+        let p2 = |q: [f64; 5], desired: [f64; 5], pos: [f64; 5]| {
+            read::<P2Quantile>(&[
+                ("p", F(0.5)),
+                ("q", A(q)),
+                ("pos", A(pos)),
+                ("desired", A(desired)),
+                ("incr", A(p.incr)),
+                ("n", U(9)),
+            ])
+        };
+        let (q, desired, pos) = (
+            [1.0, 2.0, 3.0, 4.0, 5.0],
+            [0.0, 4.0, 8.0, 12.0, 8.0],
+            [0.0, 2.0, 4.0, 6.0, 8.0],
+        );
+        assert_eq!(p2(q, desired, pos), "accepted");
+        assert!(p2([1.0, f64::NAN, 3.0, 4.0, 5.0], desired, pos).contains("invalid parameter q"));
+        let inf = [0.0, 4.0, 8.0, 12.0, f64::INFINITY];
+        assert!(p2(q, inf, pos).contains("invalid parameter desired"));
+        let nan_pos = [0.0, 2.0, f64::NAN, 6.0, 8.0];
+        assert!(p2(q, desired, nan_pos).contains("invalid parameter pos"));
     }
 }

@@ -12,6 +12,10 @@ use crate::error::{CoreError, Result};
 /// [`Timestamp::parse`] accepts 0000-01-01T00:00:00Z to 9999-12-30T21:59:59.999Z (the end of
 /// the range of jiff, which reads and prints the text forms).
 ///
+/// `Display` writes that range as RFC 3339 and every other `i64` as `<n>ms` (whole
+/// milliseconds, e.g. `9223372036854775807ms`). With the `serde` feature a timestamp serialises
+/// as that text and deserialises from it, so every `Timestamp` round-trips through serde.
+///
 /// ```
 /// use aiops_core::Timestamp;
 ///
@@ -37,8 +41,9 @@ impl Timestamp {
     pub const EPOCH: Timestamp = Timestamp(0);
 
     /// 9999-12-30T21:59:59.999Z: the latest time [`Timestamp::parse`] accepts, so the latest a
-    /// data tool can write and read back (RFC 3339 as jiff prints it). Later times print as
-    /// `<n>ms`, and [`Timestamp::date_string`] clamps them to this date.
+    /// data tool can write and read back (RFC 3339 as jiff prints it). Later times (and times
+    /// before year 0000) print as `<n>ms`, and [`Timestamp::date_string`] clamps them to the
+    /// range.
     pub const LATEST: Timestamp = Timestamp(MAX_MILLIS);
 
     /// From whole milliseconds since the epoch.
@@ -197,7 +202,10 @@ impl Timestamp {
         Timestamp(((ns + half) / 1_000_000) as i64)
     }
 
-    /// RFC 3339 text in UTC with `Z`, with milliseconds only when they are not zero.
+    /// RFC 3339 text in UTC with `Z`, with milliseconds only when they are not zero; the same
+    /// text as `Display`. Times outside the range [`Timestamp::parse`] accepts (before year
+    /// 0000, after [`Timestamp::LATEST`]) have no RFC 3339 form that reads back, and print as
+    /// `<n>ms`.
     pub fn to_rfc3339(self) -> String {
         self.to_string()
     }
@@ -263,12 +271,35 @@ fn has_offset_suffix(s: &str) -> bool {
 }
 
 impl fmt::Display for Timestamp {
+    /// RFC 3339 within the range [`Timestamp::parse`] reads back, `<n>ms` outside it (jiff
+    /// also prints years before 0000 in ISO 8601's extended form and 9999-12-30T22:00:00Z,
+    /// neither of which `parse` accepts).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match jiff::Timestamp::from_millisecond(self.0) {
-            Ok(ts) => write!(f, "{ts}"),
-            Err(_) => write!(f, "{}ms", self.0),
+            Ok(ts) if (MIN_MILLIS..=MAX_MILLIS).contains(&self.0) => write!(f, "{ts}"),
+            _ => write!(f, "{}ms", self.0),
         }
     }
+}
+
+/// The milliseconds of the `<n>ms` form `Display` writes outside the range of
+/// [`Timestamp::parse`]: an optional `-` and decimal digits, then `ms`. `None` when `s` is not
+/// of that form; an `Err` naming the text when its number does not fit an `i64`.
+#[cfg(feature = "serde")]
+fn parse_millis_form(s: &str) -> Option<Result<Timestamp>> {
+    let body = s.trim().strip_suffix("ms")?;
+    let digits = body.strip_prefix('-').unwrap_or(body);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        body.parse::<i64>()
+            .map(Timestamp)
+            .map_err(|_| CoreError::InvalidTimestamp {
+                input: s.to_owned(),
+                reason: "milliseconds out of the i64 range".to_owned(),
+            }),
+    )
 }
 
 impl FromStr for Timestamp {
@@ -292,7 +323,8 @@ impl serde::Serialize for Timestamp {
     }
 }
 
-/// Reads the grammar of [`Timestamp::parse`] from a string, or Unix seconds from a number.
+/// Reads the grammar of [`Timestamp::parse`] or the `<n>ms` form of `Display` from a string, or
+/// Unix seconds from a number.
 ///
 /// Shared by every field that holds a time (`startsAt`, `endsAt`, ...), so they all accept the
 /// same forms.
@@ -303,10 +335,12 @@ pub(crate) struct TimestampVisitor;
 impl serde::de::Visitor<'_> for TimestampVisitor {
     type Value = Timestamp;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an RFC 3339 timestamp or Unix seconds")
+        f.write_str("an RFC 3339 timestamp, Unix seconds or whole milliseconds as `<n>ms`")
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Timestamp, E> {
-        Timestamp::parse(v).map_err(E::custom)
+        parse_millis_form(v)
+            .unwrap_or_else(|| Timestamp::parse(v))
+            .map_err(E::custom)
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Timestamp, E> {
         Timestamp::try_from_secs_f64(v as f64).map_err(E::custom)
@@ -321,7 +355,9 @@ impl serde::de::Visitor<'_> for TimestampVisitor {
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Timestamp {
-    /// Accepts every form of [`Timestamp::parse`], as a string or as a number of Unix seconds.
+    /// Accepts every form of [`Timestamp::parse`] and the `<n>ms` form `Display` writes outside
+    /// its range, as a string, or a number of Unix seconds; so every timestamp reads back what
+    /// `Serialize` wrote.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         d.deserialize_any(TimestampVisitor)
     }
@@ -520,7 +556,62 @@ mod tests {
         assert!(Timestamp::try_from_secs_f64(f64::NAN).is_err());
     }
 
+    /// `Display` printed `i64::MAX` as `9223372036854775807ms`, times before year 0000 as
+    /// `-000001-12-31T23:59:59.999Z` and 9999-12-30T22:00:00Z as such: serde wrote all three and
+    /// read none of them back.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn times_outside_the_parsed_range_round_trip_through_serde() {
+        for (ms, text) in [
+            (i64::MAX, "9223372036854775807ms"),
+            (i64::MIN, "-9223372036854775808ms"),
+            (MIN_MILLIS - 1, "-62167219200001ms"),
+            (MAX_MILLIS + 1, "253402207200000ms"),
+            // jiff's smallest millisecond, which it prints as `-009999-01-02T01:59:59Z`.
+            (-377_705_023_201_000, "-377705023201000ms"),
+            (MIN_MILLIS, "0000-01-01T00:00:00Z"),
+            (MAX_MILLIS, "9999-12-30T21:59:59.999Z"),
+        ] {
+            let t = Timestamp::from_millis(ms);
+            assert_eq!(t.to_string(), text, "{ms}");
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(
+                serde_json::from_str::<Timestamp>(&json).unwrap(),
+                t,
+                "{json}"
+            );
+        }
+        // The `<n>ms` form is whole milliseconds in the i64 range, nothing else.
+        let e = serde_json::from_str::<Timestamp>("\"9223372036854775808ms\"").unwrap_err();
+        assert!(e.to_string().contains("9223372036854775808ms"), "{e}");
+        for bad in ["\"ms\"", "\"-ms\"", "\"1.5ms\"", "\"1e3ms\"", "\"--1ms\""] {
+            assert!(serde_json::from_str::<Timestamp>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("\" -5ms \"").unwrap(),
+            Timestamp::from_millis(-5)
+        );
+    }
+
     proptest::proptest! {
+        /// Every constructible timestamp reads back what serde wrote (the range of `parse` as
+        /// RFC 3339, the rest as `<n>ms`).
+        #[cfg(feature = "serde")]
+        #[test]
+        fn every_timestamp_round_trips_through_serde(
+            ms in proptest::prop_oneof![
+                proptest::num::i64::ANY,
+                MIN_MILLIS - 2_000..MIN_MILLIS + 2_000,
+                MAX_MILLIS - 2_000..MAX_MILLIS + 2_000,
+                MIN_MILLIS..MAX_MILLIS,
+            ],
+        ) {
+            let t = Timestamp::from_millis(ms);
+            let json = serde_json::to_string(&t).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        }
+
         #[test]
         fn parse_never_panics(s in ".*") {
             let _ = Timestamp::parse(&s);

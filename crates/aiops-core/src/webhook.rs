@@ -64,6 +64,12 @@ impl WebhookPayload {
 /// its object starts on and the position of the fault; other faults are [`CoreError::Json`]
 /// with the line and column.
 ///
+/// An object is a payload when it has an `alerts` array and neither `labels` nor `startsAt`,
+/// and an alert otherwise; unknown fields of either are ignored. An object with an `alerts`
+/// array *and* `labels` or `startsAt` could be either (a payload with stray alert fields, or an
+/// alert with a stray `alerts`), so it is a [`CoreError::Json`] naming the item and the
+/// ambiguity rather than a guess that could drop an alert.
+///
 /// ```
 /// let json = r#"[{"labels": {"alertname": "Down", "service": "db"}, "startsAt": "2024-01-01T00:00:00Z"}]"#;
 /// let alerts = aiops_core::parse_alerts_json(json)?;
@@ -83,14 +89,16 @@ pub fn parse_alerts_json(text: &str) -> Result<Vec<Alert>> {
     let top: &RawValue = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
     let top = top.get();
     match top.as_bytes().first() {
-        Some(b'{') if is_payload(top) => Ok(read_payload(text, top, 0, "webhook payload")?.alerts),
+        Some(b'{') if classify(text, top, "the top-level object")? == Kind::Payload => {
+            Ok(read_payload(text, top, 0, "webhook payload")?.alerts)
+        }
         Some(b'[') => {
             let items: Vec<&RawValue> =
                 serde_json::from_str(top).map_err(|e| CoreError::Json(relocated(text, top, &e)))?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
                 let item = item.get();
-                if is_payload(item) {
+                if classify(text, item, &format!("item {i}"))? == Kind::Payload {
                     let what = format!("payload {i}");
                     out.extend(read_payload(text, item, out.len(), &what)?.alerts);
                 } else {
@@ -117,11 +125,59 @@ struct AlertsField<'a> {
     alerts: Option<&'a RawValue>,
 }
 
-/// Whether `json` is an object whose `alerts` is an array (a webhook payload).
-fn is_payload(json: &str) -> bool {
-    json.starts_with('{')
-        && serde_json::from_str::<AlertsField<'_>>(json)
-            .is_ok_and(|f| f.alerts.is_some_and(|a| a.get().starts_with('[')))
+/// The fields that tell a payload from an alert: whether `alerts` is an array, and whether
+/// `labels` and `startsAt` are there at all (with any value, `null` included).
+#[derive(Deserialize)]
+struct ShapeFields<'a> {
+    #[serde(borrow, default)]
+    alerts: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present")]
+    labels: bool,
+    #[serde(default, rename = "startsAt", deserialize_with = "present")]
+    starts_at: bool,
+}
+
+/// `true` for a field that is there, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// What an item of an alerts document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Payload,
+    Alert,
+}
+
+/// Whether `json` (a slice of `doc`, named `what` in errors) is a webhook payload (an object
+/// with an `alerts` array and no `labels` or `startsAt`) or an alert (anything else; reading
+/// it reports what is wrong). An object with an `alerts` array and `labels` or `startsAt` is
+/// an error: either reading could be meant, and guessing "payload" silently dropped an alert
+/// that carried a stray `alerts` field.
+fn classify(doc: &str, json: &str, what: &str) -> Result<Kind> {
+    if !json.starts_with('{') {
+        return Ok(Kind::Alert);
+    }
+    let Ok(f) = serde_json::from_str::<ShapeFields<'_>>(json) else {
+        return Ok(Kind::Alert);
+    };
+    if !f.alerts.is_some_and(|a| a.get().starts_with('[')) {
+        return Ok(Kind::Alert);
+    }
+    if !(f.labels || f.starts_at) {
+        return Ok(Kind::Payload);
+    }
+    let (line, column) = position(doc, json);
+    let fields = match (f.labels, f.starts_at) {
+        (true, true) => "\"labels\" and \"startsAt\"",
+        (true, false) => "\"labels\"",
+        _ => "\"startsAt\"",
+    };
+    Err(CoreError::Json(format!(
+        "{what} at line {line} column {column} is ambiguous: it has an \"alerts\" array, as a \
+         webhook payload does, and {fields}, as an alert does; remove the fields of the shape \
+         it is not"
+    )))
 }
 
 /// Reads the payload `json` (a slice of `doc`) whose first alert is record `first_record`.
@@ -338,6 +394,50 @@ mod tests {
                 && e.contains("line 1"),
             "{e}"
         );
+    }
+
+    /// An alert that carried an extra `"alerts": []` (and a `status`) was read as an empty
+    /// payload: two alerts in, one out, no error.
+    #[test]
+    fn an_object_that_is_both_a_payload_and_an_alert_is_an_error() {
+        let doc = r#"[{"labels": {"alertname": "A"}, "startsAt": 0},
+ {"status": "firing", "labels": {"alertname": "B"}, "startsAt": 0, "alerts": []}]"#;
+        let e = parse_alerts_json(doc).unwrap_err();
+        assert!(matches!(e, CoreError::Json(_)), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("invalid JSON: item 1 at line 2 column 2 is ambiguous")
+                && msg.contains("\"labels\" and \"startsAt\""),
+            "{msg}"
+        );
+        // Either alert field alone is enough to make it ambiguous, whatever its value.
+        for item in [
+            r#"{"status": "firing", "labels": null, "alerts": []}"#,
+            r#"{"status": "firing", "startsAt": 0, "alerts": []}"#,
+        ] {
+            let e = parse_alerts_json(&format!("[{item}]")).unwrap_err();
+            assert!(e.to_string().contains("item 0 at line 1"), "{e}");
+        }
+        // At the top level too: an alert with a stray `alerts` was read as an empty payload.
+        let e = parse_alerts_json(
+            r#"{"status": "firing", "labels": {"a": "b"}, "startsAt": 0, "alerts": []}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the top-level object at line 1 column 1 is ambiguous"),
+            "{e}"
+        );
+        // Unknown fields are still ignored: an `alerts` that is not an array does not make a
+        // payload, and a payload's unknown fields are not alert fields.
+        let alerts = parse_alerts_json(
+            r#"[{"labels": {"alertname": "A"}, "startsAt": 0, "alerts": "x"},
+                {"status": "firing", "alerts": [{"labels": {"alertname": "B"}, "startsAt": 0}],
+                 "commonLabels": {}, "extra": 1}]"#,
+        )
+        .unwrap();
+        let names: Vec<_> = alerts.iter().map(Alert::alertname).collect();
+        assert_eq!(names, [Some("A"), Some("B")]);
     }
 
     #[test]
