@@ -8,10 +8,14 @@ use crate::holidays::{Country, Holiday};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ModelKind {
-    /// Prophet when the history has at least 10 points and spans one full period of at least
-    /// one requested seasonality (a day, a week, a year; seasonalities whose period the span
-    /// does not cover are left out), otherwise [`ModelKind::Auto`]'s fast rule. The article's choice and
-    /// the default of [`crate::CapacityPredictor`].
+    /// Prophet when the history has at least 10 points and can identify at least one
+    /// requested seasonality, otherwise [`ModelKind::Auto`]'s fast rule (with no seasonality
+    /// requested, 10 points suffice). A seasonality is kept by Python Prophet's rule for
+    /// `'auto'` ones: yearly when the history spans at least 730 days, weekly when it spans
+    /// 2 weeks and its smallest gap is under a week, daily when it spans 2 days and its
+    /// smallest gap is under a day (daily samples cannot show a daily cycle); the others are
+    /// left out. Timestamps keep their milliseconds. The article's choice and the default of
+    /// [`crate::CapacityPredictor`].
     Prophet,
     /// Picks by the length of the history, in whole seasonal cycles `m` (the daily cycle for
     /// sub-daily steps, the weekly cycle for daily steps): with at least 3 cycles and 2m+24
@@ -74,7 +78,12 @@ impl ModelKind {
 pub enum Growth {
     /// Piecewise-linear trend (Prophet's default).
     Linear,
-    /// Logistic trend saturating at `cap` (and at the lower bound, else 0).
+    /// Logistic trend saturating at `cap` (and at the lower bound, else 0). The cap bounds the
+    /// trend, not the data: seasonality and noise may take single points past it, as in
+    /// Prophet. A history whose median lies above the cap (or below the floor) cannot be
+    /// followed by such a trend and is refused with [`ForecastError::InvalidParameter`]
+    /// naming the first point beyond it (Python Prophet fits it, the forecast held at the cap
+    /// below the data).
     Logistic {
         /// The carrying capacity.
         cap: f64,
@@ -260,7 +269,9 @@ impl ForecastConfig {
         self
     }
 
-    /// Prophet's trend. A logistic cap must be finite and above the lower bound.
+    /// Prophet's trend. A logistic cap must be finite and above the lower bound; fitting
+    /// refuses a history whose median lies beyond the cap or the floor (see
+    /// [`Growth::Logistic`]).
     pub fn with_growth(mut self, growth: Growth) -> Result<Self> {
         if let Growth::Logistic { cap } = growth {
             let floor = self.lower_bound.unwrap_or(0.0);
@@ -327,8 +338,13 @@ impl ForecastConfig {
 
     /// Validates every setting together, as the `with_*` builders do one at a time (a
     /// deserialised configuration goes through it; fitting checks it again). The logistic cap
-    /// is checked against the lower bound whatever order they were set in.
+    /// is checked against the lower bound whatever order they were set in; every holiday as
+    /// [`Holiday::try_new`] and [`Holiday::with_window`] check it (a name, at least one date,
+    /// `-366 <= lower_window <= 0 <= upper_window <= 366`).
     pub fn check(&self) -> Result<()> {
+        for h in &self.holidays {
+            h.check()?;
+        }
         let c = self.clone();
         let c = c.with_interval_width(self.interval_width)?;
         let c = c.with_uncertainty_samples(self.uncertainty_samples)?;

@@ -68,8 +68,9 @@ pub enum ForecastError {
         /// Its upper bound.
         upper: f64,
     },
-    /// A horizon of zero steps, a non-positive step, or one ending past the last
-    /// representable timestamp.
+    /// A horizon of zero steps, a non-positive step, one ending past the last
+    /// representable timestamp, or one a model cannot reach (see
+    /// [`crate::FittedModel::predict_at`]).
     #[error("invalid horizon: {0}")]
     InvalidHorizon(String),
     /// No model has been trained for this metric.

@@ -2,7 +2,10 @@
 //! least-squares regression on lags of the deseasonalised series, plus the `auto` rule.
 //!
 //! All work on the values as consecutive steps (gaps are treated as one step) and return
-//! `horizon` rows with symmetric normal intervals of the requested width.
+//! `horizon` rows with symmetric normal intervals of the requested width. Every model is
+//! equivariant under a change of units (no constant in them carries a unit: the lag
+//! regression centres its columns and scales its ridge with them), and [`forecast`] fits them
+//! in the series' own scale, so forecasts and intervals do not depend on the series' units.
 
 use aiops_core::stats::{median, quantile};
 
@@ -214,9 +217,12 @@ fn seasonal_profile(y: &[f64], m: usize) -> Vec<f64> {
 }
 
 /// Regression of the deseasonalised series on its own lags `1..=p` (p = season length, at
-/// least 3, at most 24) and an intercept, fitted by one small ridge-stabilised least-squares
-/// solve over the last 30 cycles; forecasts recursively, re-seasonalises, and clips to the
-/// recent range widened by half of it. Intervals from the AR psi-weights.
+/// least 3, at most 24) and an intercept, fitted over the last 30 cycles by one small
+/// least-squares solve on centred columns (the intercept is the mean left over), stabilised
+/// by a ridge of 1e-6 of the centred Gram matrix's mean diagonal: every term scales with the
+/// series, so the coefficients do not depend on its units or its level. Forecasts
+/// recursively, re-seasonalises, and clips to the recent range widened by half of it.
+/// Intervals from the AR psi-weights.
 pub(crate) fn lag_regression(y: &[f64], m: usize, horizon: usize, z: f64) -> Vec<RawRow> {
     let n = y.len();
     let m = m.max(1);
@@ -235,29 +241,52 @@ pub(crate) fn lag_regression(y: &[f64], m: usize, horizon: usize, z: f64) -> Vec
     if rows < dim + 2 {
         return seasonal_naive(y, m, horizon, z);
     }
-    let mut g = vec![0.0; dim * dim];
-    let mut b = vec![0.0; dim];
-    let mut x = vec![0.0; dim];
+    // Centred columns: the intercept drops out of the solve, and the ridge below (a fraction
+    // of the centred Gram matrix's diagonal) scales with the lags' squares, as they do with the
+    // units; a ridge on an uncentred intercept column weighed a unit-less 1 against them.
+    let rows_f = rows as f64;
+    let y_mean = (start..n).map(|t| d[t]).sum::<f64>() / rows_f;
+    let x_mean: Vec<f64> = (1..=p)
+        .map(|l| (start..n).map(|t| d[t - l]).sum::<f64>() / rows_f)
+        .collect();
+    let mut g = vec![0.0; p * p];
+    let mut b = vec![0.0; p];
+    let mut x = vec![0.0; p];
+    let mut level = 0.0;
     for t in start..n {
-        x[0] = 1.0;
-        for l in 1..=p {
-            x[l] = d[t - l];
+        for (l, xl) in x.iter_mut().enumerate() {
+            *xl = d[t - l - 1] - x_mean[l];
         }
-        for a in 0..dim {
-            b[a] += x[a] * d[t];
-            for c in 0..dim {
-                g[a * dim + c] += x[a] * x[c];
+        let yt = d[t] - y_mean;
+        level += d[t] * d[t];
+        for a in 0..p {
+            b[a] += x[a] * yt;
+            for c in 0..p {
+                g[a * p + c] += x[a] * x[c];
             }
         }
     }
-    let trace: f64 = (0..dim).map(|a| g[a * dim + a]).sum::<f64>() / dim as f64;
-    for a in 1..dim {
-        g[a * dim + a] += 1e-6 * trace.max(1e-12);
-    }
-    g[0] += 1e-9 * trace.max(1e-12);
-    let Some(coef) = cholesky_solve(&g, &b, dim) else {
-        return seasonal_naive(y, m, horizon, z);
+    let trace: f64 = (0..p).map(|a| g[a * p + a]).sum();
+    // Lags that do not vary (to rounding, relative to the series' own size) carry nothing:
+    // a flat deseasonalised series forecasts its mean.
+    let lags = if trace <= 1e-20 * level * p as f64 {
+        vec![0.0; p]
+    } else {
+        for a in 0..p {
+            g[a * p + a] += 1e-6 * trace / p as f64;
+        }
+        let Some(lags) = cholesky_solve(&g, &b, p) else {
+            return seasonal_naive(y, m, horizon, z);
+        };
+        lags
     };
+    let intercept = y_mean
+        - lags
+            .iter()
+            .zip(&x_mean)
+            .map(|(a, mean)| a * mean)
+            .sum::<f64>();
+    let coef: Vec<f64> = std::iter::once(intercept).chain(lags).collect();
     let mut sse = 0.0;
     for t in start..n {
         let pred = coef[0] + (1..=p).map(|l| coef[l] * d[t - l]).sum::<f64>();
@@ -296,6 +325,12 @@ pub(crate) fn lag_regression(y: &[f64], m: usize, horizon: usize, z: f64) -> Vec
 /// Forecast with a fast model; `ModelKind::Auto` here is the combination: the median of lag
 /// regression, seasonal naive with drift and (sub-daily steps with two weeks of history)
 /// weekly seasonal naive, the mean of the first two otherwise.
+///
+/// The models are fitted to the series divided by the power of two nearest below its largest
+/// magnitude (so its values lie within `(-2, 2)`) and scaled back; multiplying by a power of
+/// two is exact, so a series of exact values keeps them. Unscaled, sums of squares underflowed
+/// below about 1e-154 (zero-width intervals) and overflowed above 1e154. A forecast in
+/// gigabytes is the forecast in bytes divided by 2^30, from 1e-300 to 1e300.
 pub(crate) fn forecast(
     kind: ModelKind,
     y: &[f64],
@@ -303,20 +338,27 @@ pub(crate) fn forecast(
     horizon: usize,
     z: f64,
 ) -> Vec<RawRow> {
-    // Sums of squares overflow from about 1e154: very large series are fitted in units of
-    // their largest value and scaled back (a series at 1e160 forecast infinite intervals).
     let top = y.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    if top > 1e100 && top.is_finite() {
-        let scaled: Vec<f64> = y.iter().map(|v| v / top).collect();
-        return forecast(kind, &scaled, m, horizon, z)
-            .into_iter()
-            .map(|r| RawRow {
-                yhat: r.yhat * top,
-                lower: r.lower * top,
-                upper: r.upper * top,
-            })
-            .collect();
+    if !(top > 0.0 && top.is_finite()) {
+        return forecast_in_scale(kind, y, m, horizon, z);
     }
+    // 2^e <= top < 2^(e+1); kept where 2^-e is a normal number (a series below 2^-1000 is
+    // scaled by 2^1000, enough to keep its squares from underflowing).
+    let e = (top.log2().floor() as i32).clamp(-1000, 1000);
+    let (down, up) = (2f64.powi(-e), 2f64.powi(e));
+    let x: Vec<f64> = y.iter().map(|v| v * down).collect();
+    forecast_in_scale(kind, &x, m, horizon, z)
+        .into_iter()
+        .map(|r| RawRow {
+            yhat: r.yhat * up,
+            lower: r.lower * up,
+            upper: r.upper * up,
+        })
+        .collect()
+}
+
+/// [`forecast`] on a series already in its own scale.
+fn forecast_in_scale(kind: ModelKind, y: &[f64], m: usize, horizon: usize, z: f64) -> Vec<RawRow> {
     match kind {
         ModelKind::SeasonalNaive => seasonal_naive(y, m, horizon, z),
         ModelKind::LagRegression => lag_regression(y, m, horizon, z),
@@ -393,6 +435,52 @@ mod tests {
                     a.yhat / 1e160,
                     b.yhat
                 );
+            }
+        }
+    }
+
+    /// 240 hourly points: a level of 50, a daily cycle, a slow rise and noise.
+    fn noisy_hourly() -> Vec<f64> {
+        let mut seed = 11u64;
+        (0..240)
+            .map(|i| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                let t = f64::from(i);
+                50.0 + 0.02 * t + 8.0 * (t * std::f64::consts::TAU / 24.0).sin() + 3.0 * noise
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forecasts_and_intervals_scale_with_the_series() {
+        // The same series in other units forecasts the same, in those units: the lag
+        // regression's ridge mixed its unit-less intercept with squared values (1e-3 off at
+        // 1e-2, 0.11 at 1e-6), and at 1e-200 squares underflowed to zero-width intervals.
+        let y = noisy_hourly();
+        for kind in [
+            ModelKind::Auto,
+            ModelKind::LagRegression,
+            ModelKind::SeasonalNaive,
+            ModelKind::Linear,
+        ] {
+            let base = forecast(kind, &y, 24, 48, 1.96);
+            assert!(base.iter().all(|r| r.upper - r.lower > 1.0), "{kind:?}");
+            for unit in [
+                1e-200, 1e-160, 1e-100, 1e-6, 1e-4, 1e-2, 0.3, 7.0, 1e2, 1e100, 1e160, 1e200,
+            ] {
+                let scaled: Vec<f64> = y.iter().map(|v| v * unit).collect();
+                let rows = forecast(kind, &scaled, 24, 48, 1.96);
+                for (h, (a, b)) in rows.iter().zip(&base).enumerate() {
+                    for (x, want) in [(a.yhat, b.yhat), (a.lower, b.lower), (a.upper, b.upper)] {
+                        let got = x / unit;
+                        assert!(
+                            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                            "{kind:?} unit {unit:e} step {}: {got} vs {want}",
+                            h + 1
+                        );
+                    }
+                }
             }
         }
     }

@@ -101,15 +101,41 @@ fn parse_day(s: &str) -> Option<Timestamp> {
     Some(Timestamp::from_millis(days_from_civil(y, m, d) * DAY_MS))
 }
 
+/// Most days a holiday's window reaches before or after each date.
+const MAX_WINDOW_DAYS: i32 = 366;
+
 /// A named holiday: the days it falls on (UTC days) and a window of days before and after
-/// that it also affects, as Prophet's `holidays` data frame (`lower_window <= 0 <= upper_window`).
+/// that it also affects, as Prophet's `holidays` data frame (`lower_window <= 0 <= upper_window`,
+/// at most 366 days each way).
+///
+/// With the `serde` feature it deserialises through [`Holiday::try_new`] and
+/// [`Holiday::with_window`], so a deserialised holiday is as valid as a built one.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "UncheckedHoliday"))]
 pub struct Holiday {
     name: String,
     dates: Vec<Timestamp>,
     lower_window: i32,
     upper_window: i32,
+}
+
+/// A deserialised [`Holiday`] before validation (the same fields).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct UncheckedHoliday {
+    name: String,
+    dates: Vec<Timestamp>,
+    lower_window: i32,
+    upper_window: i32,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<UncheckedHoliday> for Holiday {
+    type Error = ForecastError;
+    fn try_from(u: UncheckedHoliday) -> Result<Self> {
+        Holiday::try_new(u.name, u.dates)?.with_window(u.lower_window, u.upper_window)
+    }
 }
 
 impl Holiday {
@@ -157,13 +183,18 @@ impl Holiday {
     }
 
     /// Also affects `-lower_window` days before and `upper_window` days after each date
-    /// (`lower_window <= 0 <= upper_window`, at most 366 days each way).
+    /// (`lower_window <= 0 <= upper_window`, at most 366 days each way: Prophet adds one
+    /// feature per day of the window, so a year on either side is the most that still says
+    /// something about the day itself).
     pub fn with_window(mut self, lower_window: i32, upper_window: i32) -> Result<Self> {
-        if !(-366..=0).contains(&lower_window) || !(0..=366).contains(&upper_window) {
+        if !(-MAX_WINDOW_DAYS..=0).contains(&lower_window)
+            || !(0..=MAX_WINDOW_DAYS).contains(&upper_window)
+        {
             return Err(ForecastError::InvalidParameter {
                 name: "holiday window",
                 reason: format!(
-                    "need -366 <= lower_window <= 0 <= upper_window <= 366, got {lower_window}..{upper_window} for {:?}",
+                    "need -{MAX_WINDOW_DAYS} <= lower_window <= 0 <= upper_window <= \
+                     {MAX_WINDOW_DAYS}, got {lower_window}..{upper_window} for {:?}",
                     self.name
                 ),
             });
@@ -188,10 +219,20 @@ impl Holiday {
         (self.lower_window, self.upper_window)
     }
 
+    /// Checks what [`Holiday::try_new`] and [`Holiday::with_window`] check, for
+    /// [`crate::ForecastConfig::check`].
+    pub(crate) fn check(&self) -> Result<()> {
+        Holiday::try_new(self.name.clone(), self.dates.clone())?
+            .with_window(self.lower_window, self.upper_window)
+            .map(|_| ())
+    }
+
     /// Prophet features: one per window offset, named as Prophet names them (`name` for the
-    /// day itself, `name_delim_+1`, `name_delim_-1` ... for the window), with the day starts
-    /// in Unix seconds.
-    pub(crate) fn features(&self) -> Vec<(String, Vec<i64>)> {
+    /// day itself, `name_delim_+1`, `name_delim_-1` ... for the window), with each shifted
+    /// day as a `[start, end)` range of Unix milliseconds. A day partly outside the `i64`
+    /// range is cut at its end; one wholly outside it is left out (no timestamp is in it).
+    pub(crate) fn features(&self) -> Vec<(String, Vec<(i64, i64)>)> {
+        let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
         (self.lower_window..=self.upper_window)
             .map(|offset| {
                 let name = if offset == 0 {
@@ -202,7 +243,12 @@ impl Holiday {
                 let days = self
                     .dates
                     .iter()
-                    .map(|d| d.as_millis() / 1000 + i64::from(offset) * 86_400)
+                    .filter_map(|d| {
+                        let start =
+                            i128::from(d.as_millis()) + i128::from(offset) * i128::from(DAY_MS);
+                        let (s, e) = (clamp(start), clamp(start + i128::from(DAY_MS)));
+                        (s < e).then_some((s, e))
+                    })
                     .collect();
                 (name, days)
             })
@@ -213,6 +259,7 @@ impl Holiday {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ForecastConfig;
 
     fn day(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
@@ -284,7 +331,8 @@ mod tests {
             names,
             ["sale_delim_-1", "sale", "sale_delim_+1", "sale_delim_+2"]
         );
-        assert_eq!(f[0].1[0], day("2026-11-26").as_millis() / 1000);
+        let start = day("2026-11-26").as_millis();
+        assert_eq!(f[0].1[0], (start, start + DAY_MS));
         assert!(
             Country::parse("fr")
                 .unwrap_err()
@@ -292,6 +340,68 @@ mod tests {
                 .contains("\"fr\"")
         );
         assert_eq!(Country::parse("cn").unwrap(), Country::Cn);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_deserialised_holiday_is_validated() {
+        let bad = serde_json::json!({
+            "name": "", "dates": [], "lower_window": 5, "upper_window": -5
+        });
+        let e = serde_json::from_value::<Holiday>(bad).unwrap_err();
+        assert!(e.to_string().contains("holiday name"), "{e}");
+        let wide = serde_json::json!({
+            "name": "x", "dates": [0], "lower_window": -100_000, "upper_window": 100_000
+        });
+        let e = serde_json::from_value::<Holiday>(wide.clone()).unwrap_err();
+        assert!(
+            e.to_string().contains("holiday window") && e.to_string().contains("100000"),
+            "{e}"
+        );
+        // Inside a configuration too.
+        let mut cfg = serde_json::to_value(ForecastConfig::default()).unwrap();
+        cfg["holidays"] = serde_json::json!([wide]);
+        let e = serde_json::from_value::<ForecastConfig>(cfg).unwrap_err();
+        assert!(e.to_string().contains("holiday window"), "{e}");
+        // A valid holiday round-trips, its dates the day starts.
+        let h = Holiday::try_new("sale", vec![day("2026-11-27")])
+            .unwrap()
+            .with_window(-1, 2)
+            .unwrap();
+        let back: Holiday = serde_json::from_value(serde_json::to_value(&h).unwrap()).unwrap();
+        assert_eq!(back, h);
+        let odd = serde_json::json!({
+            "name": "x", "dates": [format!("{}ms", day("2026-11-27").as_millis() + 5)],
+            "lower_window": 0,
+            "upper_window": 0
+        });
+        let back: Holiday = serde_json::from_value(odd).unwrap();
+        assert_eq!(back.dates(), &[day("2026-11-27")]);
+    }
+
+    #[test]
+    fn check_validates_every_holiday() {
+        // Built field by field, as nothing public can: check() still refuses it.
+        let bad = Holiday {
+            name: "x".into(),
+            dates: vec![day("2026-01-01")],
+            lower_window: -100_000,
+            upper_window: 100_000,
+        };
+        let cfg = ForecastConfig::default().with_holidays(vec![bad]);
+        let e = cfg.check().unwrap_err();
+        assert!(e.to_string().contains("holiday window"), "{e}");
+        let empty = Holiday {
+            name: " ".into(),
+            dates: vec![],
+            lower_window: 0,
+            upper_window: 0,
+        };
+        let e = ForecastConfig::default()
+            .with_holidays(vec![empty])
+            .check()
+            .unwrap_err();
+        assert!(e.to_string().contains("holiday name"), "{e}");
     }
 
     #[test]
@@ -319,5 +429,19 @@ mod tests {
             h.dates(),
             &[Timestamp::from_millis(-106_751_991_167 * DAY_MS)]
         );
+        // Its window's days before i64::MIN are cut there (the day before partly, since it
+        // ends after i64::MIN) and days past i64::MAX left out: no overflow.
+        let first = -106_751_991_167 * DAY_MS;
+        let f = h.with_window(-2, 0).unwrap().features();
+        assert_eq!(f[0].1, []);
+        assert_eq!(f[1].1, [(i64::MIN, first)]);
+        assert_eq!(f[2].1, [(first, first + DAY_MS)]);
+        let last = Holiday::try_new("y", vec![Timestamp::from_millis(i64::MAX)])
+            .unwrap()
+            .with_window(0, 1)
+            .unwrap()
+            .features();
+        assert_eq!(last[1].1, []);
+        assert_eq!(last[0].1[0].1, i64::MAX);
     }
 }

@@ -56,20 +56,27 @@ pub struct FittedModel {
     prophet: Option<ProphetFit>,
 }
 
-/// Median gap between consecutive timestamps, in milliseconds (at least 1). Exact for
-/// increasing timestamps whose whole span fits an `i64` (checked by the caller).
-fn median_step(ts: &[Timestamp]) -> i64 {
+/// `(median, smallest)` gap between consecutive timestamps, in milliseconds (at least 1).
+/// Exact for increasing timestamps whose whole span fits an `i64` (checked by the caller).
+fn median_and_min_step(ts: &[Timestamp]) -> (i64, i64) {
     let mut gaps: Vec<i64> = ts.windows(2).map(|w| w[1].millis_since(w[0])).collect();
     gaps.sort_unstable();
-    gaps.get(gaps.len() / 2).copied().unwrap_or(DAY_MS).max(1)
+    let median = gaps.get(gaps.len() / 2).copied().unwrap_or(DAY_MS).max(1);
+    (median, gaps.first().copied().unwrap_or(DAY_MS).max(1))
 }
 
 impl FittedModel {
     /// Fits `config`'s model to a series (already validated by [`TimeSeries`]).
     ///
+    /// Timestamps keep their milliseconds, for every model: Prophet runs on a millisecond
+    /// time axis, so points less than a second apart are fitted and predicted exactly.
+    ///
     /// Errors: [`ForecastError::TooFewPoints`] under [`MIN_POINTS`] points,
     /// [`ForecastError::SpanTooLong`] when the first and last timestamps are more milliseconds
-    /// apart than an `i64` holds, [`ForecastError::Prophet`] when Prophet fails.
+    /// apart than an `i64` holds, [`ForecastError::InvalidParameter`] when Prophet is fitted
+    /// with [`crate::Growth::Logistic`] and the history's median lies above the cap or below
+    /// the floor (naming the first point beyond it), [`ForecastError::Prophet`] when Prophet
+    /// fails.
     pub fn fit(series: &TimeSeries, config: &ForecastConfig) -> Result<Self> {
         Self::fit_inner("series", series.timestamps(), series.values(), config)
     }
@@ -108,12 +115,11 @@ impl FittedModel {
                 last: ts[n - 1],
             },
         )?;
-        let step_ms = median_step(ts);
+        let (step_ms, min_step_ms) = median_and_min_step(ts);
         let season = season_length(step_ms as f64 / 1000.0);
-        let span = span_ms as f64 / 1000.0;
         let mut used = config.model;
         if used == ModelKind::Prophet {
-            let usable = usable_seasonalities(config, span);
+            let usable = usable_seasonalities(config, span_ms, min_step_ms);
             let wants_any = config.yearly || config.weekly || config.daily;
             let ok = n >= MIN_PROPHET_POINTS && (!wants_any || usable.iter().any(|&u| u));
             if !ok {
@@ -127,8 +133,8 @@ impl FittedModel {
             };
         }
         let prophet = if used == ModelKind::Prophet {
-            let secs: Vec<i64> = ts.iter().map(|t| t.as_millis().div_euclid(1000)).collect();
-            Some(ProphetFit::fit(&secs, values, config)?)
+            let ms: Vec<i64> = ts.iter().map(|t| t.as_millis()).collect();
+            Some(ProphetFit::fit(&ms, values, config)?)
         } else {
             None
         };
@@ -168,8 +174,9 @@ impl FittedModel {
     /// included (an in-sample fit); the fast models only after the last training timestamp
     /// (an earlier one is [`ForecastError::InvalidHorizon`]), at the nearest step of the series.
     /// Also [`ForecastError::InvalidHorizon`]: the fast models beyond 1,000,000 steps of the
-    /// series, Prophet beyond 10,000 times the history's span after its end. Non-finite results
-    /// are [`ForecastError::NonFiniteForecast`].
+    /// series, Prophet beyond 10,000 times the history's span after its end or more
+    /// milliseconds from the history's start than an `i64` holds (about 292 million years).
+    /// Non-finite results are [`ForecastError::NonFiniteForecast`].
     pub fn predict_at(&self, timestamps: &[Timestamp]) -> Result<Vec<ForecastRow>> {
         if timestamps.is_empty() {
             return Err(ForecastError::InvalidHorizon(
@@ -186,11 +193,8 @@ impl FittedModel {
             }
         }
         let raw: Vec<RawRow> = if let Some(p) = &self.prophet {
-            let secs: Vec<i64> = timestamps
-                .iter()
-                .map(|t| t.as_millis().div_euclid(1000))
-                .collect();
-            p.forecast(&secs, &self.config)?
+            let ms: Vec<i64> = timestamps.iter().map(|t| t.as_millis()).collect();
+            p.forecast(&ms, &self.config)?
         } else {
             let first = timestamps[0];
             if first <= self.last {
@@ -295,11 +299,8 @@ impl FittedModel {
             .map(|k| Timestamp::from_millis(last_ms + k * step_millis))
             .collect();
         let raw: Vec<RawRow> = if let Some(p) = &self.prophet {
-            let secs: Vec<i64> = times
-                .iter()
-                .map(|t| t.as_millis().div_euclid(1000))
-                .collect();
-            p.forecast(&secs, &self.config)?
+            let ms: Vec<i64> = times.iter().map(|t| t.as_millis()).collect();
+            p.forecast(&ms, &self.config)?
         } else {
             let ratio = step_millis as f64 / self.step_ms as f64;
             let native = ((steps as f64 * ratio).ceil() as usize).max(1);
@@ -481,9 +482,17 @@ mod tests {
         // 2 steps of 250,000 hours end 500,000 h / 49 h = 10,204 spans after the history.
         let e = m.forecast(2, 250_000 * 3_600_000).unwrap_err();
         assert!(e.to_string().contains("10204 spans"), "{e}");
-        // The far past is in-sample for Prophet: allowed, and finite.
-        let rows = m.predict_at(&[Timestamp::from_millis(i64::MIN)]).unwrap();
+        // The far past is in-sample for Prophet: allowed, and finite, back to i64::MAX ms
+        // before the history's start (Prophet's time axis is in milliseconds, offsets from
+        // the start in an i64); further back is an error, not an overflow.
+        let earliest = Timestamp::from_millis(i64::MIN + 1_700_000_000_000);
+        let rows = m.predict_at(&[earliest]).unwrap();
         assert!(rows[0].yhat.is_finite());
+        let e = m
+            .predict_at(&[Timestamp::from_millis(i64::MIN)])
+            .unwrap_err();
+        assert!(matches!(e, ForecastError::InvalidHorizon(_)), "{e}");
+        assert!(e.to_string().contains("292 million years"), "{e}");
     }
 
     #[test]
@@ -509,14 +518,13 @@ mod tests {
     fn prophet_values_overflowing_far_back_are_an_error_in_debug_builds_too() {
         // A check comparing Prophet's yhat with ours failed on inf = inf (debug builds only).
         let m = FittedModel::fit(
-            &hourly(30, |i| 1e300 * (1.0 + 0.1 * i as f64)),
+            &hourly(50, |i| 1e300 * (1.0 + 0.1 * i as f64)),
             &ForecastConfig::default(),
         )
         .unwrap();
         assert_eq!(m.model(), ModelKind::Prophet);
-        let e = m
-            .predict_at(&[Timestamp::from_millis(i64::MIN)])
-            .unwrap_err();
+        let earliest = Timestamp::from_millis(i64::MIN + 1_700_000_000_000);
+        let e = m.predict_at(&[earliest]).unwrap_err();
         assert!(matches!(e, ForecastError::NonFiniteForecast { .. }), "{e}");
     }
 
@@ -611,6 +619,91 @@ mod tests {
             .forecast(24 * 30, 3_600_000)
             .unwrap();
         assert!(lin.last().unwrap().yhat > last.yhat + 10.0);
+    }
+
+    #[test]
+    fn prophet_keeps_milliseconds() {
+        // 20 points 100 ms apart on the line 10, 11, ..., 29. In whole seconds they collapsed
+        // into two timestamps and every forecast was 34.509.
+        let t0 = 1_700_000_000_000;
+        let ts: Vec<Timestamp> = (0..20)
+            .map(|i| Timestamp::from_millis(t0 + 100 * i))
+            .collect();
+        let v: Vec<f64> = (10..30).map(f64::from).collect();
+        let cfg = ForecastConfig::default()
+            .with_seasonalities(false, false, false)
+            .with_countries(vec![]);
+        let m = FittedModel::fit_points(&ts, &v, &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        let rows = m.forecast(5, 100).unwrap();
+        for (k, r) in rows.iter().enumerate() {
+            let truth = 30.0 + k as f64;
+            assert!((r.yhat - truth).abs() < 0.05, "step {}: {r:?}", k + 1);
+        }
+        // Half a step (50 ms) into the history: halfway between 10 and 11.
+        let mid = m.predict_at(&[Timestamp::from_millis(t0 + 50)]).unwrap();
+        assert!((mid[0].yhat - 10.5).abs() < 0.05, "{mid:?}");
+    }
+
+    #[test]
+    fn daily_seasonality_needs_sub_daily_samples() {
+        // 60 daily points on a line (default settings: daily seasonality requested). Samples
+        // all at midnight never see the time of day, so daily Fourier terms are unidentified:
+        // they invented a wave of about 20 in an hourly forecast. Prophet's rule leaves daily
+        // seasonality out when the smallest gap is a day or more.
+        let s = TimeSeries::regular(
+            Timestamp::from_secs(1_767_225_600),
+            DAY_MS,
+            (0..60).map(|i| 100.0 + 0.5 * f64::from(i)).collect(),
+        )
+        .unwrap();
+        let m = FittedModel::fit(&s, &ForecastConfig::default()).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
+        let rows = m.forecast(24, 3_600_000).unwrap();
+        let (lo, hi) = rows
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), r| {
+                (l.min(r.yhat), h.max(r.yhat))
+            });
+        // The line rises 0.5 a day; the weekly terms move far less than 1 within a day.
+        assert!(hi - lo < 1.0, "hourly forecast spans {lo}..{hi}");
+    }
+
+    #[test]
+    fn logistic_history_beyond_the_cap_is_an_error_naming_the_point() {
+        let cfg = ForecastConfig::default()
+            .with_seasonalities(false, false, true)
+            .with_countries(vec![])
+            .with_growth(crate::Growth::Logistic { cap: 100.0 })
+            .unwrap();
+        // 50, 51, ..., 169: most of it above the cap of 100 (a cap the metric outgrew, or in
+        // other units). It used to fit, the trend pinned at 100 below the data.
+        let e = FittedModel::fit(&hourly(24 * 5, |i| 50.0 + i as f64), &cfg).unwrap_err();
+        assert!(
+            matches!(e, ForecastError::InvalidParameter { name: "cap", .. }),
+            "{e}"
+        );
+        // Median 109.5; 50 + 51 = 101 at index 51 is the first point above 100.
+        let msg = e.to_string();
+        assert!(
+            msg.contains("median 109.5")
+                && msg.contains("101 at index 51")
+                && msg.contains("cap 100"),
+            "{msg}"
+        );
+        // Below the floor (the lower bound, else 0) likewise.
+        let below = hourly(24 * 5, |i| if i < 7 { 5.0 } else { -1.0 });
+        let e = FittedModel::fit(&below, &cfg).unwrap_err();
+        assert!(
+            matches!(e, ForecastError::InvalidParameter { name: "floor", .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("-1 at index 7"), "{e}");
+        // Points beyond the cap on a level below it are seasonality or noise riding on the
+        // trend, as Prophet allows: half the points at 101, median 99.
+        let ripple = hourly(24 * 5, |i| if i % 2 == 0 { 101.0 } else { 97.0 });
+        let m = FittedModel::fit(&ripple, &cfg).unwrap();
+        assert_eq!(m.model(), ModelKind::Prophet);
     }
 
     #[test]

@@ -5,6 +5,15 @@
 //! here from the fitted parameters exactly as Prophet's `sample_predictive_trend` does: new
 //! changepoints in the future at the historical rate (Poisson), their rate changes drawn from a
 //! Laplace with the mean absolute historical change, plus Gaussian observation noise.
+//!
+//! Time axis: augurs-prophet takes whole numbers of "seconds". It is given Unix
+//! *milliseconds* instead, so that timestamps less than a second apart stay distinct and
+//! sub-second times are exact (whole seconds collapsed 100 ms steps into duplicates). Nothing
+//! else changes meaning on that axis: Prophet scales time to `[0, 1]` over the history (the
+//! trend, changepoints and their priors are the same), changepoints are chosen by index, the
+//! seasonalities are added with their periods in real days (1, 7, 365.25 days, written as
+//! 1000 times as many axis "days"), and holidays are given as `[start, end)` millisecond
+//! ranges of their UTC days.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,11 +23,13 @@ use augurs_prophet::optimizer::{
 };
 use augurs_prophet::{
     Algorithm, GrowthType, HolidayOccurrence, Optimizer, PositiveFloat, PredictionData, Prophet,
-    ProphetOptions, SeasonalityOption, TrainingData, TrendIndicator,
+    ProphetOptions, Seasonality, SeasonalityOption, TrainingData, TrendIndicator,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
+
+use aiops_core::Timestamp;
 
 use crate::config::{ForecastConfig, Growth};
 use crate::error::{ForecastError, Result};
@@ -78,6 +89,7 @@ pub(crate) struct RawRow {
 pub(crate) struct ProphetFit {
     prophet: Prophet<CapturingOptimizer>,
     captured: Captured,
+    /// First training timestamp, Unix milliseconds.
     start: i64,
     t_scale: f64,
     y_scale: f64,
@@ -90,7 +102,10 @@ fn perr(e: impl std::fmt::Display) -> ForecastError {
     ForecastError::Prophet(e.to_string())
 }
 
-const DAY: f64 = 86_400.0;
+const DAY_MS: i64 = 86_400_000;
+/// augurs-prophet's seasonal periods are in axis "days" of 86,400 axis units; the axis unit
+/// here is a millisecond, so a real day is 1000 axis days.
+const AXIS_DAYS_PER_DAY: f64 = 1000.0;
 /// Furthest Prophet forecasts, in spans of the history after its end. Trend uncertainty draws
 /// `changepoints * spans ahead` new changepoints per sample (as Python Prophet does), so an
 /// unbounded horizon (say `i64::MAX` ms) exhausts memory; 10,000 spans keeps the draws per
@@ -101,24 +116,85 @@ const MAX_SPANS_AHEAD: f64 = 10_000.0;
 /// samples that is 134,217 rows (a 1,000,000-step horizon asked for 8 GB).
 const MAX_SAMPLE_VALUES: usize = 1 << 27;
 
-/// Which of the requested seasonalities the history can identify: those whose period fits at
-/// least once into its span (Python Prophet keeps a forced seasonality whatever the span; one
-/// that has never completed a cycle only adds unidentified Fourier terms that swing the
-/// forecast).
-pub(crate) fn usable_seasonalities(cfg: &ForecastConfig, span_secs: f64) -> [bool; 3] {
+/// Which of the requested seasonalities (`[yearly, weekly, daily]`) the history can identify,
+/// by Python Prophet's rule for `'auto'` seasonalities (`set_auto_seasonalities`): yearly
+/// when the history spans at least 730 days; weekly when it spans at least 2 weeks and its
+/// smallest gap is under a week; daily when it spans at least 2 days and its smallest gap is
+/// under a day. A seasonality sampled once a period or less (daily points, daily
+/// seasonality) only adds unidentified Fourier terms that invent a cycle between the samples.
+/// `span_ms` and `min_gap_ms` are the history's span and smallest gap in milliseconds.
+pub(crate) fn usable_seasonalities(
+    cfg: &ForecastConfig,
+    span_ms: i64,
+    min_gap_ms: i64,
+) -> [bool; 3] {
+    const WEEK_MS: i64 = 7 * DAY_MS;
     [
-        cfg.yearly && span_secs >= 365.0 * DAY,
-        cfg.weekly && span_secs >= 7.0 * DAY,
-        cfg.daily && span_secs >= DAY,
+        cfg.yearly && span_ms >= 730 * DAY_MS,
+        cfg.weekly && span_ms >= 2 * WEEK_MS && min_gap_ms < WEEK_MS,
+        cfg.daily && span_ms >= 2 * DAY_MS && min_gap_ms < DAY_MS,
     ]
 }
 
+/// Refuses a logistic fit whose history mostly lies outside the trend's range `floor ..= cap`
+/// (its median above the cap or below the floor), naming the first point outside it.
+///
+/// A logistic trend never leaves that range; seasonality and noise ride on the trend, so
+/// single points beyond the cap are normal (a daily cycle on a saturated trend), and Python
+/// Prophet accepts any history. But seasonal terms average to zero and noise is centred, so a
+/// history whose median is beyond the cap cannot be fitted: the forecast would stay at the
+/// cap, below most of the data (a cap in other units than the series, or one the metric has
+/// already outgrown).
+fn check_logistic_range(ms: &[i64], y: &[f64], floor: f64, cap: f64) -> Result<()> {
+    let Some(mid) = aiops_core::stats::median(&mut y.to_vec()) else {
+        return Ok(());
+    };
+    let first = |outside: &dyn Fn(f64) -> bool| {
+        y.iter()
+            .position(|&v| outside(v))
+            .map(|i| (i, y[i], Timestamp::from_millis(ms[i])))
+    };
+    if mid > cap
+        && let Some((i, v, at)) = first(&|v| v > cap)
+    {
+        return Err(ForecastError::InvalidParameter {
+            name: "cap",
+            reason: format!(
+                "the history's median {mid} is above the logistic cap {cap} (first value above \
+                 it: {v} at index {i}, {at}); a logistic trend never exceeds its cap, so it \
+                 cannot follow this history: raise the cap (in the series' units) or use \
+                 linear growth"
+            ),
+        });
+    }
+    if mid < floor
+        && let Some((i, v, at)) = first(&|v| v < floor)
+    {
+        return Err(ForecastError::InvalidParameter {
+            name: "floor",
+            reason: format!(
+                "the history's median {mid} is below the logistic floor {floor} (the lower \
+                 bound, else 0; first value below it: {v} at index {i}, {at}); a logistic \
+                 trend never falls below its floor, so it cannot follow this history: lower \
+                 the bound or use linear growth"
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl ProphetFit {
-    /// Fits Prophet to `(secs, y)`; `secs` strictly increasing Unix seconds.
-    pub(crate) fn fit(secs: &[i64], y: &[f64], cfg: &ForecastConfig) -> Result<Self> {
-        let n = secs.len();
-        let span = (secs[n - 1] - secs[0]) as f64;
-        let [yearly, weekly, daily] = usable_seasonalities(cfg, span);
+    /// Fits Prophet to `(ms, y)`; `ms` strictly increasing Unix milliseconds, at least 2 of
+    /// them, whose span fits an `i64` (checked by the caller).
+    ///
+    /// Errors: [`ForecastError::InvalidParameter`] when the history's median lies beyond a
+    /// logistic cap or floor (see [`check_logistic_range`]), [`ForecastError::Prophet`] when
+    /// augurs-prophet fails.
+    pub(crate) fn fit(ms: &[i64], y: &[f64], cfg: &ForecastConfig) -> Result<Self> {
+        let n = ms.len();
+        let span = ms[n - 1] - ms[0];
+        let min_gap = ms.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(span);
+        let [yearly, weekly, daily] = usable_seasonalities(cfg, span, min_gap);
         let mut holidays = HashMap::new();
         let all = cfg
             .countries
@@ -127,8 +203,10 @@ impl ProphetFit {
             .chain(cfg.holidays.iter().cloned());
         for h in all {
             for (name, days) in h.features() {
-                let occ: Vec<HolidayOccurrence> =
-                    days.into_iter().map(HolidayOccurrence::for_day).collect();
+                let occ: Vec<HolidayOccurrence> = days
+                    .into_iter()
+                    .map(|(start, end)| HolidayOccurrence::new(start, end))
+                    .collect();
                 holidays
                     .entry(name)
                     .and_modify(|e: &mut Vec<HolidayOccurrence>| e.extend(occ.iter().cloned()))
@@ -146,11 +224,17 @@ impl ProphetFit {
             Growth::Flat => (GrowthType::Flat, TrendIndicator::Flat, 0.0),
             Growth::Logistic { cap } => (GrowthType::Logistic, TrendIndicator::Logistic, cap),
         };
+        let logistic = indicator == TrendIndicator::Logistic;
+        if logistic {
+            check_logistic_range(ms, y, floor, cap)?;
+        }
+        // The built-in seasonalities assume an axis in seconds: they are added below with
+        // their periods on the millisecond axis instead, under the same names and orders.
         let opts = ProphetOptions {
             growth,
-            yearly_seasonality: SeasonalityOption::Manual(yearly),
-            weekly_seasonality: SeasonalityOption::Manual(weekly),
-            daily_seasonality: SeasonalityOption::Manual(daily),
+            yearly_seasonality: SeasonalityOption::Manual(false),
+            weekly_seasonality: SeasonalityOption::Manual(false),
+            daily_seasonality: SeasonalityOption::Manual(false),
             uncertainty_samples: 0,
             changepoint_prior_scale: pf(cfg.changepoint_prior_scale)?,
             seasonality_prior_scale: pf(cfg.seasonality_prior_scale)?,
@@ -161,8 +245,22 @@ impl ProphetFit {
         let optimizer = CapturingOptimizer::default();
         let slot = Arc::clone(&optimizer.slot);
         let mut prophet = Prophet::new(opts, optimizer);
-        let mut data = TrainingData::new(secs.to_vec(), y.to_vec()).map_err(perr)?;
-        let logistic = indicator == TrendIndicator::Logistic;
+        // Python Prophet's periods (days) and default Fourier orders.
+        for (on, name, period_days, order) in [
+            (yearly, "yearly", 365.25, 10),
+            (weekly, "weekly", 7.0, 3),
+            (daily, "daily", 1.0, 4),
+        ] {
+            if on {
+                let order = std::num::NonZeroU32::new(order)
+                    .ok_or_else(|| ForecastError::Prophet("zero Fourier order".into()))?;
+                let period = pf(period_days * AXIS_DAYS_PER_DAY)?;
+                prophet
+                    .add_seasonality(name.to_string(), Seasonality::new(period, order))
+                    .map_err(perr)?;
+            }
+        }
+        let mut data = TrainingData::new(ms.to_vec(), y.to_vec()).map_err(perr)?;
         if logistic {
             data = data
                 .with_cap(vec![cap; n])
@@ -196,8 +294,8 @@ impl ProphetFit {
         Ok(ProphetFit {
             prophet,
             captured,
-            start: secs[0],
-            t_scale: span.max(1.0),
+            start: ms[0],
+            t_scale: span.max(1) as f64,
             y_scale,
             floor: if logistic { floor } else { 0.0 },
             cap,
@@ -205,9 +303,10 @@ impl ProphetFit {
         })
     }
 
-    /// Point forecasts and seeded intervals at `future` (Unix seconds, increasing); more than
-    /// [`MAX_SPANS_AHEAD`] spans of the history after its end, or more than
-    /// [`MAX_SAMPLE_VALUES`] rows times samples, is [`ForecastError::InvalidHorizon`].
+    /// Point forecasts and seeded intervals at `future` (Unix milliseconds, increasing); more
+    /// than [`MAX_SPANS_AHEAD`] spans of the history after its end, more than
+    /// [`MAX_SAMPLE_VALUES`] rows times samples, or a time more milliseconds from the start of
+    /// the history than an `i64` holds, is [`ForecastError::InvalidHorizon`].
     pub(crate) fn forecast(&self, future: &[i64], cfg: &ForecastConfig) -> Result<Vec<RawRow>> {
         let n_samples = cfg.uncertainty_samples as usize;
         if future.len().saturating_mul(n_samples) > MAX_SAMPLE_VALUES {
@@ -222,10 +321,11 @@ impl ProphetFit {
                 MAX_SAMPLE_VALUES / n_samples.max(1)
             )));
         }
-        // In the history's scaled time: 0 at its start, 1 at its end.
+        // In the history's scaled time: 0 at its start, 1 at its end (the distance in i128:
+        // two i64 instants can be further apart than an i64 holds).
         let t: Vec<f64> = future
             .iter()
-            .map(|&s| (s - self.start) as f64 / self.t_scale)
+            .map(|&s| (i128::from(s) - i128::from(self.start)) as f64 / self.t_scale)
             .collect();
         if let Some((&s, &t_max)) = future.last().zip(t.last())
             && t_max - 1.0 > MAX_SPANS_AHEAD
@@ -233,9 +333,21 @@ impl ProphetFit {
             return Err(ForecastError::InvalidHorizon(format!(
                 "{} is {:.0} spans of the training history after its end; Prophet's trend \
                  uncertainty supports at most 10,000",
-                aiops_core::Timestamp::from_secs(s),
+                Timestamp::from_millis(s),
                 t_max - 1.0
             )));
+        }
+        // augurs-prophet subtracts the start in i64: the earliest and the latest time must be
+        // within i64::MAX ms (about 292 million years) of it.
+        for &s in [future.first(), future.last()].into_iter().flatten() {
+            if s.checked_sub(self.start).is_none() {
+                return Err(ForecastError::InvalidHorizon(format!(
+                    "{} is more milliseconds from the start of the training history ({}) than \
+                     an i64 holds (about 292 million years); Prophet cannot place it",
+                    Timestamp::from_millis(s),
+                    Timestamp::from_millis(self.start)
+                )));
+            }
         }
         let mut pd = PredictionData::new(future.to_vec());
         if self.indicator == TrendIndicator::Logistic {
@@ -382,5 +494,42 @@ impl ProphetFit {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seasonalities_follow_prophets_auto_rule() {
+        // Python Prophet's set_auto_seasonalities: yearly with >= 730 days; weekly with >= 2
+        // weeks and a smallest gap under a week; daily with >= 2 days and a gap under a day.
+        const H: i64 = 3_600_000;
+        let all = ForecastConfig::default();
+        let cases: [(i64, i64, [bool; 3]); 9] = [
+            (48 * H, H, [false, false, true]),
+            (47 * H, H, [false, false, false]),
+            (60 * DAY_MS, DAY_MS, [false, true, false]),
+            (60 * DAY_MS, DAY_MS - 1, [false, true, true]),
+            (14 * DAY_MS, H, [false, true, true]),
+            (14 * DAY_MS - 1, H, [false, false, true]),
+            (400 * DAY_MS, 7 * DAY_MS, [false, false, false]),
+            (730 * DAY_MS, DAY_MS, [true, true, false]),
+            (730 * DAY_MS - 1, 100, [false, true, true]),
+        ];
+        for (span, gap, want) in cases {
+            assert_eq!(
+                usable_seasonalities(&all, span, gap),
+                want,
+                "span {span} ms, smallest gap {gap} ms"
+            );
+        }
+        // Only requested ones.
+        let none = all.with_seasonalities(false, false, false);
+        assert_eq!(
+            usable_seasonalities(&none, 800 * DAY_MS, H),
+            [false, false, false]
+        );
     }
 }

@@ -52,6 +52,34 @@ proptest! {
     }
 
     #[test]
+    fn fast_forecasts_do_not_depend_on_the_unit(
+        values in prop::collection::vec(-1e6f64..1e6, 2..400),
+        model in 0usize..4,
+        hourly in any::<bool>(),
+        steps in 1usize..60,
+        exponent in -200i32..=200,
+    ) {
+        // Bytes or gigabytes, the forecast is the same: forecast(unit * x) / unit ==
+        // forecast(x), intervals included, for any unit from 1e-200 to 1e200.
+        let unit = 10f64.powi(exponent);
+        let cfg = ForecastConfig::default().with_model(FAST[model]);
+        let step = if hourly { 3600 } else { 86_400 };
+        let scaled: Vec<f64> = values.iter().map(|v| v * unit).collect();
+        let top = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let base = FittedModel::fit(&series(values, step), &cfg).unwrap()
+            .forecast(steps, step * 1000).unwrap();
+        let rows = FittedModel::fit(&series(scaled, step), &cfg).unwrap()
+            .forecast(steps, step * 1000).unwrap();
+        for (a, b) in rows.iter().zip(&base) {
+            for (x, want) in [(a.yhat, b.yhat), (a.lower, b.lower), (a.upper, b.upper)] {
+                let got = x / unit;
+                prop_assert!((got - want).abs() <= 1e-9 * want.abs().max(top),
+                    "unit {:e}: {} vs {}", unit, got, want);
+            }
+        }
+    }
+
+    #[test]
     fn risk_days_and_levels_are_consistent(
         values in prop::collection::vec(0f64..100.0, 2..120),
         threshold in 0f64..150.0,
