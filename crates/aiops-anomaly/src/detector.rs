@@ -86,6 +86,11 @@ impl AnomalyDetector {
     }
     /// The score (in `[0, 1]`) a predicted anomaly must also exceed to alert (the article used
     /// 0.8). Without it, every predicted anomaly alerts.
+    ///
+    /// Checked where it is used: [`train`](Self::train) and
+    /// [`alert_if_anomaly`](Self::alert_if_anomaly) return [`AnomalyError::InvalidParam`] for a
+    /// threshold outside `[0, 1]` (NaN included), also when it was set after training.
+    /// [`detect`](Self::detect) and [`scores`](Self::scores) do not use it.
     #[must_use]
     pub fn with_threshold(mut self, threshold: f64) -> Self {
         self.threshold = Some(threshold);
@@ -103,13 +108,10 @@ impl AnomalyDetector {
     /// Fits the forest on the features of `history` (non-finite values skipped).
     ///
     /// Errors when the parameters are invalid, the threshold is outside `[0, 1]`, or the history
-    /// yields fewer than 2 feature rows.
+    /// yields fewer than 2 feature rows ([`AnomalyError::NotEnoughData`]: `warmup() + 1` finite
+    /// points needed, against the finite values of `history`).
     pub fn train(&mut self, history: &[f64]) -> Result<()> {
-        if let Some(th) = self.threshold
-            && !(0.0..=1.0).contains(&th)
-        {
-            return Err(crate::error::invalid("threshold", th, "must be in [0, 1]"));
-        }
+        self.check_threshold()?;
         let rows: Vec<[f64; 4]> = self
             .finite_features(history)?
             .into_iter()
@@ -119,7 +121,9 @@ impl AnomalyDetector {
             return Err(AnomalyError::NotEnoughData {
                 // saturating: windows longer than any data are allowed
                 needed: self.features.warmup().saturating_add(1),
-                got: history.len(),
+                // The usable points: non-finite values are skipped, so counting them made the
+                // message contradict itself ("need at least 16, got 20").
+                got: history.iter().filter(|v| v.is_finite()).count(),
             });
         }
         let flat: Vec<f64> = rows.iter().flatten().copied().collect();
@@ -155,6 +159,16 @@ impl AnomalyDetector {
     pub fn scores(&self, values: &[f64]) -> Result<Vec<Option<f64>>> {
         let t = self.trained.as_ref().ok_or(AnomalyError::NotTrained)?;
         self.scores_with(t, values)
+    }
+
+    /// [`AnomalyError::InvalidParam`] unless the alert threshold (if set) is in `[0, 1]`.
+    fn check_threshold(&self) -> Result<()> {
+        match self.threshold {
+            Some(th) if !(0.0..=1.0).contains(&th) => {
+                Err(crate::error::invalid("threshold", th, "must be in [0, 1]"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The feature rows of `values`, or [`AnomalyError::FeatureOverflow`] naming the input
@@ -195,6 +209,15 @@ impl AnomalyDetector {
     /// window and returns an alert when the full feature vector is predicted anomalous and its
     /// score exceeds the threshold. `Ok(None)` during warm-up, for non-finite values (skipped,
     /// window untouched) and for normal points.
+    ///
+    /// Errors: [`AnomalyError::NotTrained`] and [`AnomalyError::InvalidParam`] for a threshold
+    /// outside `[0, 1]` (window untouched), and, as [`detect`](Self::detect),
+    /// [`AnomalyError::FeatureOverflow`] when the features of a finite `value` overflow `f64`
+    /// (values near `f64::MAX`), naming the feature, its value and the point's `index`: its
+    /// position among the finite values this window has accepted. That value stays in the
+    /// window, as it stays in the windows of the batch features, so the window recovers once
+    /// such values have left it (after at most `warmup()` points) and later points see the same
+    /// windows as `detect` on the whole series.
     pub fn alert_if_anomaly(
         &self,
         window: &mut FeatureWindow,
@@ -203,9 +226,20 @@ impl AnomalyDetector {
         value: f64,
     ) -> Result<Option<AnomalyAlert>> {
         let t = self.trained.as_ref().ok_or(AnomalyError::NotTrained)?;
+        // Here too: set after `train`, it was never checked (2.0 silently never alerted).
+        self.check_threshold()?;
         let Some(features) = window.push(value) else {
             return Ok(None);
         };
+        // Non-finite features reached the forest, which named a feature row and a NaN that are
+        // not the caller's input (`NonFinite { row: 0, column: 1 }`).
+        if let Some((k, &v)) = features.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(AnomalyError::FeatureOverflow {
+                index: usize::try_from(window.accepted() - 1).unwrap_or(usize::MAX),
+                feature: FEATURE_NAMES[k],
+                value: v,
+            });
+        }
         let score = t.model.score_one(&features)?;
         let cut = t.model.threshold();
         let floor = cut.max(self.threshold.unwrap_or(0.0));
@@ -459,6 +493,138 @@ mod tests {
         assert_eq!(alert.labels().get("service"), Some("api"));
         assert_eq!(alert.labels().get("severity"), Some(a.severity().as_str()));
         assert_eq!(alert.starts_at(), Timestamp::from_secs(5));
+    }
+
+    #[test]
+    fn not_enough_data_counts_the_finite_points() {
+        // 20 points, 5 of them NaN: 15 usable, one short of the 16 needed. The error said
+        // "need at least 16, got 20".
+        let mut h: Vec<f64> = (0..20).map(f64::from).collect();
+        for i in [2, 7, 8, 13, 19] {
+            h[i] = f64::NAN;
+        }
+        let e = AnomalyDetector::new().train(&h).unwrap_err();
+        assert_eq!(
+            e,
+            AnomalyError::NotEnoughData {
+                needed: 16,
+                got: 15
+            }
+        );
+        assert_eq!(e.to_string(), "not enough data: need at least 16, got 15");
+        // Infinities are not usable either; 16 finite points are enough.
+        h[2] = f64::INFINITY;
+        assert_eq!(
+            AnomalyDetector::new().train(&h),
+            Err(AnomalyError::NotEnoughData {
+                needed: 16,
+                got: 15
+            })
+        );
+        h.push(20.0);
+        assert!(AnomalyDetector::new().train(&h).is_ok());
+    }
+
+    #[test]
+    fn an_invalid_threshold_is_an_error_where_it_is_used() {
+        // Set after training, the threshold was never checked: 2.0 silently never alerted and
+        // -1 or NaN alerted on every predicted anomaly.
+        let mut d = AnomalyDetector::new();
+        d.train(&history()).unwrap();
+        for th in [2.0, -1.0, f64::NAN, 1.0 + 1e-12] {
+            let bad = d.clone().with_threshold(th);
+            let mut w = bad.window();
+            for &v in &history()[..14] {
+                w.push(v);
+            }
+            let before = w.current();
+            let e = bad
+                .alert_if_anomaly(&mut w, "cpu", Timestamp::EPOCH, 1000.0)
+                .unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    AnomalyError::InvalidParam {
+                        name: "threshold",
+                        ..
+                    }
+                ),
+                "{th}: {e}"
+            );
+            assert!(e.to_string().contains("must be in [0, 1]"), "{e}");
+            // The window is untouched: the point did not enter it.
+            assert_eq!(w.current(), before, "{th}");
+            assert_eq!(w.accepted(), 14);
+            // detect does not use the threshold.
+            assert!(bad.detect(&history()[..100]).is_ok());
+        }
+        // The bounds are valid; 0.0 alerts on every predicted anomaly.
+        for th in [0.0, 1.0] {
+            let ok = d.clone().with_threshold(th);
+            let mut w = ok.window();
+            for &v in &history()[..20] {
+                ok.alert_if_anomaly(&mut w, "cpu", Timestamp::EPOCH, v)
+                    .unwrap();
+            }
+            let a = ok
+                .alert_if_anomaly(&mut w, "cpu", Timestamp::EPOCH, 1000.0)
+                .unwrap();
+            assert_eq!(a.is_some(), th == 0.0, "{th}");
+        }
+    }
+
+    #[test]
+    fn streaming_features_overflowing_f64_name_the_feature_like_detect() {
+        // Alternating +-1.7e308: the short mean's running sum overflows. Streaming used to hand
+        // the NaN features to the forest: `NonFinite { row: 0, column: 1, value: NaN }`.
+        let mut d = AnomalyDetector::new();
+        d.train(&history()).unwrap();
+        let v: Vec<f64> = (0..30)
+            .map(|i| if i % 2 == 0 { 1.7e308 } else { -1.7e308 })
+            .collect();
+        let batch = d.detect(&v).unwrap_err();
+        let AnomalyError::FeatureOverflow { index, feature, .. } = batch else {
+            panic!("{batch}");
+        };
+        let mut w = d.window();
+        let mut streamed = None;
+        for (i, &x) in v.iter().enumerate() {
+            // A NaN between the points is skipped and not counted, as in the batch index.
+            assert_eq!(
+                d.alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, f64::NAN),
+                Ok(None)
+            );
+            match d.alert_if_anomaly(&mut w, "m", Timestamp::from_secs(i as i64), x) {
+                Ok(None) => {}
+                Err(e) => {
+                    streamed = Some((i, e));
+                    break;
+                }
+                Ok(Some(a)) => panic!("alert at {i}: {a:?}"),
+            }
+        }
+        let (i, e) = streamed.expect("an overflow error");
+        assert_eq!(i, index);
+        assert!(
+            matches!(e, AnomalyError::FeatureOverflow { index: j, feature: f, value }
+                if j == index && f == feature && !value.is_finite()),
+            "{e}"
+        );
+        assert!(e.to_string().contains(feature), "{e}");
+        assert!(e.to_string().contains(&format!("point {index}")), "{e}");
+        // The value stayed in the window, as in the batch features: once such values have left
+        // it, the window scores ordinary points again (and as `detect` would).
+        let mut tail = v[..=i].to_vec();
+        let mut last = Err(e);
+        for &x in &history()[..15] {
+            tail.push(x);
+            last = d.alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, x);
+        }
+        assert!(last.is_ok(), "{last:?}");
+        assert_eq!(
+            w.current(),
+            FeatureConfig::default().extract(&tail)[tail.len() - 1]
+        );
     }
 
     #[test]

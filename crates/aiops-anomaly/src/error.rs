@@ -36,7 +36,9 @@ pub enum AnomalyError {
          large for f64 (rescale them)"
     )]
     FeatureOverflow {
-        /// Index of the input point.
+        /// Index of the input point (for
+        /// [`AnomalyDetector::alert_if_anomaly`](crate::AnomalyDetector::alert_if_anomaly), its
+        /// position among the finite values its window has accepted).
         index: usize,
         /// The feature (one of `FEATURE_NAMES`).
         feature: &'static str,

@@ -223,6 +223,11 @@ impl FeatureWindow {
         ])
     }
 
+    /// How many finite values the window has accepted.
+    pub(crate) fn accepted(&self) -> u64 {
+        self.pushed
+    }
+
     /// The configuration this window follows.
     pub fn config(&self) -> FeatureConfig {
         self.config

@@ -18,6 +18,12 @@ use crate::streaming::z_to_score;
 /// `z_to_score(3 * d / d_q)`, `d` being its distance to the nearest centre and `d_q` the
 /// `quantile` of the training vectors' distances.
 ///
+/// Scores do not depend on the columns' units: multiplying a column (training and scored rows
+/// alike) by any positive factor leaves them as they are. A column constant in training has no
+/// spread of its own: one at `c != 0` counts 0.1% of `|c|` as one standard deviation (as the
+/// streaming detectors' relative floor), one at exactly 0 has no scale at all, so any other
+/// value there scores 1.
+///
 /// ```
 /// use aiops_anomaly::MultivariateDetector;
 /// // Two normal modes of (cpu, latency): idle and busy.
@@ -128,10 +134,14 @@ impl MultivariateDetector {
             }
             mean[c] = s.mean().unwrap_or(0.0);
             let v = s.std_dev().unwrap_or(0.0);
-            sd[c] = if v > 1e-12 * mean[c].abs().max(1.0 / unit[c]) {
+            // Relative floors only: the spread used to be floored at 1e-12 of the column's
+            // unit and replaced by one unit, so a column at 1e-11 with a spread of 1e-13 was
+            // ignored, while the same column at 1 counted.
+            sd[c] = if v > 1e-12 * mean[c].abs() {
                 v
             } else {
-                1.0 / unit[c]
+                // Constant: 0.1% of its level is one sd; 0 if the column is all 0 (no scale).
+                1e-3 * mean[c].abs()
             };
         }
         let z: Vec<f64> = data
@@ -139,7 +149,7 @@ impl MultivariateDetector {
             .enumerate()
             .map(|(i, &v)| {
                 let c = i % n_features;
-                (v / unit[c] - mean[c]) / sd[c]
+                standardise(v, unit[c], mean[c], sd[c])
             })
             .collect();
         let arr = Array2::from_shape_vec((n, n_features), z.clone())
@@ -163,6 +173,19 @@ impl MultivariateDetector {
         let q = aiops_core::stats::quantile(&mut d, self.quantile).unwrap_or(1.0);
         model.scale = if q > 1e-12 { q } else { 1e-12 };
         Ok(model)
+    }
+}
+
+/// `(x / unit - mean) / sd`; for a column without a scale (`sd` 0: all 0 in training), 0 for
+/// its value and an infinite distance for any other.
+fn standardise(x: f64, unit: f64, mean: f64, sd: f64) -> f64 {
+    let u = x / unit - mean;
+    if sd > 0.0 {
+        u / sd
+    } else if u == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -208,7 +231,7 @@ impl FittedMultivariate {
         let z: Vec<f64> = row
             .iter()
             .enumerate()
-            .map(|(i, v)| (v / self.unit[i] - self.mean[i]) / self.sd[i])
+            .map(|(i, &v)| standardise(v, self.unit[i], self.mean[i], self.sd[i]))
             .collect();
         Ok(z_to_score(3.0 * self.nearest(&z) / self.scale))
     }
@@ -246,6 +269,65 @@ mod tests {
         assert!(MultivariateDetector::new().k(0).check().is_err());
         assert!(MultivariateDetector::new().fit(&rows[..3], 2).is_err());
         assert_eq!(m.n_clusters(), 4);
+    }
+
+    #[test]
+    fn scores_do_not_depend_on_the_unit() {
+        // Column 2 at 1e-11 with a spread of 1e-13 was ignored (its spread fell below 1e-12 of
+        // one unit and was replaced by one unit), so an outlier there scored as a normal row.
+        let base: Vec<[f64; 3]> = (0..400)
+            .map(|i| {
+                let j = f64::from(i % 10) * 0.1;
+                [10.0 + j, 100.0 + f64::from((i * 7) % 11) * 0.1, 5.0]
+            })
+            .collect();
+        let queries = [[10.5, 100.5, 5.0], [10.5, 120.0, 5.0], [10.5, 100.5, 5.5]];
+        let score = |unit: f64| {
+            let rows: Vec<f64> = base
+                .iter()
+                .flat_map(|r| [r[0], r[1] * unit, r[2] * unit])
+                .collect();
+            let m = MultivariateDetector::new().fit(&rows, 3).unwrap();
+            queries
+                .iter()
+                .map(|q| m.score_row(&[q[0], q[1] * unit, q[2] * unit]).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let want = score(1.0);
+        assert!(
+            want[0] < 0.6 && want[1] > 0.99 && want[2] > 0.99,
+            "{want:?}"
+        );
+        for e in (-30..=30).chain([-300, -200, -100, 100, 200, 300]) {
+            let unit = 10f64.powi(e);
+            let got = score(unit);
+            for (g, w) in got.iter().zip(&want) {
+                // Equal up to k-means' convergence on data rounded differently.
+                assert!((g - w).abs() < 1e-6, "unit 1e{e}: {got:?} against {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn constant_columns_have_a_relative_scale_or_none() {
+        // Two modes in column 0; column 1 constant at 50, column 2 at 0.
+        let rows: Vec<f64> = (0..200)
+            .flat_map(|i| {
+                let j = f64::from(i % 10) * 0.1;
+                [if i % 2 == 0 { 10.0 } else { 80.0 } + j, 50.0, 0.0]
+            })
+            .collect();
+        let m = MultivariateDetector::new().k(2).fit(&rows, 3).unwrap();
+        let normal = m.score_row(&[10.45, 50.0, 0.0]).unwrap();
+        assert!(normal < 0.5, "{normal}");
+        // 0.1% of 50 is one sd (in original units), the all-zero column has none.
+        assert!((m.sd[1] * m.unit[1] - 0.05).abs() < 1e-15, "{:?}", m.sd);
+        assert_eq!(m.sd[2], 0.0);
+        assert!(m.score_row(&[10.45, 51.0, 0.0]).unwrap() > 0.9);
+        // Any value off an all-zero column scores 1, whatever its size.
+        for x in [1e-300, -1.0, 1e300] {
+            assert_eq!(m.score_row(&[10.45, 50.0, x]).unwrap(), 1.0, "{x}");
+        }
     }
 
     #[test]

@@ -20,11 +20,11 @@ pub struct AnomalyRange {
     pub detector: String,
 }
 
-/// Merges points scoring at least `threshold` into ranges; points at most `max_gap` apart
+/// Merges points scoring at least `threshold` into ranges; points at most `max_gap_secs` apart
 /// (in time) join the same range. `timestamps` and `scores` must have equal lengths and the
 /// timestamps must not decrease ([`AnomalyError::NonIncreasingTimestamp`] otherwise: a range
-/// would end before it starts); NaN scores count as 0, a NaN `threshold` is an
-/// [`AnomalyError::InvalidParam`].
+/// would end before it starts); NaN scores count as 0; a NaN `threshold` or a negative
+/// `max_gap_secs` is an [`AnomalyError::InvalidParam`].
 ///
 /// ```
 /// use aiops_anomaly::anomaly_ranges;
@@ -36,6 +36,7 @@ pub struct AnomalyRange {
 /// assert_eq!((r[0].start, r[0].end, r[0].peak), (ts[1], ts[2], 0.9));
 /// assert_eq!(r[1].peak_at, ts[6]);
 /// assert!(anomaly_ranges(&ts, &scores, f64::NAN, 120, "ensemble").is_err());
+/// assert!(anomaly_ranges(&ts, &scores, 0.6, -1, "ensemble").is_err());
 /// # Ok::<(), aiops_anomaly::AnomalyError>(())
 /// ```
 pub fn anomaly_ranges(
@@ -54,6 +55,10 @@ pub fn anomaly_ranges(
     // NaN compares false with every score, so every point would have counted as anomalous.
     if threshold.is_nan() {
         return Err(invalid("threshold", threshold, "must be a number"));
+    }
+    // A negative gap silently split every run into single points (no gap is that short).
+    if max_gap_secs < 0 {
+        return Err(invalid("max_gap_secs", max_gap_secs, "must be >= 0"));
     }
     let mut out: Vec<AnomalyRange> = Vec::new();
     for (i, (&t, &s)) in timestamps.iter().zip(scores).enumerate() {
@@ -115,6 +120,11 @@ pub fn threshold_for_alarm_rate(scores: &[f64], rate: f64) -> Result<f64> {
 /// every repeat costs the operator. Operator feedback moves the threshold: a false alarm raises
 /// it just above that alarm's score, a missed anomaly lowers it just below that score.
 ///
+/// Late scores (a timestamp before the last alarm, e.g. several series sharing one `Alarms`
+/// with out-of-order delivery) are judged by their distance to that alarm in either direction:
+/// within `suppress_secs` of it they are repeats, further away they alarm; either way the last
+/// alarm stays the latest one, so a late score cannot re-open the suppression window behind it.
+///
 /// ```
 /// use aiops_anomaly::Alarms;
 /// use aiops_core::Timestamp;
@@ -153,21 +163,26 @@ impl Alarms {
     pub fn threshold(&self) -> f64 {
         self.threshold
     }
-    /// Whether the score at `at` raises an alarm (and records it if so).
+    /// Whether the score at `at` raises an alarm (and records it if so). A score earlier than
+    /// the last alarm is suppressed within `suppress_secs` before it, and never moves the last
+    /// alarm back (see the type's docs).
     pub fn check(&mut self, at: Timestamp, score: f64) -> bool {
         if score.is_nan() || score < self.threshold {
             return false;
         }
         let t = at.as_millis();
-        // Saturating: it only saturates when the true gap is at least i64::MAX ms, which is never
-        // below `suppress_ms`, so the comparison stays exact.
-        if let Some(last) = self.last_alarm
-            && t >= last
-            && t.saturating_sub(last) < self.suppress_ms
-        {
-            return false;
+        if let Some(last) = self.last_alarm {
+            // i128: the distance between two i64 instants does not overflow it.
+            let gap = (i128::from(t) - i128::from(last)).unsigned_abs();
+            if gap < u128::from(self.suppress_ms.unsigned_abs()) {
+                return false;
+            }
+            // A late score used to move the last alarm back, so the next on-time repeat of the
+            // alarm it followed was no longer suppressed.
+            self.last_alarm = Some(t.max(last));
+        } else {
+            self.last_alarm = Some(t);
         }
-        self.last_alarm = Some(t);
         true
     }
     /// Feedback: the alarm with this score was false; raise the threshold just above it.
@@ -197,6 +212,55 @@ mod tests {
         let r = anomaly_ranges(&ts, &[0.9, 0.1, 0.9, 0.0], 0.5, 200, "x").unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].end, ts[2]);
+    }
+
+    #[test]
+    fn a_negative_max_gap_is_an_error() {
+        // It silently gave one range per point.
+        let ts: Vec<Timestamp> = (0..4).map(|i| Timestamp::from_secs(60 * i)).collect();
+        let e = anomaly_ranges(&ts, &[0.9; 4], 0.5, -5, "x").unwrap_err();
+        assert!(
+            matches!(&e, AnomalyError::InvalidParam { name: "max_gap_secs", value, .. } if value == "-5"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("max_gap_secs"), "{e}");
+        assert!(anomaly_ranges(&ts, &[0.9; 4], 0.5, i64::MIN, "x").is_err());
+        // 0 is valid: only points at the same instant merge.
+        assert_eq!(
+            anomaly_ranges(&ts, &[0.9; 4], 0.5, 0, "x").unwrap().len(),
+            4
+        );
+        assert_eq!(
+            anomaly_ranges(&ts, &[0.9; 4], 0.5, 60, "x").unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_late_score_never_moves_the_last_alarm_back() {
+        let mut a = Alarms::try_new(0.5, 3600).unwrap();
+        assert!(a.check(Timestamp::from_secs(10_000), 0.9));
+        // Late, within the suppression window before the alarm: a repeat.
+        assert!(!a.check(Timestamp::from_secs(9_000), 0.9));
+        // Late and further away: its own alarm, but the last alarm stays at 10,000 s ...
+        assert!(a.check(Timestamp::from_secs(1_000), 0.9));
+        // ... so an on-time repeat of that alarm is still suppressed (it alarmed: the late
+        // score had moved the last alarm back to 1,000 s).
+        assert!(!a.check(Timestamp::from_secs(10_060), 0.9));
+        assert!(a.check(Timestamp::from_secs(13_600), 0.9));
+        // Equal timestamps are repeats unless there is no suppression.
+        assert!(!a.check(Timestamp::from_secs(13_600), 0.9));
+        let mut none = Alarms::try_new(0.5, 0).unwrap();
+        assert!(none.check(Timestamp::from_secs(5), 0.9));
+        assert!(none.check(Timestamp::from_secs(5), 0.9));
+        assert!(none.check(Timestamp::from_secs(4), 0.9));
+        assert!(none.check(Timestamp::from_secs(6), 0.9));
+        // Extreme instants in reverse order do not overflow.
+        let mut a = Alarms::try_new(0.5, i64::MAX).unwrap();
+        assert!(a.check(Timestamp::from_millis(i64::MAX), 0.9));
+        assert!(!a.check(Timestamp::from_millis(1), 0.9));
+        assert!(a.check(Timestamp::from_millis(i64::MIN), 0.9));
+        assert!(!a.check(Timestamp::from_millis(i64::MAX - 1), 0.9));
     }
 
     #[test]

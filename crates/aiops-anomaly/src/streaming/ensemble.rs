@@ -82,8 +82,37 @@ pub struct EnsembleState {
 struct Relative {
     n: u32,
     mean: f64,
-    var: f64,
+    /// The long-window standard deviation, kept as such (not squared), so a series in units
+    /// beyond about 1e154 or below 1e-154 does not overflow or underflow it.
+    sd: f64,
     short: f64,
+}
+
+/// `sqrt((1 - a) * (sd^2 + a * d^2))`, the exponentially weighted Welford step of a standard
+/// deviation. Kept as a standard deviation, since the variance of a series at 1e200 overflowed
+/// (the member then restarted at every point, and the ensemble scored a 100-sigma spike 0.06)
+/// and one at 1e-200 underflowed: the squares are formed directly only while they stay in the
+/// normal range, as they do for any series between about 1e-150 and 1e150.
+#[inline]
+fn ewm_sd(sd: f64, a: f64, d: f64) -> f64 {
+    let var = (1.0 - a) * (sd * sd + a * (d * d));
+    if (f64::MIN_POSITIVE..f64::MAX).contains(&var) {
+        return var.sqrt();
+    }
+    ewm_sd_scaled(sd, a, d)
+}
+
+/// [`ewm_sd`] without squaring a magnitude: for variances outside the normal range (and 0).
+#[cold]
+#[inline(never)]
+fn ewm_sd_scaled(sd: f64, a: f64, d: f64) -> f64 {
+    let y = a.sqrt() * d.abs();
+    let (hi, lo) = if sd > y { (sd, y) } else { (y, sd) };
+    if hi == 0.0 || hi.is_nan() {
+        return hi;
+    }
+    let t = lo / hi;
+    hi * ((1.0 - a) * (1.0 + t * t)).sqrt()
 }
 
 /// Clip on the long-window updates of the relative member, in long standard deviations.
@@ -115,19 +144,24 @@ impl Relative {
         }
         if self.n == 3 && seed.0.is_finite() && seed.1.is_finite() {
             self.mean = seed.0;
-            self.var = seed.1 * seed.1;
+            self.sd = seed.1;
             self.short = seed.0;
             return 0.0;
         }
-        let sd = (self.var.sqrt() * SHORT_SD_RATIO)
-            .max(1e-3 * self.mean.abs())
-            .max(1e-12);
+        // Floors relative to the series only (an absolute 1e-12 made scores depend on the
+        // unit): on a series with no spread at 0 `sd` is 0, and `z` infinite (or NaN, read as 0).
+        let sd = (self.sd * SHORT_SD_RATIO).max(1e-3 * self.mean.abs());
         let d = v - self.mean;
         let d = if self.n > warmup {
-            let cap = RELATIVE_CLIP * self.var.sqrt().max(sd);
+            let mut cap = RELATIVE_CLIP * self.sd.max(sd);
+            if cap == 0.0 {
+                // No scale of its own (the series was exactly 0): the robust core's, once its
+                // second departure has set one, so the member does not stay at a cap of 0.
+                cap = RELATIVE_CLIP * seed.1;
+            }
             d.max(-cap).min(cap)
         } else if self.n > 3 {
-            let cap = RELATIVE_CLIP * self.var.sqrt().max(sd).max(seed.1);
+            let cap = RELATIVE_CLIP * self.sd.max(sd).max(seed.1);
             d.max(-cap).min(cap)
         } else {
             d
@@ -138,14 +172,14 @@ impl Relative {
         self.short += SHORT_ALPHA * (self.mean + d - self.short);
         let a = LONG_ALPHA.max(1.0 / f64::from(self.n));
         self.mean += a * d;
-        self.var = (1.0 - a) * (self.var + a * d * d);
-        if !(self.mean.is_finite() && self.var.is_finite() && self.short.is_finite()) {
+        self.sd = ewm_sd(self.sd, a, d);
+        if !(self.mean.is_finite() && self.sd.is_finite() && self.short.is_finite()) {
             // Only values near f64::MAX get here (their differences overflow): start again
             // from this point rather than keep a non-finite state.
             *self = Relative {
                 n: 1,
                 mean: v,
-                var: 0.0,
+                sd: 0.0,
                 short: v,
             };
             return 0.0;
@@ -220,12 +254,19 @@ impl EnsembleDetector {
             return Ok(([0.0; 4], 0.0));
         }
         check_time(s.last, s.robust.seen(), at)?;
+        // Every member's checks before any member changes, so an error leaves the state as it
+        // was: the seasonal member's (a state of an ensemble with another profile) used to fail
+        // after the robust member and `last` had taken the point, and a retry then failed on
+        // its timestamp.
+        s.robust.check_at(at)?;
+        self.seasonal.check_update(&s.seasonal, at)?;
+        s.change.check_at(at)?;
         s.last = at.as_millis();
         // Members report standardised deviations z; they are combined in z and mapped to a
         // score once, at the end.
-        let zr = self.robust.update_z(&mut s.robust, at, v)?;
-        let zse = self.seasonal.update_z(&mut s.seasonal, at, v)?;
-        let zch = self.change.update_z(&mut s.change, at, v)?;
+        let zr = self.robust.checked_z(&mut s.robust, at, v);
+        let zse = self.seasonal.checked_z(&mut s.seasonal, at, v);
+        let zch = self.change.checked_z(&mut s.change, at, v);
         let seed = self.robust.level_sigma(&s.robust);
         let zw = s.relative.update(v, self.robust.warmup(), seed);
         let parts = [zr, zse, zch, zw];
@@ -309,6 +350,42 @@ mod tests {
             assert!((0.0..=1.0).contains(&c));
         }
         assert!(d.state().size_bytes() < 4096);
+    }
+
+    #[test]
+    fn a_state_of_another_ensemble_is_an_error_and_left_untouched() {
+        let weekly = EnsembleDetector::new(
+            RobustDetector::default(),
+            SeasonalDetector::weekly(),
+            ChangeDetector::default(),
+        );
+        let d = EnsembleDetector::default();
+        let at = |i: i64| Timestamp::from_secs(300 * i);
+        let mut s = weekly.state();
+        for i in 0..50 {
+            weekly
+                .update_state(&mut s, at(i), 10.0 + (i % 3) as f64)
+                .unwrap();
+        }
+        let before = s.clone();
+        let mismatch = Err(AnomalyError::StateMismatch {
+            detector: "seasonal",
+        });
+        assert_eq!(d.update_state(&mut s, at(50), 11.0), mismatch);
+        assert_eq!(s, before);
+        assert_eq!(d.update_parts(&mut s, at(50), 11.0).map(|p| p.1), mismatch);
+        let mut dyn_state = DetectorState::Ensemble(Box::new(s.clone()));
+        assert_eq!(d.update(&mut dyn_state, at(50), 11.0), mismatch);
+        assert_eq!(dyn_state, DetectorState::Ensemble(Box::new(before.clone())));
+        // A retry with the right detector takes the point (it failed on the timestamp).
+        weekly.update_state(&mut s, at(50), 11.0).unwrap();
+        // A repeated timestamp is an error too, with the state untouched.
+        let before = s.clone();
+        assert!(matches!(
+            weekly.update_state(&mut s, at(50), 11.0),
+            Err(AnomalyError::NonIncreasingTimestamp { .. })
+        ));
+        assert_eq!(s, before);
     }
 
     #[test]

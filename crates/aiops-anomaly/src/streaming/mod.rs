@@ -11,7 +11,12 @@
 //! - Until a detector has seen `warmup` finite points it returns 0.
 //! - Scores are comparable across series of different units: each detector standardises its
 //!   residual by a robust spread estimate and maps the resulting `z` through
-//!   [`z_to_score`] (`z = 3` gives 0.5), so one threshold serves every series.
+//!   [`z_to_score`] (`z = 3` gives 0.5), so one threshold serves every series. Every floor on a
+//!   spread is relative to the series (its level, or the spread it has shown), none is
+//!   absolute, so multiplying a series by any positive factor (1e-300 to 1e300) leaves its
+//!   scores as they are. A series exactly constant at 0 has no scale: a departure from it
+//!   scores 1 and the second departure sets the scale (see [`RobustDetector`]); a constant
+//!   away from 0 is judged by the relative floor (0.1% of its level by default).
 
 mod change;
 mod ensemble;
@@ -27,8 +32,9 @@ use aiops_core::Timestamp;
 
 use crate::error::{AnomalyError, Result};
 
-/// Maps a non-negative standardised deviation `z` to a score in `[0, 1)`:
-/// `z^2 / (z^2 + 9)`, so `z = 3` scores 0.5, `z = 6` scores 0.8 and `z = 10` about 0.92.
+/// Maps a non-negative standardised deviation `z` to a score in `[0, 1]`:
+/// `z^2 / (z^2 + 9)`, so `z = 3` scores 0.5, `z = 6` scores 0.8 and `z = 10` about 0.92; 1 for
+/// an infinite `z` (or one whose square is), 0 for NaN.
 ///
 /// ```
 /// use aiops_anomaly::z_to_score;
@@ -36,13 +42,16 @@ use crate::error::{AnomalyError, Result};
 /// assert_eq!(z_to_score(3.0), 0.5);
 /// assert_eq!(z_to_score(6.0), 0.8);
 /// assert_eq!(z_to_score(f64::INFINITY), 1.0);
+/// assert_eq!(z_to_score(1e200), 1.0);
+/// assert_eq!(z_to_score(f64::NAN), 0.0);
 /// ```
 #[inline]
 pub fn z_to_score(z: f64) -> f64 {
-    if z.is_infinite() {
+    let z2 = z * z;
+    if z2.is_infinite() {
+        // Also a finite z above 1.3e154, which used to score 0 (inf / inf is NaN).
         return 1.0;
     }
-    let z2 = z * z;
     let s = z2 / (z2 + 9.0);
     if s.is_nan() { 0.0 } else { s }
 }
@@ -181,6 +190,51 @@ mod recovery_tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn scores_do_not_depend_on_the_unit() {
+        // Noise of sd 1 around 100, a 100-sd spike, then a 10-sd level shift, in units from
+        // 1e-15 to 1e15 (and at the ends of f64). Absolute floors of 1e-12 (on the robust
+        // core's spread, which the seasonal and change detectors share, and on the ensemble's
+        // relative member) made the spike score 0.915 (robust), 0.917 (seasonal) and 0.059
+        // (ensemble) at 1e-13 instead of 0.999, 0.999 and 0.993; 0.0011, 0.0011 and 4.6e-6 at
+        // 1e-15. At 1e200 the relative member's variance overflowed, it restarted at every
+        // point and the ensemble scored the spike 0.059.
+        let mut v = noise(3000);
+        v[1500] += 100.0;
+        for x in &mut v[2000..] {
+            *x += 10.0;
+        }
+        let rows: Vec<usize> = (0..v.len()).collect();
+        let mut all: Vec<Box<dyn StreamingDetector>> = detectors();
+        all.push(Box::new(ChangeDetector::default()));
+        for d in &all {
+            let want = scores_at(d.as_ref(), &v, 60, &rows);
+            if d.name() != "change" {
+                assert!(want[1500] > 0.99, "{}: {}", d.name(), want[1500]);
+            }
+            let shift = want[2000..2030].iter().copied().fold(0.0, f64::max);
+            assert!(shift > 0.5, "{}: {shift}", d.name());
+            for e in (-15..=15).chain([-300, -200, -100, -50, 50, 100, 200, 300]) {
+                let unit = 10f64.powi(e);
+                let scaled: Vec<f64> = v.iter().map(|x| x * unit).collect();
+                let got = scores_at(d.as_ref(), &scaled, 60, &rows);
+                let (i, diff) = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(g, w)| (g - w).abs())
+                    .enumerate()
+                    .fold((0, 0.0), |m, (i, x)| if x > m.1 { (i, x) } else { m });
+                assert!(
+                    diff < 1e-9,
+                    "{} at unit 1e{e}: point {i} scored {} against {}",
+                    d.name(),
+                    got[i],
+                    want[i]
+                );
+            }
+        }
     }
 
     #[test]

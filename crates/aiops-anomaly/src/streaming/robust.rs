@@ -17,18 +17,26 @@ const MEDIAN_ABS_TO_MEAN_ABS: f64 = 1.182_945_419_957_696;
 ///
 /// Stored for speed: the one-step forecast `pred = level + slope` instead of the level (the
 /// level is `pred - slope`), the spread in units of the clipping cap (`clip * MEAN_ABS_TO_SIGMA`
-/// times the mean absolute deviation), and the cap's floor `clip * max(rel_floor * |pred|,
-/// 1e-12)` taken from the previous forecast, in single precision (it is a floor; saturated at
-/// `f32::MAX`), so the state stays 32 bytes.
+/// times the mean absolute deviation), and the cap's floor `clip * rel_floor * |pred|` taken
+/// from the previous forecast, in single precision (it is a floor; saturated at `f32::MAX`), so
+/// the state stays 32 bytes.
+///
+/// Every floor is relative to the series' own scale (there used to be an absolute one of 1e-12
+/// as well, which made scores depend on the unit: a 100-sigma spike on noise of sd 1e-13
+/// around 1e-11 scored 0.92 instead of 0.999, on noise of sd 1e-15 0.001), so multiplying a
+/// series by any positive factor leaves its scores as they are. A series with no scale of its own gets one from its
+/// data: see [`LevelSpread::update_residual`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct LevelSpread {
     pub(crate) n: u32,
-    /// `clip * max(rel_floor * |previous pred|, 1e-12)`.
+    /// `clip * rel_floor * |previous pred|`; `NO_SCALE` after warm-up while there is no scale
+    /// at all.
     floor_cap: f32,
     /// `level + slope`.
     pred: f64,
     slope: f64,
-    /// `clip * MEAN_ABS_TO_SIGMA * (mean absolute clipped residual)`.
+    /// `clip * MEAN_ABS_TO_SIGMA * (mean absolute clipped residual)`; while there is no scale
+    /// at all, minus the pending first departure (see `without_scale`).
     spread_cap: f64,
 }
 
@@ -54,11 +62,14 @@ pub(crate) struct CoreParams {
     spread_gain: f64,
     /// `clip * rel_floor`: the floor of the cap per unit `|pred|`.
     cap_floor_rel: f64,
-    /// `clip * 1e-12`: the absolute floor of the cap.
-    cap_min: f64,
     /// `1 / clip`.
     inv_clip: f64,
 }
+
+/// The value of `LevelSpread::floor_cap` while a series has no scale at all (see
+/// `without_scale`): a floor never takes it (floors saturate at `f32::MAX`), and as the cap it
+/// sends every point to the cold path, so the hot path needs no test of its own for it.
+const NO_SCALE: f32 = f32::INFINITY;
 
 /// `max` for operands that are not NaN (a NaN `a` yields `b`): one compare-and-select, where
 /// `f64::max` adds NaN handling to the dependency chain.
@@ -89,16 +100,15 @@ impl CoreParams {
             cap_per_mad,
             spread_gain: a_spread * cap_per_mad,
             cap_floor_rel: clip * rel_floor,
-            cap_min: clip * 1e-12,
             inv_clip: 1.0 / clip,
         }
     }
 
-    /// `clip * max(rel_floor * |pred|, 1e-12)` in single precision, saturated at `f32::MAX`.
+    /// `clip * rel_floor * |pred|` in single precision, saturated at `f32::MAX`.
     #[inline]
     #[allow(clippy::cast_possible_truncation)] // Intended: the floor is kept as an f32.
     fn floor_cap(&self, pred: f64) -> f32 {
-        let f = max_num(self.cap_floor_rel * pred.abs(), self.cap_min) as f32;
+        let f = (self.cap_floor_rel * pred.abs()) as f32;
         if f < f32::MAX { f } else { f32::MAX }
     }
 }
@@ -127,9 +137,12 @@ impl LevelSpread {
         self.slope = 0.0;
     }
 
-    /// The sigma the next point will be judged by.
+    /// The sigma the next point will be judged by (0 without a scale).
     #[inline]
     pub(crate) fn sigma(&self, p: &CoreParams) -> f64 {
+        if self.floor_cap == NO_SCALE {
+            return 0.0;
+        }
         self.cap() * p.inv_clip
     }
 
@@ -151,19 +164,38 @@ impl LevelSpread {
     ///
     /// The math (the test `fast_core_equals_reference` checks it against this plain form, equal
     /// up to rounding): `pred = level + slope`, `r = v - pred`, `sigma = max(MEAN_ABS_TO_SIGMA *
-    /// mad, rel_floor * |previous pred|, 1e-12)`, `rc = clamp(r, -clip * sigma, clip * sigma)`,
+    /// mad, rel_floor * |previous pred|)`, `rc = clamp(r, -clip * sigma, clip * sigma)`,
     /// `level = pred + a * rc`, `slope += beta * a * rc`, `mad += b * (|rc| - mad)`. The first
     /// 31 points differ (see `warm_up`): the level and `mad` restart at the median and median
     /// absolute deviation of the first three points, `a` and `b` are at least `1 / n`, the
     /// floor comes from the current forecast, and while `mad` is at the floor a second excess
     /// confirms a scale.
     ///
+    /// Two rules give a scale to a series that has none, without an absolute floor (which
+    /// would tie scores to the unit):
+    ///
+    /// - Resting at zero keeps the scale: while both `|r|` and the floor are below `f64`
+    ///   rounding of the spread (`<= f64::EPSILON` times it), `mad` is not decayed. A series
+    ///   exactly at 0 after noise would otherwise shrink its spread without end (halving every
+    ///   60 points, with no relative floor to stop it), and the noise's return would score high
+    ///   for about a third of the flat stretch's length (all 2,000 points after a rest of
+    ///   20,000 in the test; a few hundred with resting). A flat stretch away from 0 decays to
+    ///   its floor as before.
+    /// - No scale at all (`sigma == 0`: exactly 0, or flat with `rel_floor` 0, since the
+    ///   warm-up): a departure scores 1 (`z` infinite), and as in the warm-up a second one
+    ///   confirms a scale: the smaller of the two sets `mad` and takes a level step (see
+    ///   `without_scale`), so one outlier does not set it and the series does not stay at score
+    ///   1 (before, an absolute floor of 1e-12 grew by 3% a point: some 900 points to reach a
+    ///   spread of 1).
+    ///
     /// Only five operations sit on the loop-carried chain from one forecast to the next
     /// (subtract, absolute value, min, multiply, add): the forecast is stored, the clamp is
     /// `sign(r) * min(|r|, cap)` with the sign folded into the gains, the cap's floor comes from
     /// the previous forecast (known before the point arrives), and floors are
     /// compare-and-select.
-    #[inline]
+    // Always: it grew past the inliner's budget in the ensemble, which then ran 15% slower.
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // Measured: see the comment above.
     pub(crate) fn update_residual(&mut self, v: f64, p: &CoreParams) -> (f64, f64) {
         self.n = self.n.saturating_add(1);
         if self.n < 32 {
@@ -177,6 +209,14 @@ impl LevelSpread {
         let pred = self.pred;
         let r = v - pred;
         let cap = self.cap();
+        // Resting at zero (residual and floor below rounding of the cap, which is then the
+        // spread) or no scale at all (the floor is then `NO_SCALE`, infinite, and so is the
+        // cap): one compare and a branch, predicted on a series with a scale.
+        if max_num(r.abs(), f64::from(self.floor_cap)) <= f64::EPSILON * cap {
+            let (core, r, sigma) = self.at_rest(v, p);
+            *self = core;
+            return (r, sigma);
+        }
         // Huber-clipped steps, so one outlier moves the level by at most `clip` sigmas times
         // alpha: `a * clamp(r, -cap, cap) = copysign(a, r) * min(|r|, cap)`.
         let m = min_num(r.abs(), cap);
@@ -185,6 +225,55 @@ impl LevelSpread {
         self.slope += p.slope_gain.copysign(r) * m;
         self.spread_cap = p.keep_spread * self.spread_cap + p.spread_gain * m;
         (r, cap * p.inv_clip)
+    }
+
+    /// The update while resting at zero (the hot path's, with the spread kept) or without a
+    /// scale (see [`without_scale`](Self::without_scale)): the residual and the sigma it was
+    /// judged by.
+    #[cold]
+    #[inline(never)]
+    fn at_rest(mut self, v: f64, p: &CoreParams) -> (Self, f64, f64) {
+        if self.floor_cap == NO_SCALE {
+            let (core, r) = self.without_scale(v, p);
+            return (core, r, 0.0);
+        }
+        let cap = self.cap();
+        let pred = self.pred;
+        let r = v - pred;
+        let m = min_num(r.abs(), cap);
+        self.floor_cap = p.floor_cap(pred);
+        self.pred = (pred + self.slope) + p.pred_gain.copysign(r) * m;
+        self.slope += p.slope_gain.copysign(r) * m;
+        (self, r, cap * p.inv_clip)
+    }
+
+    /// An update after warm-up without a scale (`floor_cap` is `NO_SCALE`: no spread and no
+    /// floor at the end of the warm-up, so the series has been exactly 0, or flat with
+    /// `rel_floor` 0). A departure from the forecast scores 1 (the caller's `|r| / 0`); the
+    /// first is kept, as minus `spread_cap`, and the next one confirms a scale: the smaller of
+    /// the two enters as a level step and restarts `mad`, as the warm-up's confirmed excess
+    /// does, and the floor is the floor again. Returns the state and `r`; sigma is 0. A
+    /// non-finite result (values near `f64::MAX`) restarts the warm-up.
+    fn without_scale(mut self, v: f64, p: &CoreParams) -> (Self, f64) {
+        let pred = self.pred;
+        let r = v - pred;
+        if r != 0.0 {
+            let pending = -self.spread_cap;
+            let size = min_num(r.abs(), f64::MAX);
+            if pending > 0.0 {
+                let m = min_num(size, pending);
+                self.floor_cap = p.floor_cap(pred);
+                self.pred = (pred + self.slope) + p.pred_gain.copysign(r) * m;
+                self.slope += p.slope_gain.copysign(r) * m;
+                self.spread_cap = p.cap_per_mad * m;
+            } else {
+                self.spread_cap = -size;
+            }
+        }
+        if !(self.pred.is_finite() && self.slope.is_finite() && self.spread_cap.is_finite()) {
+            return (Self::started_at(v, p), 0.0);
+        }
+        (self, r)
     }
 
     /// The first 31 points, robust to a few outliers, with no buffer: running averages (weight
@@ -208,7 +297,7 @@ impl LevelSpread {
     #[inline(never)]
     fn warm_up(mut self, v: f64, p: &CoreParams) -> (Self, f64, f64) {
         let forecast = self.pred;
-        let floor = max_num(p.cap_floor_rel * forecast.abs(), p.cap_min);
+        let floor = p.cap_floor_rel * forecast.abs();
         let cap = max_num(self.spread_cap, floor);
         let (r, sigma) = (v - self.pred, cap * p.inv_clip);
         match self.n {
@@ -262,6 +351,9 @@ impl LevelSpread {
         if self.n == 31 {
             // From here `floor_cap` is the floor again, from the previous forecast.
             self.floor_cap = p.floor_cap(forecast);
+            if self.floor_cap == 0.0 && self.spread_cap <= 0.0 {
+                self.floor_cap = NO_SCALE;
+            }
         }
         (self, r, sigma)
     }
@@ -288,7 +380,14 @@ fn median3(a: f64, b: f64, c: f64) -> f64 {
 /// forecast is a local linear trend (Holt: level + slope, EWMA updates with Huber-clipped steps,
 /// so outliers barely move it and smooth daily swings are followed) and sigma is the EWMA of
 /// absolute clipped residuals scaled to a standard deviation, floored at `rel_floor` times the
-/// magnitude of the previous point's forecast (and at 1e-12).
+/// magnitude of the previous point's forecast.
+///
+/// Scores do not depend on the unit: every floor is relative to the series, so multiplying it
+/// by any positive factor (1e-300 to 1e300) leaves the scores as they are. A flat series
+/// away from 0 is judged by the floor (a 0.01% wiggle on a constant stays low); a series
+/// exactly at 0 since its warm-up has no scale: a departure scores 1, and the second departure
+/// sets the scale (the smaller of the two), so one outlier does not. Resting exactly at 0 after
+/// noise keeps the noise's scale rather than shrinking it without end.
 ///
 /// State: [`RobustState`], 40 bytes. Warm-up: the first `warmup` points score 0.
 ///
@@ -327,6 +426,11 @@ impl RobustState {
     /// Whether a point was accepted.
     pub(crate) fn seen(&self) -> bool {
         self.core.n > 0
+    }
+    /// The checks of an update (the timestamp), which changes nothing when they fail.
+    #[inline]
+    pub(crate) fn check_at(&self, at: Timestamp) -> Result<()> {
+        check_time(self.last, self.seen(), at)
     }
 }
 
@@ -391,28 +495,32 @@ impl RobustDetector {
         if s.core.n <= self.warmup {
             return Ok(0.0);
         }
-        // z_to_score(|r| / sigma) with a single division: r^2 / (r^2 + 9 sigma^2).
+        // z_to_score(|r| / sigma) with a single division: r^2 / (r^2 + 9 sigma^2), unless the
+        // squares leave the normal range (series beyond about 1e150 or below 1e-150: a subnormal
+        // 9 sigma^2 has too few digits, an infinite r^2 gives NaN), where the division comes
+        // first, so scores do not depend on the unit.
         let r2 = r * r;
-        let score = r2 / (r2 + 9.0 * sigma * sigma);
-        Ok(if score.is_nan() {
-            z_to_score(r.abs() / sigma)
-        } else {
+        let s2 = 9.0 * sigma * sigma;
+        let score = r2 / (r2 + s2);
+        Ok(if s2 >= f64::MIN_POSITIVE && !score.is_nan() {
             score
+        } else {
+            z_to_score(r.abs() / sigma)
         })
     }
 
     /// The standardised deviation `|x - forecast| / sigma` (0 during warm-up, never NaN) for a
-    /// finite `v`, then the update; the ensemble combines these before mapping to a score.
+    /// finite `v`, then the update; the ensemble combines these before mapping to a score. Only
+    /// after [`RobustState::check_at`] has accepted `at`.
     #[inline]
-    pub(crate) fn update_z(&self, s: &mut RobustState, at: Timestamp, v: f64) -> Result<f64> {
-        check_time(s.last, s.core.n > 0, at)?;
+    pub(crate) fn checked_z(&self, s: &mut RobustState, at: Timestamp, v: f64) -> f64 {
         s.last = at.as_millis();
         let (r, sigma) = s.core.update_residual(v, &self.core);
         if s.core.n <= self.warmup {
-            return Ok(0.0);
+            return 0.0;
         }
         let z = r.abs() / sigma;
-        Ok(if z.is_nan() { 0.0 } else { z })
+        if z.is_nan() { 0.0 } else { z }
     }
 
     pub(crate) fn core(&self) -> CoreParams {
@@ -535,6 +643,111 @@ mod tests {
         assert!(max < 0.5, "{max}");
     }
 
+    /// Scores of `values`, one point a second.
+    fn run(d: &RobustDetector, values: &[f64]) -> Vec<f64> {
+        let mut s = d.state();
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                d.update_state(&mut s, Timestamp::from_secs(i as i64), v)
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_series_exactly_at_zero_takes_its_scale_from_its_departures() {
+        // 0 for 200 points (no scale: no spread, no relative floor), a lone 1e6, 0 again,
+        // then counts 0-4 from point 400. With an absolute floor of 1e-12 the counts scored
+        // above 0.5 for some 900 points (to point 1322) while it grew; with no floor at all
+        // (a cap of 0, no step) they would for ever.
+        let values: Vec<f64> = (0..1500)
+            .map(|i| match i {
+                300 => 1e6,
+                400.. => f64::from((i * 7) % 5),
+                _ => 0.0,
+            })
+            .collect();
+        let d = RobustDetector::default();
+        let want = run(&d, &values);
+        assert!(want[31..300].iter().all(|&x| x == 0.0));
+        // A departure from a series with no scale scores 1 (the first two do).
+        assert_eq!(want[300], 1.0);
+        assert!(want[301..400].iter().all(|&x| x == 0.0));
+        let first = (400..values.len()).find(|&i| values[i] != 0.0).unwrap();
+        assert_eq!(want[first], 1.0);
+        // The second departure set the scale (the smaller of 1e6 and it): ordinary counts
+        // score low soon after, and the 1e6 did not blind the detector.
+        let late = want[450..].iter().copied().fold(0.0, f64::max);
+        assert!(late < 0.6, "{late}");
+        // The same in any unit.
+        for unit in [1e-300, 1e-15, 1e15, 1e300] {
+            let scaled: Vec<f64> = values.iter().map(|x| x * unit).collect();
+            for (i, (g, w)) in run(&d, &scaled).iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() < 1e-9,
+                    "unit {unit}, point {i}: {g} against {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn resting_exactly_at_zero_keeps_the_scale() {
+        // Noise of sd 1 around 0, exactly 0 for 20,000 points, then the same noise: the spread
+        // decayed while at 0 (to the 1e-12 floor before, after some 2,400 points) and 886 of
+        // the 2,000 points after the rest scored above 0.5; with no floor and no resting rule
+        // it went on down to the smallest subnormal and all 2,000 did. Resting keeps the
+        // spread once the forecast has settled on 0 (at about 1e-3 of the noise's).
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut noise = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Uniform on [-1.7, 1.7]: sd about 1.
+            (x >> 11) as f64 / (1u64 << 53) as f64 * 3.4 - 1.7
+        };
+        let values: Vec<f64> = (0..23_000)
+            .map(|i| {
+                if (1000..21_000).contains(&i) {
+                    0.0
+                } else {
+                    noise()
+                }
+            })
+            .collect();
+        let d = RobustDetector::default();
+        let s = run(&d, &values);
+        let high = s[21_000..].iter().filter(|&&x| x > 0.5).count();
+        assert!(
+            high < 250,
+            "{high} of 2000 points after the rest scored above 0.5"
+        );
+        // The same in any unit.
+        for unit in [1e-300, 1e-15, 1e15, 1e300] {
+            let scaled: Vec<f64> = values.iter().map(|x| x * unit).collect();
+            for (i, (g, w)) in run(&d, &scaled).iter().zip(&s).enumerate() {
+                assert!(
+                    (g - w).abs() < 1e-9,
+                    "unit {unit}, point {i}: {g} against {w}"
+                );
+            }
+        }
+        // A flat stretch away from 0 still decays to its floor, even after noise far larger
+        // than the level (the floor is not below rounding of the spread): after 5,000 points at
+        // 1000, a wiggle of 5 is 5 sigmas of the 0.1% floor.
+        let values: Vec<f64> = (0..7000)
+            .map(|i| match i {
+                0..1000 => 1000.0 + 1e6 * noise(),
+                6500 => 1005.0,
+                _ => 1000.0,
+            })
+            .collect();
+        let s = run(&d, &values);
+        assert!(s[6500] > 0.5, "{}", s[6500]);
+    }
+
     #[test]
     fn wrong_state_is_an_error() {
         let d = RobustDetector::default();
@@ -562,6 +775,8 @@ mod tests {
         first: Vec<f64>,
         /// The last excess over the cap while `mad` was at the floor (warm-up).
         pending: f64,
+        /// The first departure while there is no scale at all (after warm-up).
+        departure: f64,
     }
 
     impl Reference {
@@ -574,6 +789,7 @@ mod tests {
                 prev_pred: 0.0,
                 first: Vec::new(),
                 pending: 0.0,
+                departure: 0.0,
             }
         }
 
@@ -585,7 +801,7 @@ mod tests {
             let warm = self.n < 32;
             // During warm-up the floor comes from the current forecast.
             let floor = p.rel_floor * if warm { pred } else { self.prev_pred }.abs();
-            let sigma = (self.mad * MEAN_ABS_TO_SIGMA).max(floor).max(1e-12);
+            let sigma = (self.mad * MEAN_ABS_TO_SIGMA).max(floor);
             let score = if self.n == 1 || self.n <= d.warmup {
                 0.0
             } else {
@@ -608,9 +824,29 @@ mod tests {
                 return score;
             }
             let cap = p.clip * sigma;
+            if !warm && cap == 0.0 {
+                // No scale: the second departure confirms one, the smaller of the two.
+                if r != 0.0 {
+                    if self.departure > 0.0 {
+                        let m = r.abs().min(self.departure);
+                        self.level = pred + (p.a_level * m).copysign(r);
+                        self.slope += (p.beta * p.a_level * m).copysign(r);
+                        self.mad = m;
+                        self.departure = 0.0;
+                    } else {
+                        self.departure = r.abs();
+                    }
+                }
+                self.prev_pred = pred;
+                return score;
+            }
+            // Resting at zero: residual and floor below rounding of the spread.
+            let resting = !warm
+                && r.abs().max(p.clip * floor)
+                    <= f64::EPSILON * p.clip * MEAN_ABS_TO_SIGMA * self.mad;
             let (a, b, rc) = if warm {
                 let inv = 1.0 / f64::from(self.n);
-                let at_floor = self.mad * MEAN_ABS_TO_SIGMA <= floor.max(1e-12);
+                let at_floor = self.mad * MEAN_ABS_TO_SIGMA <= floor;
                 let rc = if r.abs() > cap && at_floor {
                     let confirmed = self.pending > cap;
                     let m = if confirmed {
@@ -629,7 +865,9 @@ mod tests {
             };
             self.level = pred + a * rc;
             self.slope += p.beta * a * rc;
-            self.mad += b * (rc.abs() - self.mad);
+            if !resting {
+                self.mad += b * (rc.abs() - self.mad);
+            }
             self.prev_pred = pred;
             score
         }
@@ -668,7 +906,8 @@ mod tests {
         };
         let noise: Vec<f64> = (0..5000).map(|_| uniform() - 0.5).collect();
         // Daily swing with spikes, dips and a level shift; a flat stretch (the floor decides);
-        // a ramp; large values; values around zero (the 1e-12 floor).
+        // a ramp; large values; values around zero; flat at 0 from the start (no scale), and
+        // noise, then exactly 0 (resting), then noise.
         let seasonal: Vec<f64> = (0..5000)
             .map(|i| {
                 let f = f64::from(i);
@@ -701,10 +940,30 @@ mod tests {
             .collect();
         let large: Vec<f64> = noise.iter().map(|e| 1e9 * (1.0 + 0.01 * e)).collect();
         let tiny: Vec<f64> = noise.iter().map(|e| 1e-13 * e).collect();
+        // Counts: 0 for 100 points, a lone 3, 0 again, then counts 0-4 from point 300.
+        let zeros: Vec<f64> = (0..2000)
+            .map(|i| match i {
+                150 => 3.0,
+                300.. => f64::from((i * 7) % 5),
+                _ => 0.0,
+            })
+            .collect();
+        let rest: Vec<f64> = (0..5000)
+            .map(|i| {
+                if (1000..3000).contains(&i) {
+                    0.0
+                } else {
+                    noise[i]
+                }
+            })
+            .collect();
         let d = RobustDetector::default();
-        for values in [&seasonal, &flat, &ramp, &large, &tiny] {
+        for values in [&seasonal, &flat, &ramp, &large, &tiny, &zeros, &rest] {
             assert_matches_reference(&d, values);
         }
+        let no_floor = RobustDetector::default().with_rel_floor(0.0).unwrap();
+        assert_matches_reference(&no_floor, &flat);
+        assert_matches_reference(&no_floor, &zeros);
         let other = RobustDetector::try_new(2.0, 20.0, 5)
             .unwrap()
             .with_rel_floor(0.05)

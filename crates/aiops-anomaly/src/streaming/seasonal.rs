@@ -179,6 +179,23 @@ impl SeasonalDetector {
         }
     }
 
+    /// The checks of an update, which changes nothing when they fail:
+    /// [`AnomalyError::StateMismatch`] for the state of a seasonal detector with another number
+    /// of bins or a longer period (its profile does not fit, or its phase is past this period's
+    /// end: that phase indexed past the profile and panicked), then the timestamp.
+    #[inline]
+    pub(crate) fn check_update(&self, s: &SeasonalState, at: Timestamp) -> Result<()> {
+        if s.profile.len() != self.bins as usize
+            || s.visits.len() != self.bins as usize
+            || !(0..self.period_ms).contains(&s.phase)
+        {
+            return Err(AnomalyError::StateMismatch {
+                detector: "seasonal",
+            });
+        }
+        check_time(s.last, s.core.n > 0, at)
+    }
+
     /// Typed update; same contract as [`StreamingDetector::update`].
     pub fn update_state(&self, s: &mut SeasonalState, at: Timestamp, v: f64) -> Result<f64> {
         if !v.is_finite() {
@@ -191,12 +208,16 @@ impl SeasonalDetector {
     /// `v`, then the update.
     #[inline]
     pub(crate) fn update_z(&self, s: &mut SeasonalState, at: Timestamp, v: f64) -> Result<f64> {
-        if s.profile.len() != self.bins as usize || s.visits.len() != self.bins as usize {
-            return Err(AnomalyError::StateMismatch {
-                detector: "seasonal",
-            });
-        }
-        check_time(s.last, s.core.n > 0, at)?;
+        self.check_update(s, at)?;
+        Ok(self.checked_z(s, at, v))
+    }
+
+    /// [`update_z`](Self::update_z) after [`check_update`](Self::check_update) has accepted `s`
+    /// and `at`.
+    // Always: the ensemble inlined it until the core grew, and ran slower without.
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // Measured: see the comment above.
+    pub(crate) fn checked_z(&self, s: &mut SeasonalState, at: Timestamp, v: f64) -> f64 {
         let phase = self.phase(s, at.as_millis());
         s.last = at.as_millis();
         s.phase = phase;
@@ -223,11 +244,11 @@ impl SeasonalDetector {
             };
             s.visits[b] = visits.saturating_add(1);
         }
-        Ok(if s.core.n <= self.warmup || z.is_nan() {
+        if s.core.n <= self.warmup || z.is_nan() {
             0.0
         } else {
             z
-        })
+        }
     }
 }
 
@@ -287,6 +308,33 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
         assert_eq!(s.core, before.core);
+    }
+
+    #[test]
+    fn a_state_of_a_longer_period_is_a_mismatch_not_a_panic() {
+        // Same bins, a week instead of a day: the phase 5 days in indexed bin 1440 of 288.
+        let weekly288 = SeasonalDetector::try_new(7 * 86_400, 288).unwrap();
+        let mut s = weekly288.state();
+        for i in 0..10 {
+            weekly288
+                .update_state(&mut s, Timestamp::from_secs(5 * 86_400 + 300 * i), 1.0)
+                .unwrap();
+        }
+        let before = s.clone();
+        let d = SeasonalDetector::daily();
+        assert_eq!(
+            d.update_state(&mut s, Timestamp::from_secs(6 * 86_400), 1.0),
+            Err(AnomalyError::StateMismatch {
+                detector: "seasonal"
+            })
+        );
+        assert_eq!(s, before);
+        assert_eq!(
+            SeasonalDetector::weekly().update_state(&mut s, Timestamp::from_secs(0), 1.0),
+            Err(AnomalyError::StateMismatch {
+                detector: "seasonal"
+            })
+        );
     }
 
     #[test]
