@@ -48,41 +48,22 @@ is one fault type; the split is by workload). `--system` restricts to one system
 first minute or two of a baseline ramps up (Train Ticket's JVMs for longer); a sensitivity check.
 
 Usage:
-  python3 convert.py SRC_DIR OUT_DIR [--system sockshop|trainticket] [--no-graph]
+  python3 scripts/rca_thesis_convert.py SRC_DIR OUT_DIR [--system sockshop|trainticket] [--no-graph]
       [--trim-baseline SECS]
 """
 
 import argparse
 import csv
-import json
 import os
 import sys
 
+# The case layout (data.csv, inject_time.txt, truth.json, services.json) is the other
+# converters' own.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rca_public_convert import read_csv, write_case  # noqa: E402
+
 STEP = 5.0
 SYSTEMS = {"sockshop": "ss", "trainticket": "tt"}
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        r = csv.reader(f)
-        header = next(r)
-        return header, [row for row in r if row]
-
-
-def write_case(out, name, header, rows, inject, truth, services=None):
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "data.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    with open(os.path.join(d, "inject_time.txt"), "w") as f:
-        f.write(f"{inject}\n")
-    with open(os.path.join(d, "truth.json"), "w") as f:
-        json.dump(truth, f)
-    if services is not None:
-        with open(os.path.join(d, "services.json"), "w") as f:
-            json.dump(services, f, indent=1)
 
 
 def read_links(path):
