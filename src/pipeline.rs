@@ -101,6 +101,10 @@ impl PipelineConfig {
     }
 }
 
+/// [`AnalysedIncident::rank_error`] of an incident the ranker returned no candidate for.
+pub const NOTHING_TO_RANK: &str = "no candidate to rank: no alert of the incident names a \
+     service of the graph, and no metric series of one shows a change";
+
 /// One incident after ranking and recommendation.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -194,6 +198,8 @@ impl<'g> Pipeline<'g> {
             input = input.metrics(metrics, incident.start());
         }
         let (mut causes, rank_error) = match self.config.ranker.rank(&input) {
+            // The rankers score graph services only: an empty ranking is a reason too.
+            Ok(c) if c.is_empty() => (c, Some(NOTHING_TO_RANK.to_owned())),
             Ok(c) => (c, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
@@ -495,14 +501,11 @@ mod tests {
         let r = p.run(&storm, &healer, Timestamp::from_secs(T0));
         assert_eq!(r.incidents.len(), 1);
         let a = &r.incidents[0].analysis;
-        // `ghost` has no kind in the graph, so nothing to recommend.
+        // `ghost` has no kind in the graph, so nothing to recommend, and the rankers rank
+        // graph services only: no root cause, and the reason says so (it was `None`).
         assert!(a.recommendations.is_empty());
-        assert!(
-            a.incident
-                .root_causes()
-                .iter()
-                .all(|c| c.service() == "ghost")
-        );
+        assert!(a.incident.root_causes().is_empty());
+        assert_eq!(a.rank_error.as_deref(), Some(NOTHING_TO_RANK));
         // No rule names `ghost`'s kind: the healer skips.
         assert_eq!(r.incidents[0].decision.verdict.code(), "skip");
     }

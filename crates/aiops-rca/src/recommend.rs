@@ -24,6 +24,16 @@ pub struct Recommendations {
     fallback: Vec<String>,
 }
 
+/// The table key of a kind: a custom kind apart from the built-in ones, so that
+/// `ServiceKind::Other("database")` neither reads nor replaces the `Database` entry (the two are
+/// different kinds, as `PartialEq` says).
+fn key(kind: &ServiceKind) -> String {
+    match kind {
+        ServiceKind::Other(name) => format!("other:{name}"),
+        known => known.as_str().to_owned(),
+    }
+}
+
 fn strings<I: IntoIterator<Item = S>, S: Into<String>>(v: I) -> Vec<String> {
     v.into_iter().map(Into::into).collect()
 }
@@ -97,12 +107,11 @@ impl Recommendations {
         kind: &ServiceKind,
         actions: I,
     ) {
-        self.table
-            .insert(kind.as_str().to_owned(), strings(actions));
+        self.table.insert(key(kind), strings(actions));
     }
     /// The actions for a kind, or the fallback.
     pub fn recommend(&self, kind: &ServiceKind) -> &[String] {
-        self.table.get(kind.as_str()).unwrap_or(&self.fallback)
+        self.table.get(&key(kind)).unwrap_or(&self.fallback)
     }
 }
 
@@ -114,6 +123,21 @@ pub fn recommend(kind: &ServiceKind) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A custom kind named like a built-in one was the built-in one: `Other("database")` got
+    /// the database actions, and setting it replaced them.
+    #[test]
+    fn a_custom_kind_named_like_a_built_in_one_is_its_own_entry() {
+        let custom = ServiceKind::Other("database".into());
+        assert_eq!(recommend(&custom), ["Manual investigation"]);
+        let mut t = Recommendations::default();
+        t.set(&custom, ["mainframe db2 runbook"]);
+        assert_eq!(t.recommend(&custom), ["mainframe db2 runbook"]);
+        assert_eq!(
+            t.recommend(&ServiceKind::Database)[0],
+            "Check slow-query logs"
+        );
+    }
 
     #[test]
     fn the_articles_table() {

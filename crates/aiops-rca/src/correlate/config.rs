@@ -8,7 +8,9 @@ use crate::error::{RcaError, Result};
 /// best configuration measured on aiops-sim storms, see `docs/aiops-rca.md`) or
 /// [`CorrelatorConfig::article`] (the article's rules exactly), then adjust fields.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+// Missing keys take the default's value; an unknown key (a misspelt `window_sec`) is an error
+// rather than a silently ignored setting.
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // each bool switches one documented rule

@@ -37,7 +37,9 @@ impl CorrelationStream<'_, '_> {
     /// [`CorrelationStream::advance_to`] / [`CorrelationStream::finish`]). An earlier start
     /// than the latest pushed or declared time is accepted only as an update of a known alert
     /// (a re-sent or resolved notification, joining its alert's incident), else it is
-    /// [`RcaError::OutOfOrder`].
+    /// [`RcaError::OutOfOrder`]. Such an update joins the alert's latest episode: if the alert
+    /// fired again (a new episode) before the update of an earlier episode arrives, the stream
+    /// gives it to the new one, where a batch gives it to the earlier one (`docs/aiops-rca.md`).
     pub fn push(&mut self, alert: Alert) -> Result<Vec<IncidentEvent>> {
         let ms = engine_ms(alert.starts_at());
         let key = self.engine.dedup_key(&alert);

@@ -1250,6 +1250,9 @@ fn serde_config_round_trip_and_result_serializes() {
     assert_eq!(partial.window_secs, 120);
     assert_eq!(partial.grouping, Grouping::Scored);
     assert_eq!(partial.min_severity, Some(Severity::Low));
+    // A misspelt key is an error naming it, not the defaults run in silence.
+    let e = serde_json::from_str::<CorrelatorConfig>(r#"{"window_sec": 60}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown field `window_sec`"), "{e}");
     let g = graph();
     let r = Correlator::new(&g, CorrelatorConfig::default())
         .unwrap()
@@ -1819,4 +1822,32 @@ proptest! {
             prop_assert_eq!(&s.finish(), &batch);
         }
     }
+}
+
+/// The documented difference between a stream and a batch: a late resolution of an alert's
+/// earlier episode, arriving after a newer episode began, joins the newer one in a stream
+/// (a stream keeps only the latest episode of each alert for updates).
+#[test]
+fn a_late_update_of_an_earlier_episode_joins_the_latest_in_a_stream() {
+    let g = graph();
+    let c = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    let a0 = alert("db", "A", "x", 0);
+    let recs = vec![
+        a0.clone(),
+        alert("api", "B", "y", 10),
+        // A new episode of the same alert: 2,000 s is beyond the 600 s re-fire window.
+        alert("db", "A", "x", 2000),
+        alert("web", "C", "y", 2010),
+        alert("api", "D", "y", 2020),
+        a0.resolve(Timestamp::from_secs(100)),
+    ];
+    assert_eq!(
+        groups(&c.correlate(&recs)),
+        vec![vec![0, 1, 5], vec![2, 3, 4]]
+    );
+    let mut st = c.stream();
+    for a in &recs {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(groups(&st.finish()), vec![vec![0, 1], vec![2, 3, 4, 5]]);
 }
