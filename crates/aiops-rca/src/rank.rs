@@ -57,7 +57,11 @@ impl MetricSeries {
 }
 
 /// What a ranker may use: a service graph, the incident's alerts, metric series and the
-/// incident start. Each ranker uses what it needs and reports what is missing.
+/// incident start. Each ranker uses what it needs and reports what is missing
+/// ([`RcaError::Empty`]: no graph, no series at all). Input it can use none of gives an empty
+/// ranking, not an error: alerts only on services the graph lacks (rankers score graph
+/// services), or metric series none of which has 3 finite points before the start and one
+/// after it (a start in the wrong unit, or a baseline too short, looks like this).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RankInput<'a> {
     graph: Option<&'a ServiceGraph>,
