@@ -2,7 +2,7 @@
 //! ranked root causes and evidence, a safe (dry-run) remediation plan, and a capacity warning.
 //!
 //! ```sh
-//! cargo run --release --example alert_storm                      # seed 42, 30 services
+//! cargo run --release --example alert_storm                      # seed 42, 40 services
 //! cargo run --release --example alert_storm -- --seed 3 --services 1000 --json
 //! ```
 //!

@@ -101,13 +101,13 @@ fn run(args: &Args) -> Result<(), String> {
         (
             calm_db,
             "disk",
-            history(now, 21, 40.0, 0.0, (0, 0.0), args.seed + 1)?,
+            history(now, 21, 40.0, 0.0, (0, 0.0), args.seed.wrapping_add(1))?,
             90.0,
         ),
         (
             cache,
             "memory",
-            history(now, 21, 50.0, 1.2, (0, 0.0), args.seed + 2)?,
+            history(now, 21, 50.0, 1.2, (0, 0.0), args.seed.wrapping_add(2))?,
             95.0,
         ),
     ];
@@ -184,26 +184,45 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
 
-    // Checks on the output.
+    // Checks on the output: errors, not panics, as another --seed may give data they miss.
+    let check = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("check failed for --seed {}: {what}", args.seed))
+        }
+    };
     let hot = warnings
         .iter()
         .find(|w| w.service == hot_db)
         .ok_or("no warning for the runaway disk")?;
-    assert!(hot.lead_time_secs > 0 && hot.lead_time_secs < 7 * 86_400);
-    assert!(
+    check(
+        hot.lead_time_secs > 0 && hot.lead_time_secs < 7 * 86_400,
+        "the runaway disk's breach must be within a week",
+    )?;
+    check(
         hot.trend.is_some(),
-        "the runaway disk's anomaly score must be rising"
-    );
-    assert!(warnings.iter().all(|w| w.service != calm_db));
+        "the runaway disk's anomaly score must be rising",
+    )?;
+    check(
+        warnings.iter().all(|w| w.service != calm_db),
+        "the flat disk must raise no warning",
+    )?;
     let cache_warning = warnings.iter().find(|w| w.service == cache);
-    assert!(cache_warning.is_some_and(|c| c.severity <= hot.severity));
+    check(
+        cache_warning.is_some_and(|c| c.severity <= hot.severity),
+        "the cache's memory must warn, no more severely than the runaway disk",
+    )?;
     let hot_incident = report
         .incidents
         .iter()
         .find(|i| i.analysis.incident.services().iter().any(|s| s == hot_db))
         .ok_or("the early warning joined no incident")?;
-    assert!(hot_incident.analysis.incident.services().len() > 1);
-    assert!(hot_incident.decision.dry_run);
+    check(
+        hot_incident.analysis.incident.services().len() > 1,
+        "the runaway disk's incident must include its users",
+    )?;
+    check(hot_incident.decision.dry_run, "healing must be a dry run")?;
     Ok(())
 }
 

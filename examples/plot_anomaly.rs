@@ -27,9 +27,25 @@ struct Args {
     /// Seed of the simulated metric.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Score at or above which a point is a detection.
-    #[arg(long, default_value_t = 0.5)]
+    /// Score at or above which a point is a detection, in (0, 1] (scores lie in [0, 1]).
+    #[arg(long, default_value_t = 0.5, value_parser = parse_threshold)]
     threshold: f64,
+}
+
+/// A threshold in (0, 1]: at 0 or below every point would be a detection, above 1 none.
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number: {e}"))?;
+    if t > 0.0 && t <= 1.0 {
+        Ok(t)
+    } else {
+        Err(format!(
+            "{t} is outside (0, 1]: scores lie in [0, 1], so 0 or less flags every point and \
+             more than 1 none"
+        ))
+    }
 }
 
 fn run(args: &Args) -> Result<(usize, usize), Box<dyn std::error::Error>> {
@@ -54,6 +70,17 @@ fn run(args: &Args) -> Result<(usize, usize), Box<dyn std::error::Error>> {
         600,
         "ensemble",
     )?;
+    // Checked before anything is written: a picture without detections shows nothing.
+    if ranges.is_empty() {
+        return Err(format!(
+            "no point scored at or above --threshold {} (seed {}, highest score {:.3}): \
+             nothing detected to draw; try a lower threshold",
+            args.threshold,
+            args.seed,
+            scores.iter().copied().fold(0.0, f64::max)
+        )
+        .into());
+    }
 
     let t0 = series.timestamps()[0];
     let hours = |i: usize| series.timestamps()[i].secs_since(t0) / 3_600.0;
@@ -135,6 +162,9 @@ fn main() -> ExitCode {
                 "wrote {}: {injected} injected anomalies, {detected} detected ranges",
                 args.out.display()
             );
+            // Not reachable from the command line (the series always holds its 4 anomalies, and
+            // `run` reports a threshold that detects nothing as an error): a check that CI
+            // catches a broken example.
             assert!(injected > 0 && detected > 0);
             ExitCode::SUCCESS
         }

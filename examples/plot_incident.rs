@@ -217,9 +217,10 @@ fn svg(p: &Picture, out: &PathBuf) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = build(&args).and_then(|p| {
-        svg(&p, &args.out)?;
+        svg(&p, &args.out).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
         if let Some(path) = &args.dot {
-            std::fs::write(path, dot(&p))?;
+            std::fs::write(path, dot(&p))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
         Ok(p)
     });

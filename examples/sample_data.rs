@@ -124,7 +124,7 @@ fn run(args: &Args) -> Result<(), String> {
             anomalies: 0,
             ..SeriesSpec::default()
         },
-        args.seed + 1,
+        args.seed.wrapping_add(1),
     );
     let mut cap = String::from("series_id,timestamp,value\n");
     for (id, s) in [

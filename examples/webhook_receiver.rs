@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aiops::pipeline::NOTHING_TO_RANK;
 use aiops_core::{
     Alert, AlertStatus, Fingerprint, Incident, RootCause, ServiceKind, ServiceSpec, ServicesConfig,
     Timestamp, WebhookPayload,
@@ -280,6 +281,8 @@ impl Analysis {
 fn rank(graph: &ServiceGraph, incident: &Incident) -> (Vec<RootCause>, Option<String>) {
     let input = RankInput::new().graph(graph).alerts(incident.alerts());
     match CombinedRanker::default().rank(&input) {
+        // The rankers score graph services only: an empty ranking is a reason too.
+        Ok(causes) if causes.is_empty() => (causes, Some(NOTHING_TO_RANK.to_owned())),
         Ok(causes) => (causes, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     }
@@ -581,6 +584,18 @@ fn postable(alert: &Alert, shift_millis: i64, resolved: bool) -> Value {
 /// Alertmanager API batches plus its topology and ground truth.
 fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
     let topo = aiops_sim::topology(args.storm_services, args.seed);
+    // An hour per incident, checked: a huge count used to wrap to a negative duration.
+    let duration_secs = i64::try_from(args.storm_incidents.max(1))
+        .ok()
+        .filter(|_| args.storm_incidents <= aiops_sim::MAX_INCIDENTS)
+        .and_then(|n| n.checked_mul(3_600))
+        .ok_or_else(|| {
+            format!(
+                "--storm-incidents {}: at most {} (each incident gets an hour of the storm)",
+                args.storm_incidents,
+                aiops_sim::MAX_INCIDENTS
+            )
+        })?;
     // Incidents one after another with distinct, alerting roots and short cascade hops (the whole
     // cascade fits in the correlation window), no noise: the ground truth then says exactly how
     // many incidents a correct correlator finds.
@@ -591,7 +606,7 @@ fn emit_storm(args: &Args, dir: &Path) -> Result<(), String> {
         max_cascade_delay_secs: args.storm_max_hop_secs,
         silent_root_prob: 0.0,
         overlap: false,
-        duration_secs: 3_600 * i64::try_from(args.storm_incidents.max(1)).unwrap_or(1),
+        duration_secs,
         ..aiops_sim::StormSpec::small()
     };
     spec.check().map_err(|e| format!("storm settings: {e}"))?;

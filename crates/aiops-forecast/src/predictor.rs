@@ -132,6 +132,8 @@ impl RiskAssessment {
 
 /// The article's recommendation text, with its bugs fixed: days are never negative and the
 /// disk lead time `days - 3` is floored at 0. For a floor threshold the rate is the decline.
+/// Amounts are in the series' own unit: the article wrote "GB", but a series carries no unit
+/// (a disk may be measured in percent), so the text names none.
 fn recommendation(metric: &str, days: u64, current: f64, threshold: Threshold) -> String {
     let gap = match threshold {
         Threshold::Above(t) => t - current,
@@ -141,13 +143,18 @@ fn recommendation(metric: &str, days: u64, current: f64, threshold: Threshold) -
     let growth_rate = gap.abs() / days.max(1) as f64;
     let name = metric.to_lowercase();
     if name.contains("disk") {
+        let lead = days.saturating_sub(3);
         format!(
-            "Suggest expanding disk in {} days, approx. {:.1} GB",
-            days.saturating_sub(3),
+            "Suggest expanding disk in {lead} {}, by approx. {:.1} (a week of growth, in the \
+             metric's unit)",
+            if lead == 1 { "day" } else { "days" },
             growth_rate * 7.0
         )
     } else if name.contains("memory") {
-        format!("Suggest adding memory or optimizing usage, daily growth ≈ {growth_rate:.2} GB")
+        format!(
+            "Suggest adding memory or optimizing usage, daily growth ≈ {growth_rate:.2} (in the \
+             metric's unit)"
+        )
     } else if name.contains("cpu") {
         "Suggest performance tuning or adding compute resources".to_string()
     } else {
@@ -395,22 +402,31 @@ mod tests {
 
     #[test]
     fn recommendation_texts_follow_the_article() {
-        // growth = (90 - 60) / 10 = 3 per day; disk: in 10 - 3 = 7 days, 3 * 7 = 21.0 GB.
+        // growth = (90 - 60) / 10 = 3 per day; disk: in 10 - 3 = 7 days, 3 * 7 = 21.0. The
+        // article's "GB" is gone: the series' unit is unknown (often percent).
         assert_eq!(
             recommendation("disk_usage", 10, 60.0, Threshold::Above(90.0)),
-            "Suggest expanding disk in 7 days, approx. 21.0 GB"
+            "Suggest expanding disk in 7 days, by approx. 21.0 (a week of growth, in the \
+             metric's unit)"
         );
         // Fixed bug: 1 day away gives 0 days, not -2.
-        assert!(recommendation("Disk", 1, 60.0, Threshold::Above(90.0)).contains("in 0 days"));
+        assert!(recommendation("Disk", 1, 60.0, Threshold::Above(90.0)).contains("in 0 days,"));
+        // One day is singular: 4 days away, expand in 1 day.
+        assert!(recommendation("disk", 4, 60.0, Threshold::Above(90.0)).contains("in 1 day,"));
         // memory: (16 - 12) / max(0, 1) = 4.00.
         assert_eq!(
             recommendation("memory_gb", 0, 12.0, Threshold::Above(16.0)),
-            "Suggest adding memory or optimizing usage, daily growth ≈ 4.00 GB"
+            "Suggest adding memory or optimizing usage, daily growth ≈ 4.00 (in the metric's \
+             unit)"
         );
+        for (metric, days) in [("disk", 10), ("disk_percent", 4), ("memory", 3)] {
+            let text = recommendation(metric, days, 60.0, Threshold::Above(90.0));
+            assert!(!text.contains("GB") && !text.contains(" 1 days"), "{text}");
+        }
         assert!(recommendation("cpu", 3, 1.0, Threshold::Above(2.0)).contains("compute"));
         assert!(recommendation("qps", 3, 1.0, Threshold::Above(2.0)).contains("monitoring"));
         // Already over: the overshoot (95 - 90) / 1 * 7 = 35.0, never negative.
-        assert!(recommendation("disk", 0, 95.0, Threshold::Above(90.0)).contains("35.0 GB"));
+        assert!(recommendation("disk", 0, 95.0, Threshold::Above(90.0)).contains("approx. 35.0 "));
         assert_eq!(days_text(30.0), "30");
         assert_eq!(days_text(5.0 / 24.0), "0.2");
         // Floor: free space 40 falling to 10 in 5 days: 6 per day, 42.0 a week.

@@ -12,5 +12,8 @@ pub use metrics::{
     incident_metrics_for, try_incident_metrics,
 };
 pub use series::{AnomalyKind, AnomalyWindow, LabelledSeries, SeriesSpec, labelled_series};
-pub use storm::{InjectedIncident, MAX_INCIDENTS, MAX_NOISE_ALERTS, Storm, StormSpec, storm};
+pub use storm::{
+    InjectedIncident, MAX_CASCADE_DELAY_SECS, MAX_DURATION_SECS, MAX_INCIDENTS, MAX_NOISE_ALERTS,
+    Storm, StormSpec, storm,
+};
 pub use topology::{MAX_SERVICES, MIN_SERVICES, Topology, topology};

@@ -17,6 +17,12 @@ pub const METRICS: [&str; 5] = ["latency", "error_rate", "cpu", "memory", "throu
 pub const MINUTES_BEFORE: i64 = 60;
 /// Minutes after the fault.
 pub const MINUTES_AFTER: i64 = 30;
+/// The window before and after the fault, in milliseconds.
+const BEFORE_MS: i64 = MINUTES_BEFORE * 60_000;
+const AFTER_MS: i64 = MINUTES_AFTER * 60_000;
+/// Earliest and latest fault times whose whole window lies in the `i64` range of milliseconds.
+const EARLIEST_FAULT_MS: i64 = i64::MIN + BEFORE_MS;
+const LATEST_FAULT_MS: i64 = i64::MAX - AFTER_MS;
 /// Probability that the fault spreads from a service to one of its direct users.
 const PROPAGATION_PROB: f64 = 0.8;
 
@@ -36,7 +42,8 @@ pub struct ServiceMetric {
 pub struct IncidentMetrics {
     /// The faulty service.
     pub root: String,
-    /// When it failed.
+    /// When it failed: the requested fault time, moved inward if its window would not fit in
+    /// the `i64` range of milliseconds (see [`incident_metrics`]).
     pub fault_time: Timestamp,
     /// Every service's [`METRICS`], service by service in topology order.
     pub metrics: Vec<ServiceMetric>,
@@ -130,8 +137,11 @@ fn symptom_effect(m: f64) -> Effect {
 /// more than the root. About 15 % of unaffected services fluctuate on their own (a transient
 /// bump in one metric at a random time, sometimes near the fault).
 ///
-/// An unknown `root` is a documented skip: no service is faulted and `affected` is empty. Use
-/// [`try_incident_metrics`] to get an error instead.
+/// An unknown `root` is a documented skip: no service is faulted and `affected` is empty. A
+/// `fault_time` within [`MINUTES_BEFORE`] of the start or [`MINUTES_AFTER`] of the end of the
+/// `i64` range of milliseconds is clamped so that the whole window fits (every series keeps its
+/// 91 points); [`IncidentMetrics::fault_time`] reports the time used. Use
+/// [`try_incident_metrics`] to get an error for either instead.
 ///
 /// ```
 /// use aiops_core::Timestamp;
@@ -160,7 +170,7 @@ pub fn incident_metrics(
 /// `incident.start`, and exactly the services of `incident.affected` that are reachable from the
 /// root through dependents within that set change (1..=5 minutes per hop), so the metrics agree
 /// with the alerts `storm` generated. Everything else is as in [`incident_metrics`]; an unknown
-/// root is the same documented skip.
+/// root and a start at the ends of the `i64` range are the same documented skip and clamp.
 ///
 /// ```
 /// use aiops_sim::{incident_metrics_for, storm, topology, StormSpec};
@@ -210,6 +220,12 @@ fn generate(
         v
     });
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Clamped so that every point of the window has a timestamp (documented).
+    let fault_time = Timestamp::from_millis(
+        fault_time
+            .as_millis()
+            .clamp(EARLIEST_FAULT_MS, LATEST_FAULT_MS),
+    );
     let points = (MINUTES_BEFORE + MINUTES_AFTER + 1) as usize;
     let fault_idx = MINUTES_BEFORE as usize;
     let start = fault_time.add_secs(-60 * MINUTES_BEFORE);
@@ -313,6 +329,7 @@ fn generate(
                 };
                 values.push(if v.is_finite() { v } else { 0.0 });
             }
+            // Cannot fail: the fault time is clamped so that the window fits, values are finite.
             let series = TimeSeries::regular(start, 60_000, values).unwrap_or_default();
             metrics.push(ServiceMetric {
                 service: svc.name().to_owned(),
@@ -332,7 +349,9 @@ fn generate(
     }
 }
 
-/// [`incident_metrics`], but an unknown `root` is [`SimError::UnknownService`].
+/// [`incident_metrics`], but an unknown `root` is [`SimError::UnknownService`], and a
+/// `fault_time` whose window does not fit in the `i64` range of milliseconds (which
+/// [`incident_metrics`] would clamp) is [`SimError::InvalidParameter`] naming `fault_time`.
 pub fn try_incident_metrics(
     topology: &Topology,
     root: &str,
@@ -341,6 +360,15 @@ pub fn try_incident_metrics(
 ) -> Result<IncidentMetrics> {
     if topology.get(root).is_none() {
         return Err(SimError::UnknownService(root.to_owned()));
+    }
+    if !(EARLIEST_FAULT_MS..=LATEST_FAULT_MS).contains(&fault_time.as_millis()) {
+        return Err(SimError::InvalidParameter {
+            name: "fault_time",
+            reason: format!(
+                "{fault_time}: the window from {MINUTES_BEFORE} min before to {MINUTES_AFTER} min \
+                 after runs past the i64 range of milliseconds"
+            ),
+        });
     }
     Ok(incident_metrics(topology, root, fault_time, seed))
 }
@@ -457,6 +485,41 @@ mod tests {
                 assert!(latency_ratio(&m, svc) > 1.3, "{svc} did not slow down");
             }
         }
+    }
+
+    #[test]
+    fn fault_times_at_the_ends_of_time_are_clamped_or_an_error() {
+        // `i64::MAX` used to give 150 empty series, with `affected` still listed.
+        let t = topology(30, 7);
+        for (asked, used) in [
+            (i64::MAX, i64::MAX - 1_800_000),
+            (i64::MAX - 1_799_999, i64::MAX - 1_800_000),
+            (i64::MIN, i64::MIN + 3_600_000),
+        ] {
+            let m = incident_metrics(&t, "db-0", Timestamp::from_millis(asked), 7);
+            assert_eq!(m.fault_time.as_millis(), used);
+            assert_eq!(m.metrics.len(), 150);
+            assert!(m.metrics.iter().all(|sm| sm.series.len() == 91));
+            assert_eq!(m.affected[0], "db-0");
+            let err = try_incident_metrics(&t, "db-0", Timestamp::from_millis(asked), 7)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("invalid fault_time") && err.contains("ms"),
+                "{err}"
+            );
+        }
+        // The latest fault time that fits is used as given.
+        let edge = Timestamp::from_millis(i64::MAX - 1_800_000);
+        let m = try_incident_metrics(&t, "db-0", edge, 7).unwrap();
+        assert_eq!(m.fault_time, edge);
+        let cpu = m.get("db-0", "cpu").unwrap();
+        assert_eq!(cpu.last().map(|(t, _)| t.as_millis()), Some(i64::MAX));
+        // Clamping changes only the times: the values equal those of the edge fault time.
+        assert_eq!(
+            incident_metrics(&t, "db-0", Timestamp::from_millis(i64::MAX), 7),
+            m
+        );
     }
 
     #[test]

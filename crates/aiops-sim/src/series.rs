@@ -112,8 +112,10 @@ impl AnomalyWindow {
 ///
 /// [`labelled_series`] never fails: a zero `len` gives an empty series, a non-positive
 /// `step_secs` is read as 1 s, non-finite numbers as 0, a negative `noise_sd` by its magnitude,
-/// and a `warmup` that leaves no room is reduced to `len / 4`. [`SeriesSpec::check`] reports such
-/// settings as errors instead.
+/// and a `warmup` that leaves fewer than 4 points after it is reduced to `len / 4`. Points that
+/// would lie past the `i64` range of milliseconds (`start + (len - 1) · step_secs` overflows)
+/// cannot be written: the result is then an empty series with no anomalies.
+/// [`SeriesSpec::check`] reports such settings as errors instead.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -138,7 +140,8 @@ pub struct SeriesSpec {
     pub anomalies: usize,
     /// Restrict the kinds, used in this order (cycled); empty = drawn at random from all six.
     pub kinds: Vec<AnomalyKind>,
-    /// No anomaly starts before this index.
+    /// No anomaly starts before this index. It must leave at least 4 points after it (else it
+    /// is reduced to `len / 4`).
     pub warmup: usize,
 }
 
@@ -166,8 +169,40 @@ impl Default for SeriesSpec {
     }
 }
 
+/// Fewest points after the warm-up that can hold an anomaly (one anomalous point, then normal
+/// ones before the next slot).
+const MIN_ROOM: usize = 4;
+
+/// Whether `warmup` leaves room for an anomaly in `len` points; else the generator reduces it.
+fn warmup_fits(warmup: usize, len: usize) -> bool {
+    warmup.saturating_add(MIN_ROOM) <= len
+}
+
+/// Whether all `len` points, `step_secs` apart from `start`, lie in the `i64` range of
+/// milliseconds.
+fn span_fits(start: Timestamp, len: usize, step_secs: i64) -> bool {
+    if len <= 1 {
+        return true;
+    }
+    i64::try_from(len - 1)
+        .ok()
+        .and_then(|k| step_secs.checked_mul(1000)?.checked_mul(k))
+        .and_then(|span| start.as_millis().checked_add(span))
+        .is_some()
+}
+
 impl SeriesSpec {
-    /// Reports settings that [`labelled_series`] would silently correct.
+    /// Reports settings that [`labelled_series`] would silently correct: a non-positive
+    /// `step_secs`, non-finite numbers, a negative `noise_sd`, a `warmup` that leaves fewer than
+    /// 4 points for anomalies, and points past the `i64` range of milliseconds (naming
+    /// `step_secs` when the span itself overflows, else `start`).
+    ///
+    /// ```
+    /// use aiops_sim::SeriesSpec;
+    ///
+    /// let spec = SeriesSpec { step_secs: 1_000_000_000_000_000, ..SeriesSpec::default() };
+    /// assert!(spec.check().unwrap_err().to_string().contains("step_secs"));
+    /// ```
     pub fn check(&self) -> Result<()> {
         if self.step_secs <= 0 {
             return Err(SimError::InvalidParameter {
@@ -195,12 +230,23 @@ impl SeriesSpec {
                 reason: format!("must be >= 0, got {}", self.noise_sd),
             });
         }
-        if self.anomalies > 0 && self.warmup >= self.len {
+        if self.anomalies > 0 && !warmup_fits(self.warmup, self.len) {
             return Err(SimError::InvalidParameter {
                 name: "warmup",
                 reason: format!(
-                    "{} leaves no room for anomalies in a series of {} points",
+                    "{} leaves fewer than {MIN_ROOM} points for anomalies in a series of {} points",
                     self.warmup, self.len
+                ),
+            });
+        }
+        if !span_fits(self.start, self.len, self.step_secs) {
+            // Which setting to blame: the span alone, or only its sum with the start.
+            let span_overflows = !span_fits(Timestamp::EPOCH, self.len, self.step_secs);
+            return Err(SimError::InvalidParameter {
+                name: if span_overflows { "step_secs" } else { "start" },
+                reason: format!(
+                    "{} points {} s apart from {} run past the i64 range of milliseconds",
+                    self.len, self.step_secs, self.start
                 ),
             });
         }
@@ -236,6 +282,9 @@ fn finite_or_zero(v: f64) -> f64 {
 
 /// Generates a seasonal series with labelled anomalies; deterministic for `(spec, seed)`.
 ///
+/// Settings out of range are corrected as [`SeriesSpec`] documents; a series whose points would
+/// lie past the `i64` range of milliseconds is empty, with no anomalies.
+///
 /// ```
 /// use aiops_sim::{labelled_series, AnomalyKind, SeriesSpec};
 ///
@@ -250,6 +299,13 @@ pub fn labelled_series(spec: &SeriesSpec, seed: u64) -> LabelledSeries {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let len = spec.len;
     let step_secs = spec.step_secs.max(1);
+    if !span_fits(spec.start, len, step_secs) {
+        // No timestamps for these points: nothing to label either.
+        return LabelledSeries {
+            series: TimeSeries::default(),
+            anomalies: Vec::new(),
+        };
+    }
     let base = finite_or_zero(spec.base);
     let trend = finite_or_zero(spec.trend_per_day);
     let daily = finite_or_zero(spec.daily_amplitude);
@@ -291,11 +347,17 @@ pub fn labelled_series(spec: &SeriesSpec, seed: u64) -> LabelledSeries {
     for v in &mut values {
         *v = finite_or_zero(*v);
     }
-    let series =
-        TimeSeries::regular(spec.start, step_secs.saturating_mul(1000), values).unwrap_or_default();
-    LabelledSeries {
-        series,
-        anomalies: windows,
+    // Cannot fail (the span fits and the values are finite); should it, the windows go too, so
+    // no anomaly ever points past the series.
+    match TimeSeries::regular(spec.start, step_secs.saturating_mul(1000), values) {
+        Ok(series) => LabelledSeries {
+            series,
+            anomalies: windows,
+        },
+        Err(_) => LabelledSeries {
+            series: TimeSeries::default(),
+            anomalies: Vec::new(),
+        },
     }
 }
 
@@ -305,14 +367,15 @@ fn place_windows(spec: &SeriesSpec, len: usize, rng: &mut ChaCha8Rng) -> Vec<Ano
     if spec.anomalies == 0 || len < 8 {
         return Vec::new();
     }
-    let warmup = if spec.warmup + 4 <= len {
+    // The same test as `SeriesSpec::check`, without overflow for a huge warm-up.
+    let warmup = if warmup_fits(spec.warmup, len) {
         spec.warmup
     } else {
         len / 4
     };
     let room = len - warmup;
     // Each slot holds at least 4 points: one or more anomalous, then normal points.
-    let count = spec.anomalies.min(room / 4);
+    let count = spec.anomalies.min(room / MIN_ROOM);
     if count == 0 {
         return Vec::new();
     }
@@ -596,6 +659,116 @@ mod tests {
             0,
         );
         assert!(empty.series.is_empty() && empty.anomalies.is_empty());
+    }
+
+    #[test]
+    fn a_huge_warmup_is_reduced_not_overflowed() {
+        // `warmup + 4` used to overflow (a debug panic; an index out of bounds in release).
+        let spec = SeriesSpec {
+            len: 100,
+            anomalies: 3,
+            warmup: usize::MAX,
+            ..SeriesSpec::default()
+        };
+        let s = labelled_series(&spec, 3);
+        assert_eq!(s.series.len(), 100);
+        assert_eq!(s.anomalies.len(), 3);
+        assert!(s.anomalies.iter().all(|w| w.start >= 25 && w.end <= 100));
+        let err = spec.check().unwrap_err().to_string();
+        assert!(
+            err.contains("warmup") && err.contains(&usize::MAX.to_string()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_accepts_exactly_the_warmups_the_generator_keeps() {
+        // `check` used to accept a warm-up of 97..=99 in 100 points, which the generator
+        // silently replaced by 25.
+        for len in 8..=120 {
+            for warmup in 0..=len + 1 {
+                let spec = SeriesSpec {
+                    len,
+                    anomalies: 1,
+                    warmup,
+                    ..SeriesSpec::default()
+                };
+                let s = labelled_series(&spec, 1);
+                assert_eq!(s.anomalies.len(), 1, "len {len}, warmup {warmup}");
+                let kept = s.anomalies[0].start >= warmup;
+                match spec.check() {
+                    Ok(()) => assert!(kept, "len {len}, warmup {warmup}: {:?}", s.anomalies),
+                    Err(e) => {
+                        assert!(warmup + 4 > len, "len {len}, warmup {warmup}: {e}");
+                        assert!(e.to_string().contains("warmup"), "{e}");
+                    }
+                }
+            }
+        }
+        let late = SeriesSpec {
+            len: 100,
+            anomalies: 1,
+            warmup: 97,
+            ..SeriesSpec::default()
+        };
+        assert!(late.check().is_err());
+    }
+
+    #[test]
+    fn a_span_past_the_i64_range_is_reported_and_empty() {
+        // These used to pass `check` and give an empty series with anomalies listed.
+        for (spec, field) in [
+            (
+                SeriesSpec {
+                    step_secs: 1_000_000_000_000_000,
+                    ..SeriesSpec::default()
+                },
+                "step_secs",
+            ),
+            (
+                SeriesSpec {
+                    step_secs: i64::MAX,
+                    ..SeriesSpec::default()
+                },
+                "step_secs",
+            ),
+            (
+                SeriesSpec {
+                    start: Timestamp::from_millis(i64::MAX - 1000),
+                    ..SeriesSpec::default()
+                },
+                "start",
+            ),
+        ] {
+            let err = spec.check().unwrap_err().to_string();
+            assert!(err.starts_with(&format!("invalid {field}:")), "{err}");
+            assert!(err.contains("4032 points"), "{err}");
+            let s = labelled_series(&spec, 1);
+            assert!(s.series.is_empty(), "{field}");
+            assert!(s.anomalies.is_empty(), "{field}: {:?}", s.anomalies);
+            assert!(s.labels().is_empty());
+        }
+        // One point needs no step: it fits anywhere.
+        let one = SeriesSpec {
+            len: 1,
+            anomalies: 0,
+            step_secs: i64::MAX,
+            start: Timestamp::from_millis(i64::MAX),
+            ..SeriesSpec::default()
+        };
+        assert!(one.check().is_ok());
+        assert_eq!(labelled_series(&one, 1).series.len(), 1);
+        // The last representable instant is still accepted.
+        let edge = SeriesSpec {
+            len: 4,
+            anomalies: 0,
+            step_secs: 1,
+            start: Timestamp::from_millis(i64::MAX - 3000),
+            ..SeriesSpec::default()
+        };
+        assert!(edge.check().is_ok());
+        let s = labelled_series(&edge, 1);
+        assert_eq!(s.series.last().map(|(t, _)| t.as_millis()), Some(i64::MAX));
     }
 
     #[test]

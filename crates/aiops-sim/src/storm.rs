@@ -13,6 +13,11 @@ use crate::topology::{Graph, Topology};
 pub const MAX_INCIDENTS: usize = 100_000;
 /// Most noise alerts one storm holds; larger requests are clamped.
 pub const MAX_NOISE_ALERTS: usize = 10_000_000;
+/// Longest storm, in seconds: 100 years of 365 days. Longer durations are clamped; the bound
+/// keeps every offset within a storm far inside the `i64` range of milliseconds.
+pub const MAX_DURATION_SECS: i64 = 100 * 365 * 86_400;
+/// Longest cascade hop, in seconds (the same 100 years); longer delays are clamped.
+pub const MAX_CASCADE_DELAY_SECS: i64 = MAX_DURATION_SECS;
 /// Most times one alert condition fires (the first fire included).
 const MAX_FIRES: usize = 8;
 /// Probability that a fault spreads from a service to one of its direct users.
@@ -22,9 +27,11 @@ const PROPAGATION_PROB: f64 = 0.8;
 /// [`StormSpec::medium`], [`StormSpec::large`]) and adjust with struct update syntax.
 ///
 /// [`storm`] never fails: probabilities are clamped to `0..=1` (NaN reads as 0; re-fires to at
-/// most 0.95), negative delays and durations read as 0 s and 1 s, and counts above
-/// [`MAX_INCIDENTS`] / [`MAX_NOISE_ALERTS`] are clamped. [`StormSpec::check`] reports such
-/// settings as errors instead.
+/// most 0.95), negative delays and durations read as 0 s and 1 s, delays above
+/// [`MAX_CASCADE_DELAY_SECS`] and durations above [`MAX_DURATION_SECS`] are clamped to them,
+/// and counts above [`MAX_INCIDENTS`] / [`MAX_NOISE_ALERTS`] are clamped. Times that would lie
+/// past the end of the `i64` range of milliseconds (a `start` within `duration_secs` of it)
+/// saturate at [`i64::MAX`] ms. [`StormSpec::check`] reports such settings as errors instead.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -35,15 +42,17 @@ pub struct StormSpec {
     pub noise_alerts: usize,
     /// Probability that a firing condition resolves and fires again (flapping), per fire.
     pub refire_prob: f64,
-    /// Longest delay of one cascade hop, in seconds. Hop delays are exponential with a mean of a
-    /// fifth of this, capped at it, so with 600 s about one hop in twelve exceeds 300 s.
+    /// Longest delay of one cascade hop, in seconds (at most [`MAX_CASCADE_DELAY_SECS`]). Hop
+    /// delays are exponential with a mean of a fifth of this, capped at it, so with 600 s about
+    /// one hop in twelve exceeds 300 s.
     pub max_cascade_delay_secs: i64,
     /// Probability that an incident's root raises no alert at all (only its dependents do).
     pub silent_root_prob: f64,
     /// `true`: incident start times are independent, so incidents overlap in time; `false`: each
     /// incident starts in its own slot of the duration and roots are distinct.
     pub overlap: bool,
-    /// Length of the storm in seconds: incidents start in its first 80 %, noise anywhere in it.
+    /// Length of the storm in seconds (1 to [`MAX_DURATION_SECS`]): incidents start in its first
+    /// 80 %, noise anywhere in it.
     pub duration_secs: i64,
     /// When the storm starts.
     pub start: Timestamp,
@@ -104,7 +113,18 @@ impl StormSpec {
         }
     }
 
-    /// Reports settings that [`storm`] would silently correct.
+    /// Reports settings that [`storm`] would silently correct: a probability outside `0..=1`,
+    /// a negative delay or one above [`MAX_CASCADE_DELAY_SECS`], a duration outside
+    /// `1..=`[`MAX_DURATION_SECS`], counts above [`MAX_INCIDENTS`] / [`MAX_NOISE_ALERTS`], and a
+    /// `start` so late that the storm would end past the `i64` range of milliseconds.
+    ///
+    /// ```
+    /// use aiops_sim::{StormSpec, MAX_DURATION_SECS};
+    ///
+    /// let spec = StormSpec { duration_secs: i64::MAX, ..StormSpec::small() };
+    /// let err = spec.check().unwrap_err().to_string();
+    /// assert!(err.contains("duration_secs") && err.contains(&MAX_DURATION_SECS.to_string()));
+    /// ```
     pub fn check(&self) -> Result<()> {
         for (name, p) in [
             ("refire_prob", self.refire_prob),
@@ -117,16 +137,37 @@ impl StormSpec {
                 });
             }
         }
-        if self.max_cascade_delay_secs < 0 {
+        if !(0..=MAX_CASCADE_DELAY_SECS).contains(&self.max_cascade_delay_secs) {
             return Err(SimError::InvalidParameter {
                 name: "max_cascade_delay_secs",
-                reason: format!("must be >= 0, got {}", self.max_cascade_delay_secs),
+                reason: format!(
+                    "must be in 0..={MAX_CASCADE_DELAY_SECS} (100 years), got {}",
+                    self.max_cascade_delay_secs
+                ),
             });
         }
-        if self.duration_secs <= 0 {
+        if !(1..=MAX_DURATION_SECS).contains(&self.duration_secs) {
             return Err(SimError::InvalidParameter {
                 name: "duration_secs",
-                reason: format!("must be > 0, got {}", self.duration_secs),
+                reason: format!(
+                    "must be in 1..={MAX_DURATION_SECS} (100 years), got {}",
+                    self.duration_secs
+                ),
+            });
+        }
+        // In range, `duration_secs * 1000` cannot overflow.
+        if self
+            .start
+            .as_millis()
+            .checked_add(self.duration_secs * 1000)
+            .is_none()
+        {
+            return Err(SimError::InvalidParameter {
+                name: "start",
+                reason: format!(
+                    "{} plus duration_secs {} runs past the i64 range of milliseconds",
+                    self.start, self.duration_secs
+                ),
             });
         }
         if self.incidents > MAX_INCIDENTS {
@@ -420,8 +461,9 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
             )
         })
         .collect();
-    let duration_ms = spec.duration_secs.max(1).saturating_mul(1000);
-    let max_delay_ms = spec.max_cascade_delay_secs.max(0).saturating_mul(1000);
+    // Clamped to the documented bounds, so neither product nor `duration_ms / 5 * 4` overflows.
+    let duration_ms = spec.duration_secs.clamp(1, MAX_DURATION_SECS) * 1000;
+    let max_delay_ms = spec.max_cascade_delay_secs.clamp(0, MAX_CASCADE_DELAY_SECS) * 1000;
     let hop = Exp::new(5.0 / max_delay_ms.max(1) as f64).ok();
     let silent_prob = clamp_prob(spec.silent_root_prob, 1.0);
     let n_incidents = spec.incidents.min(MAX_INCIDENTS);
@@ -440,9 +482,9 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
     for k in 0..n_incidents {
         let rng = &mut em.rng;
         let offset = if spec.overlap || n_incidents == 1 {
-            rng.gen_range(0..=duration_ms * 4 / 5)
+            rng.gen_range(0..=duration_ms / 5 * 4)
         } else {
-            let slot = (duration_ms * 4 / 5) / n_incidents as i64;
+            let slot = (duration_ms / 5 * 4) / n_incidents as i64;
             k as i64 * slot + rng.gen_range(0..=slot / 4)
         };
         let start = spec.start.add_millis(offset);
@@ -476,7 +518,8 @@ pub fn storm(topology: &Topology, spec: &StormSpec, seed: u64) -> Storm {
                 let delay = hop
                     .as_ref()
                     .map_or(0, |e| (e.sample(rng) as i64).min(max_delay_ms));
-                onset[u] = onset[i] + delay;
+                // Saturating: a long chain of long hops ends at the last instant, never wraps.
+                onset[u] = onset[i].saturating_add(delay);
                 order.push(u);
             }
         }
@@ -757,6 +800,97 @@ mod tests {
         };
         let s = storm(&t, &StormSpec::small(), 2);
         assert!(s.incidents.iter().all(|i| i.affected.len() <= 2));
+    }
+
+    #[test]
+    fn huge_durations_are_clamped_and_reported() {
+        // Used to overflow `duration_ms * 4 / 5` (a debug panic; a wrapped or empty range in
+        // release) while `check` said Ok.
+        let t = topology(30, 9);
+        for overlap in [true, false] {
+            let capped = StormSpec {
+                duration_secs: MAX_DURATION_SECS,
+                overlap,
+                ..StormSpec::small()
+            };
+            assert!(capped.check().is_ok());
+            let expected = storm(&t, &capped, 9);
+            for duration_secs in [10_000_000_000_000_000, i64::MAX, MAX_DURATION_SECS + 1] {
+                let spec = StormSpec {
+                    duration_secs,
+                    ..capped.clone()
+                };
+                let err = spec.check().unwrap_err().to_string();
+                assert!(
+                    err.contains("duration_secs") && err.contains(&duration_secs.to_string()),
+                    "{err}"
+                );
+                assert_eq!(storm(&t, &spec, 9), expected, "{duration_secs} s");
+            }
+            // Incidents start in the first 80 % of the clamped duration.
+            let last = capped.start.add_secs(MAX_DURATION_SECS / 5 * 4);
+            assert_eq!(expected.incidents.len(), 8);
+            assert!(
+                expected
+                    .incidents
+                    .iter()
+                    .all(|i| i.start >= capped.start && i.start <= last)
+            );
+        }
+    }
+
+    #[test]
+    fn huge_cascade_delays_are_clamped_and_never_wrap() {
+        // `i64::MAX / 1000` s used to overflow the onset sum (a debug panic; alerts before their
+        // incident in release) while `check` said Ok.
+        let t = topology(60, 10);
+        let capped = StormSpec {
+            max_cascade_delay_secs: MAX_CASCADE_DELAY_SECS,
+            silent_root_prob: 0.0,
+            ..StormSpec::small()
+        };
+        assert!(capped.check().is_ok());
+        let expected = storm(&t, &capped, 10);
+        for delay in [i64::MAX / 1000, i64::MAX, MAX_CASCADE_DELAY_SECS + 1] {
+            let spec = StormSpec {
+                max_cascade_delay_secs: delay,
+                ..capped.clone()
+            };
+            let err = spec.check().unwrap_err().to_string();
+            assert!(
+                err.contains("max_cascade_delay_secs") && err.contains(&delay.to_string()),
+                "{err}"
+            );
+            assert_eq!(storm(&t, &spec, 10), expected, "{delay} s");
+        }
+        assert!(expected.incidents.iter().any(|i| i.affected.len() > 2));
+        for (a, k) in expected.alerts.iter().zip(&expected.incident_of) {
+            if let Some(k) = *k {
+                assert!(a.starts_at() >= expected.incidents[k].start);
+            }
+        }
+    }
+
+    #[test]
+    fn a_start_at_the_end_of_time_saturates_and_is_reported() {
+        let spec = StormSpec {
+            start: Timestamp::from_millis(i64::MAX - 1_000),
+            ..StormSpec::small()
+        };
+        let err = spec.check().unwrap_err().to_string();
+        assert!(
+            err.contains("invalid start") && err.contains("3600"),
+            "{err}"
+        );
+        let s = storm(&topology(30, 11), &spec, 11);
+        assert_eq!(s.noise_count(), 220);
+        assert_eq!(s.incidents.len(), 8);
+        assert!(s.alerts.iter().all(|a| a.starts_at() >= spec.start));
+        assert!(
+            s.alerts
+                .windows(2)
+                .all(|w| w[0].starts_at() <= w[1].starts_at())
+        );
     }
 
     #[test]
