@@ -150,12 +150,12 @@ fn pick_distinct(rng: &mut ChaCha8Rng, n: usize, count: usize, biased: bool, out
 /// for `(n_services, seed)`.
 ///
 /// Layers, by share of the services: about 5 % frontends (`frontend-K`, high criticality), the
-/// applications (`app-K`, about half), 8 % caches (`cache-K`), 5 % queues (`queue-K`), 12 %
+/// applications (`app-K`, about 55 %), 8 % caches (`cache-K`), 5 % queues (`queue-K`), 12 %
 /// databases (`db-K`) and 15 % hosts (`host-K`), each layer at least one. Frontends call 2..=5
 /// applications; applications call 0..=3 later applications (so the graph is acyclic), 1..=2
-/// databases, 0..=2 caches and sometimes a queue; every non-host runs on one host. Database,
-/// cache and application choices favour low indices, so a few shared databases and caches have
-/// a large fan-in. Databases and caches used by 4 or more services are high criticality.
+/// databases, 0..=2 caches and sometimes a queue; every application, cache, queue and database
+/// runs on one host (frontends on none). Database, cache and application choices favour low
+/// indices, so a few shared databases and caches have a large fan-in. Databases and caches used by 4 or more services are high criticality.
 ///
 /// ```
 /// let t = aiops_sim::topology(100, 42);
