@@ -194,6 +194,11 @@ impl Analysis {
         let graph = ServiceGraph::from_specs(services).map_err(|e| format!("services: {e}"))?;
         let mut config = CorrelatorConfig::default();
         config.window_secs = window_secs;
+        // The settings that must be at least the window (600 s by default) follow a wider one,
+        // so a window above 600 s is taken rather than refused over settings the flags do not
+        // reach.
+        config.quiet_period_secs = config.quiet_period_secs.max(window_secs);
+        config.dependency_window_secs = config.dependency_window_secs.map(|d| d.max(window_secs));
         config
             .check()
             .map_err(|e| format!("correlator settings: {e}"))?;

@@ -59,14 +59,15 @@ pub enum RcaError {
         /// The L1 change of the last iteration.
         last_error: f64,
     },
-    /// A streaming alert older than alerts already processed.
+    /// A streaming alert starting before the latest start pushed or the time declared by
+    /// `CorrelationStream::advance_to`, and updating no known alert.
     #[error(
         "alert starting at {got} arrived after alerts starting at {latest}; push alerts in start order"
     )]
     OutOfOrder {
         /// Its start (RFC 3339).
         got: String,
-        /// The latest start already processed (RFC 3339).
+        /// The latest start pushed or time declared, whichever is later (RFC 3339).
         latest: String,
     },
     /// An input too large for a method whose cost grows with its square.

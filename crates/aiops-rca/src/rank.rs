@@ -59,8 +59,9 @@ impl MetricSeries {
 /// What a ranker may use: a service graph, the incident's alerts, metric series and the
 /// incident start. Each ranker uses what it needs and reports what is missing
 /// ([`RcaError::Empty`]: no graph, no series at all). Input it can use none of gives an empty
-/// ranking, not an error: alerts only on services the graph lacks (rankers score graph
-/// services), or metric series none of which has 3 finite points before the start and one
+/// ranking, not an error: alerts only on services the graph lacks (the topology and combined
+/// rankers score graph services; [`AlertGraphRanker`] ranks any service an alert names), or
+/// metric series none of which has 3 finite points before the start and one
 /// after it (a start in the wrong unit, or a baseline too short, looks like this).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RankInput<'a> {
@@ -124,7 +125,7 @@ fn criticality_weight(c: Criticality) -> f64 {
 // score. Fitted exponents calibrate aiops-sim rankings (seeds 11..=20 fit, 1..=10 held out:
 // the combined ranker's ECE 0.64 -> 0.04 at k = 6 with alerts and metrics) but overstate
 // confidence on public fault-injection data, where the rankers are less accurate (with
-// metrics and graph, as rca_case ranks them, k = 2.8: Online Boutique ECE 0.14 -> 0.36), so
+// metrics and graph, as rca_case ranks them, k = 2.8: Online Boutique ECE 0.17 -> 0.34), so
 // the default stays 1 and `fit_confidence_exponent` fits it to a user's own incidents
 // (`docs/benchmarks.md`, "Root-cause confidence").
 const DEFAULT_EXPONENT: f64 = 1.0;

@@ -371,7 +371,8 @@ pub struct Released {
 impl Released {
     /// The ids of the incidents forgotten, in order of their first alert. Each was reported
     /// in an [`IncidentEvent::Closed`] and, if re-fired after, in [`IncidentEvent::Updated`]s;
-    /// no event will name it again.
+    /// later, only an [`IncidentEvent::Updated`] for an update (a resolution, a re-send) of one
+    /// of its alerts that was still firing when forgotten names it again.
     pub fn incidents(&self) -> &[String] {
         &self.incidents
     }
