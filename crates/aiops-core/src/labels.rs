@@ -28,7 +28,8 @@ pub struct Fingerprint(pub u64);
 impl Fingerprint {
     /// Reads the 16-hex-digit form Alertmanager prints (shorter forms are accepted too).
     pub fn parse_hex(s: &str) -> Option<Fingerprint> {
-        if s.is_empty() || s.len() > 16 {
+        // Hex digits only: `from_str_radix` also takes a leading `+`, so "+f" read as 15.
+        if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         u64::from_str_radix(s, 16).ok().map(Fingerprint)
@@ -546,6 +547,11 @@ mod tests {
         assert_eq!(Fingerprint::parse_hex(&s), Some(f));
         assert_eq!(Fingerprint::parse_hex("zz"), None);
         assert_eq!(Fingerprint::parse_hex(""), None);
+        // Digits only: a sign is no hex digit (`from_str_radix` took "+f" as 15).
+        for bad in ["+f", "+", "-1", " f", "f "] {
+            assert_eq!(Fingerprint::parse_hex(bad), None, "{bad:?}");
+        }
+        assert_eq!(Fingerprint::parse_hex("F"), Some(Fingerprint(15)));
     }
 
     #[test]

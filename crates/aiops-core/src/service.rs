@@ -271,18 +271,50 @@ mod serde_impl {
         }
     }
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
+    /// A dependency as written: a name, or an object with `name` and an optional `weight`.
+    /// (An untagged enum said only "data did not match any variant of untagged enum `WireDep`",
+    /// for a weight that is not a number as for a dependency that is not a name.)
     enum WireDep {
         Name(String),
-        Full {
-            name: String,
-            #[serde(default = "one")]
-            weight: f64,
-        },
+        Full { name: String, weight: f64 },
     }
+
+    #[derive(Deserialize)]
+    struct FullDep {
+        name: String,
+        #[serde(default = "one")]
+        weight: f64,
+    }
+
     fn one() -> f64 {
         1.0
+    }
+
+    impl<'de> Deserialize<'de> for WireDep {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Dep;
+            impl<'de> serde::de::Visitor<'de> for Dep {
+                type Value = WireDep;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(
+                        "a dependency: a service name, or an object with \"name\" and an \
+                         optional \"weight\"",
+                    )
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<WireDep, E> {
+                    Ok(WireDep::Name(v.to_owned()))
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    map: A,
+                ) -> Result<WireDep, A::Error> {
+                    let FullDep { name, weight } =
+                        FullDep::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                    Ok(WireDep::Full { name, weight })
+                }
+            }
+            d.deserialize_any(Dep)
+        }
     }
 
     #[derive(Serialize)]
@@ -410,6 +442,28 @@ mod tests {
         let back: Vec<ServiceSpec> =
             serde_json::from_str(&serde_json::to_string(&specs).unwrap()).unwrap();
         assert_eq!(back, specs);
+        // A dependency that is neither a name nor a name with a weight says so, and a weight
+        // that is no number is named by its position (both were "data did not match any
+        // variant of untagged enum WireDep").
+        for (bad, want) in [
+            (
+                r#"[{"name": "a", "dependencies": [1]}]"#,
+                "expected a dependency: a service name, or an object with \"name\"",
+            ),
+            (
+                r#"[{"name": "a", "dependencies": [{"weight": 2}]}]"#,
+                "missing field `name`",
+            ),
+            (
+                r#"[{"name": "a", "dependencies": [{"name": "b", "weight": "x"}]}]"#,
+                "invalid type: string \"x\", expected f64 at line 1 column 59",
+            ),
+        ] {
+            let err = serde_json::from_str::<Vec<ServiceSpec>>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want) && !err.contains("untagged"), "{err}");
+        }
         let bad = r#"[{"name": "a", "dependencies": [{"name": "b", "weight": -1}]}]"#;
         let err = serde_json::from_str::<Vec<ServiceSpec>>(bad)
             .unwrap_err()

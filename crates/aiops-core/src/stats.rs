@@ -40,7 +40,9 @@ impl RunningStats {
     }
     /// Adds an observation.
     pub fn push(&mut self, x: f64) {
-        self.n += 1;
+        // Saturating, as every count here: a deserialised count may be `u64::MAX`, which no
+        // pushes reach; `+= 1` panicked there (and wrapped to 0 in release, dividing by it).
+        self.n = self.n.saturating_add(1);
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
@@ -69,11 +71,11 @@ impl RunningStats {
             *self = *other;
             return;
         }
-        let n = (self.n + other.n) as f64;
+        let n = self.n as f64 + other.n as f64;
         let d = other.mean - self.mean;
         self.m2 += other.m2 + d * d * self.n as f64 * other.n as f64 / n;
         self.mean += d * other.n as f64 / n;
-        self.n += other.n;
+        self.n = self.n.saturating_add(other.n);
     }
     /// Number of observations.
     pub const fn count(&self) -> u64 {
@@ -139,7 +141,7 @@ impl Ewma {
             self.mean += incr;
             self.var = (1.0 - self.alpha) * (self.var + d * incr);
         }
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
     }
     /// The weight of the newest observation.
     pub const fn alpha(&self) -> f64 {
@@ -248,7 +250,7 @@ impl P2Quantile {
             }
             return;
         }
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
         let k = if x < self.q[0] {
             self.q[0] = x;
             0
@@ -670,6 +672,37 @@ mod tests {
         v["pos"] = serde_json::json!([0.0, 1.0, 2.0, 3.0, 9.0]);
         let m = err::<P2Quantile>(&v.to_string());
         assert!(m.contains("invalid parameter pos"), "{m}");
+    }
+
+    /// A count of `u64::MAX` reads (no bound is natural), and pushes after it panicked on
+    /// `n += 1` (in release it wrapped to 0 and the mean became NaN).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn counts_read_at_their_largest_saturate() {
+        let max = u64::MAX;
+        let mut s: RunningStats =
+            serde_json::from_str(&format!(r#"{{"n": {max}, "mean": 1.0, "m2": 0.0}}"#)).unwrap();
+        let copy = s;
+        s.push(3.0);
+        s.merge(&copy);
+        assert_eq!(s.count(), max);
+        assert!(s.mean().unwrap().is_finite() && s.variance().unwrap().is_finite());
+        let mut e: Ewma = serde_json::from_str(&format!(
+            r#"{{"alpha": 0.5, "mean": 1.0, "var": 0.0, "n": {max}}}"#
+        ))
+        .unwrap();
+        e.update(3.0);
+        assert_eq!((e.count(), e.mean()), (max, Some(2.0)));
+        let mut p = P2Quantile::new(0.5).unwrap();
+        for x in 0..10 {
+            p.update(f64::from(x));
+        }
+        let mut v = serde_json::to_value(p).unwrap();
+        v["n"] = serde_json::json!(max);
+        let mut p: P2Quantile = serde_json::from_value(v).unwrap();
+        p.update(4.0);
+        assert_eq!(p.count(), max);
+        assert!(p.estimate().unwrap().is_finite());
     }
 
     /// NaN and infinities, which JSON cannot write but other formats can.

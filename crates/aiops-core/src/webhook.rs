@@ -158,7 +158,17 @@ fn classify(doc: &str, json: &str, what: &str) -> Result<Kind> {
     if !json.starts_with('{') {
         return Ok(Kind::Alert);
     }
+    // `json` is one valid JSON object, so the only error here is a field given twice. The
+    // alert reader names a repeated `labels` or `startsAt`; a repeated `alerts`, which it
+    // ignores, is an error here (such an object was read as an alert whatever else it held,
+    // or at the top as neither shape, "expected a webhook payload").
     let Ok(f) = serde_json::from_str::<ShapeFields<'_>>(json) else {
+        if let Err(e) = serde_json::from_str::<AlertsField<'_>>(json) {
+            return Err(CoreError::Json(format!(
+                "{what}: {}",
+                relocated(doc, json, &e)
+            )));
+        }
         return Ok(Kind::Alert);
     };
     if !f.alerts.is_some_and(|a| a.get().starts_with('[')) {
@@ -329,6 +339,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("yesterday"), "{e}");
+    }
+
+    /// An object with `alerts` twice escaped the ambiguity check (its shape could not be read,
+    /// so it counted as an alert): read as an alert, its `alerts` dropped, or at the top
+    /// refused as neither shape.
+    #[test]
+    fn an_alerts_field_given_twice_is_an_error_naming_it() {
+        let e = parse_alerts_json(
+            r#"[{"labels": {"a": "b"}, "startsAt": 0, "alerts": [], "alerts": []}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid JSON: item 0: duplicate field `alerts` at line 1 column 61"
+        );
+        let top = r#"{"status": "firing", "alerts": [{"labels": {"a": "b"}, "startsAt": 0}],
+ "alerts": []}"#;
+        let e = parse_alerts_json(top).unwrap_err().to_string();
+        assert!(
+            e.contains("the top-level object: duplicate field `alerts` at line 2"),
+            "{e}"
+        );
+        // A repeated alert field is still the alert's error, naming its record.
+        let e = parse_alerts_json(r#"[{"labels": {}, "labels": {}, "startsAt": 0, "alerts": []}]"#)
+            .unwrap_err();
+        assert!(
+            matches!(&e, CoreError::InvalidAlert { record: 0, reason, .. } if reason.contains("duplicate field `labels`")),
+            "{e}"
+        );
     }
 
     #[test]

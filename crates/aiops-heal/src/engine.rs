@@ -146,6 +146,21 @@ impl Starts {
         upto(now).saturating_sub(from.map_or(0, upto)) as u32
     }
 
+    /// The ends of the windows of `secs` seconds holding `now` that a start at `now` must fit
+    /// in: the one ending at `now`, and one ending at each later start within `secs` of it
+    /// (recorded by decisions made at later times). Any other window holding `now` holds no
+    /// start that one of these lacks, so checking these checks every window. In time order
+    /// there is no later start and this is `now` alone.
+    fn window_ends(&self, now: Timestamp, secs: u64) -> impl Iterator<Item = Timestamp> + '_ {
+        let later = self.all.partition_point(|(t, _)| *t <= now);
+        std::iter::once(now).chain(
+            self.all
+                .range(later..)
+                .map(|(t, _)| *t)
+                .take_while(move |&t| window_from(t, secs).is_none_or(|from| from < now)),
+        )
+    }
+
     /// Whether a window `(from, now]` reaches into forgotten starts.
     fn reaches_forgotten(&self, from: Option<Timestamp>) -> Option<Timestamp> {
         let through = self.forgotten_through?;
@@ -516,17 +531,32 @@ impl HealingEngine {
             (RateScope::Service, p.service_rate),
         ] {
             let Some(limit) = limit else { continue };
-            let from = window_from(now, limit.window_secs());
-            let count = match (scope, service) {
-                (RateScope::Global, _) => self.starts.count_all(from, now),
-                // No service: no per-service bucket (the global limit above applies).
-                (RateScope::Service, None) => continue,
-                (RateScope::Service, Some(s)) => self
-                    .starts
-                    .by_service
-                    .get(s)
-                    .map_or(0, |ts| Starts::count(ts, from, now)),
+            let secs = limit.window_secs();
+            let from = window_from(now, secs);
+            // No service: no per-service bucket (the global limit above applies).
+            if let (RateScope::Service, None) = (scope, service) {
+                continue;
+            }
+            let count_in = |end: Timestamp| {
+                let from = window_from(end, secs);
+                match service.filter(|_| scope == RateScope::Service) {
+                    None => self.starts.count_all(from, end),
+                    Some(s) => self
+                        .starts
+                        .by_service
+                        .get(s)
+                        .map_or(0, |ts| Starts::count(ts, from, end)),
+                }
             };
+            // Every window holding `now`, not only the one ending there: a decision made at an
+            // earlier time than starts already recorded must not crowd the windows after it
+            // (one at 950 s after one at 1,000 s made two in a window of 100 s with a limit of 1).
+            let count = self
+                .starts
+                .window_ends(now, secs)
+                .map(count_in)
+                .max()
+                .unwrap_or(0);
             if count >= limit.max() {
                 return skip(SkipReason::RateLimited {
                     scope,
@@ -553,18 +583,22 @@ impl HealingEngine {
             if let Some(forgotten_through) = self.starts.reaches_forgotten(from) {
                 return skip(SkipReason::BeforeHistory { forgotten_through });
             }
-            let touched = |ts: &VecDeque<Timestamp>| Starts::count(ts, from, now) > 0;
-            // A service already touched passes; another one needs the count, which stops at
-            // the limit (O(services with starts in the longest window) at most), and is taken
-            // in full only to report a skip.
-            let mine = self.starts.by_service.get(service).is_some_and(touched);
             let max = b.max_services();
-            let touched_services = || self.starts.by_service.values().filter(|ts| touched(ts));
-            if !mine && touched_services().take(max as usize).count() as u32 >= max {
-                return skip(SkipReason::BlastRadius {
-                    touched: touched_services().count() as u32,
-                    max_services: max,
-                });
+            // Every window holding `now`, as for the rate limits.
+            for end in self.starts.window_ends(now, b.window_secs()) {
+                let from = window_from(end, b.window_secs());
+                let touched = |ts: &VecDeque<Timestamp>| Starts::count(ts, from, end) > 0;
+                // A service already touched passes; another one needs the count, which stops
+                // at the limit (O(services with starts in the longest window) at most), and is
+                // taken in full only to report a skip.
+                let mine = self.starts.by_service.get(service).is_some_and(touched);
+                let touched_services = || self.starts.by_service.values().filter(|ts| touched(ts));
+                if !mine && touched_services().take(max as usize).count() as u32 >= max {
+                    return skip(SkipReason::BlastRadius {
+                        touched: touched_services().count() as u32,
+                        max_services: max,
+                    });
+                }
             }
         }
         if u64::from(p.shadow_until_successes) > rs.stats.successes {
@@ -1449,22 +1483,82 @@ mod tests {
             go(&mut e, "c", 550),
             Verdict::Skip(SkipReason::RateLimited { count: 1, .. })
         ));
-        // The blast radius reports every service touched, not the count it stopped at.
+        // The blast radius alike: a start at 1500 recorded first still counts at 1000.
         let mut e = any_service(
             open_policy()
                 .blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap()))
                 .build()
                 .unwrap(),
         );
-        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
-        assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
+        assert_eq!(go(&mut e, "a", 1500), Verdict::Execute);
+        assert_eq!(go(&mut e, "b", 400), Verdict::Execute);
         assert_eq!(
             go(&mut e, "c", 1000),
             Verdict::Skip(SkipReason::BlastRadius {
-                touched: 2,
+                touched: 1,
                 max_services: 1
             })
         );
+    }
+
+    #[test]
+    fn a_decision_before_later_starts_fits_every_window_holding_it() {
+        let go = |e: &mut HealingEngine, svc: &str, at: i64| handled(e, svc, t(at));
+        // One execution per 100 s. A decision at 950 after a start at 1000 counted only the
+        // window (850, 950] and ran: the window (900, 1000] then held two.
+        let mut e = any_service(
+            open_policy()
+                .global_rate(Some(RateLimit::new(1, 100).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
+        assert_eq!(
+            go(&mut e, "b", 950),
+            Verdict::Skip(SkipReason::RateLimited {
+                scope: RateScope::Global,
+                count: 1,
+                max: 1,
+                window_secs: 100
+            })
+        );
+        // No window of 100 s holds both 900 and 1000.
+        assert_eq!(go(&mut e, "c", 900), Verdict::Execute);
+        // Per service alike; another service is not held back.
+        let mut e = any_service(
+            open_policy()
+                .service_rate(Some(RateLimit::new(1, 100).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
+        assert!(matches!(
+            go(&mut e, "a", 950),
+            Verdict::Skip(SkipReason::RateLimited {
+                scope: RateScope::Service,
+                count: 1,
+                ..
+            })
+        ));
+        assert_eq!(go(&mut e, "b", 950), Verdict::Execute);
+        // The blast radius (1 of 4 services per 100 s): a later start on another service
+        // counts; one on the same service does not.
+        let mut e = any_service(
+            open_policy()
+                .blast_radius(Some(BlastRadius::new(0.25, 100, 4).unwrap()))
+                .build()
+                .unwrap(),
+        );
+        assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
+        assert_eq!(
+            go(&mut e, "b", 950),
+            Verdict::Skip(SkipReason::BlastRadius {
+                touched: 1,
+                max_services: 1
+            })
+        );
+        assert_eq!(go(&mut e, "a", 950), Verdict::Execute);
+        assert_eq!(go(&mut e, "b", 850), Verdict::Execute);
     }
 
     #[test]
