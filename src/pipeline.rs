@@ -193,7 +193,12 @@ impl<'g> Pipeline<'g> {
     ) -> AnalysedIncident {
         let records = incident.records().to_vec();
         let incident = incident.into_incident();
-        let mut input = RankInput::new().graph(self.graph).alerts(incident.alerts());
+        // The alerts' services as the correlator named them: by the default labels only, an
+        // incident correlated by other labels (`component`) had nothing to rank.
+        let mut input = RankInput::new()
+            .graph(self.graph)
+            .alerts(incident.alerts())
+            .service_labels(&self.config.correlator.service_labels);
         if !metrics.is_empty() {
             input = input.metrics(metrics, incident.start());
         }
@@ -308,19 +313,35 @@ pub fn actions_for_kind(kind: &ServiceKind) -> Vec<ActionType> {
     }
 }
 
-/// One healing rule per service kind present in `graph` (id `kind-<kind>`), matching an
+/// One healing rule per service kind present in `graph` (id `kind-<kind>`; a custom kind
+/// named like a built-in kind that is present too, `kind-other:<name>`), matching an
 /// incident whose primary service (its top root cause) is of that kind, with
 /// [`actions_for_kind`] and confidence threshold 0, so the policy's approval level decides
 /// whether a new rule may act alone.
 pub fn rules_by_kind(graph: &ServiceGraph) -> Result<Vec<Rule>> {
+    // By kind, not by its name: a custom kind named like a built-in one
+    // (`ServiceKind::Other("database")`) is another kind, as in `Recommendations`. Grouped by
+    // name, it shared one rule with the built-in kind, whose actions were those of whichever
+    // came first in the graph (a restart for every database).
     let mut kinds: Vec<(String, ServiceKind, Vec<String>)> = Vec::new();
     for name in graph.names() {
         let Some(kind) = graph.kind(name) else {
             continue;
         };
-        match kinds.iter_mut().find(|(k, _, _)| k == kind.as_str()) {
+        match kinds.iter_mut().find(|(_, k, _)| k == kind) {
             Some((_, _, names)) => names.push(name.clone()),
             None => kinds.push((kind.as_str().to_owned(), kind.clone(), vec![name.clone()])),
+        }
+    }
+    // A custom kind whose name a built-in kind has is `kind-other:<name>` (ids are unique).
+    let built_in: Vec<String> = kinds
+        .iter()
+        .filter(|(_, k, _)| !matches!(k, ServiceKind::Other(_)))
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    for (id, kind, _) in &mut kinds {
+        if matches!(kind, ServiceKind::Other(_)) && built_in.contains(id) {
+            *id = format!("other:{id}");
         }
     }
     kinds.sort_by(|a, b| a.0.cmp(&b.0));
@@ -510,6 +531,47 @@ mod tests {
         assert_eq!(r.incidents[0].decision.verdict.code(), "skip");
     }
 
+    /// Incidents correlated by other service labels than the default ones were ranked by the
+    /// default ones: no root cause, and a `rank_error` saying no alert names a graph service.
+    #[test]
+    fn incidents_are_ranked_by_the_correlators_service_labels() {
+        let g = graph();
+        let mut cfg = PipelineConfig::default();
+        cfg.correlator.service_labels = vec!["component".into()];
+        let p = Pipeline::new(&g, cfg).unwrap();
+        let healer = dry_run_healer(&g).unwrap();
+        let at = |c: &str, name: &str, t: i64| {
+            Alert::new(
+                Labels::from_pairs([
+                    ("alertname", name),
+                    ("component", c),
+                    ("severity", "critical"),
+                    // A default service label naming something else is not the service.
+                    ("job", "scraper"),
+                ]),
+                Timestamp::from_secs(T0 + t),
+            )
+        };
+        let storm = [
+            at("db", "SlowQueries", 0),
+            at("api", "HighLatency", 40),
+            at("web", "HighErrorRate", 90),
+        ];
+        let r = p.run(&storm, &healer, Timestamp::from_secs(T0 + 100));
+        assert_eq!(r.incidents.len(), 1);
+        let a = &r.incidents[0].analysis;
+        assert_eq!(a.rank_error, None);
+        assert_eq!(a.incident.root_causes()[0].service(), "db");
+        assert_eq!(
+            a.recommendations,
+            Recommendations::default().recommend(&ServiceKind::Database)
+        );
+        assert_eq!(
+            r.incidents[0].decision.rule_id.as_deref(),
+            Some("kind-database")
+        );
+    }
+
     /// A metric that is flat before `fault` minutes and jumps by `jump` after it.
     fn step_series(jump: f64, fault: i64) -> TimeSeries {
         let start = Timestamp::from_secs(T0 - 3_600);
@@ -574,6 +636,45 @@ mod tests {
             &[ActionType::ClearCache, ActionType::RestartService]
         );
         assert!(rules.iter().all(|r| r.threshold() == 0.0));
+    }
+
+    /// A custom kind named like a built-in one shared its rule: the database `db` got the
+    /// actions of the custom kind listed first (a restart, not a scale-out).
+    #[test]
+    fn a_custom_kind_named_like_a_built_in_one_gets_its_own_rule() {
+        let specs = vec![
+            ServiceSpec::try_new("mainframe", ServiceKind::Other("database".into())).unwrap(),
+            ServiceSpec::try_new("db", ServiceKind::Database).unwrap(),
+            ServiceSpec::try_new("old-db", ServiceKind::Other("database".into())).unwrap(),
+        ];
+        let g = ServiceGraph::from_specs(&specs).unwrap();
+        let rules = rules_by_kind(&g).unwrap();
+        let got: Vec<(&str, &[ActionType])> = rules.iter().map(|r| (r.id(), r.actions())).collect();
+        assert_eq!(
+            got,
+            [
+                ("kind-database", &[ActionType::ScaleOut][..]),
+                ("kind-other:database", &[ActionType::RestartService][..]),
+            ]
+        );
+        assert_eq!(
+            rules[0].pattern().iter().collect::<Vec<_>>(),
+            [("service", &aiops_heal::Matcher::AnyOf(vec!["db".into()]))]
+        );
+        // The healer takes them (ids are unique) and scales the database out.
+        let healer = dry_run_healer(&g).unwrap();
+        let inc = Incident::from_summary(
+            "i",
+            "db",
+            aiops_core::Severity::High,
+            Labels::new(),
+            Timestamp::EPOCH,
+        );
+        let d = healer.decide(&inc, Timestamp::EPOCH);
+        assert_eq!(d.rule_id.as_deref(), Some("kind-database"));
+        // Alone, a custom kind keeps its plain id.
+        let alone = ServiceGraph::from_specs(&specs[..1]).unwrap();
+        assert_eq!(rules_by_kind(&alone).unwrap()[0].id(), "kind-database");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub struct RankInput<'a> {
     alerts: &'a [Alert],
     metrics: &'a [MetricSeries],
     start: Option<Timestamp>,
+    service_labels: Option<&'a [String]>,
 }
 
 impl<'a> RankInput<'a> {
@@ -94,6 +95,26 @@ impl<'a> RankInput<'a> {
         self.metrics = metrics;
         self.start = Some(start);
         self
+    }
+    /// The labels naming an alert's service, looked up in order (the first present and
+    /// non-empty), as [`CorrelatorConfig::service_labels`] names them for the correlator:
+    /// give the same list to rank its incidents. Without it an alert's service is
+    /// [`Alert::service`] (`service`, `app`, `job`, `service_name`). [`TopologyRanker`] and
+    /// [`CombinedRanker`] read it; [`AlertGraphRanker`], the article's ranker exactly, reads
+    /// [`Alert::service`].
+    #[must_use]
+    pub fn service_labels(mut self, labels: &'a [String]) -> Self {
+        self.service_labels = Some(labels);
+        self
+    }
+    /// The service of alert `a`, by [`RankInput::service_labels`].
+    fn service_of<'x>(&self, a: &'x Alert) -> Option<&'x str> {
+        match self.service_labels {
+            None => a.service(),
+            Some(labels) => labels
+                .iter()
+                .find_map(|l| a.labels().get(l).filter(|v| !v.is_empty())),
+        }
     }
 }
 
@@ -511,17 +532,22 @@ impl Default for TopologyRanker {
 }
 
 impl TopologyRanker {
-    /// Per graph node: the symptom weight from alerts.
-    fn alert_weights(&self, graph: &ServiceGraph, alerts: &[Alert]) -> Vec<f64> {
+    /// Per graph node: the symptom weight from the input's alerts.
+    fn alert_weights(&self, graph: &ServiceGraph, input: &RankInput<'_>) -> Vec<f64> {
         let mut w = vec![0.0; graph.len()];
+        let alerts = input.alerts;
         // The first alert on a graph service: an older one elsewhere would discount every
         // weight here to nothing (0.5^(gap / 300 s) underflows to 0 after about 3.7 days).
-        let on_graph = |a: &&Alert| a.service().is_some_and(|s| graph.index_of(s).is_some());
+        let on_graph = |a: &&Alert| {
+            input
+                .service_of(a)
+                .is_some_and(|s| graph.index_of(s).is_some())
+        };
         let Some(t0) = alerts.iter().filter(on_graph).map(Alert::starts_at).min() else {
             return w;
         };
         for a in alerts {
-            let Some(i) = a.service().and_then(|s| graph.index_of(s)) else {
+            let Some(i) = input.service_of(a).and_then(|s| graph.index_of(s)) else {
                 continue;
             };
             let early = self.earliness_half_life_secs.map_or(1.0, |h| {
@@ -533,13 +559,14 @@ impl TopologyRanker {
         w
     }
 
-    /// Ranks from per-node symptom weights, with confidences of exponent `exponent`.
+    /// Ranks from per-node symptom weights, with the input's alerts as evidence and
+    /// confidences of exponent `exponent`.
     fn rank_weights(
         &self,
         graph: &ServiceGraph,
         weights: &[f64],
         own: &[f64],
-        alerts: &[Alert],
+        input: &RankInput<'_>,
         exponent: f64,
     ) -> Result<Vec<RootCause>> {
         if weights.iter().all(|w| *w <= 0.0) {
@@ -561,8 +588,8 @@ impl TopologyRanker {
         // Per graph node, its alerts (evidence), in input order: one pass instead of a scan
         // of every alert per candidate.
         let mut alerts_at: Vec<Vec<&Alert>> = vec![Vec::new(); graph.len()];
-        for a in alerts {
-            if let Some(i) = a.service().and_then(|s| graph.index_of(s)) {
+        for a in input.alerts {
+            if let Some(i) = input.service_of(a).and_then(|s| graph.index_of(s)) {
                 alerts_at[i].push(a);
             }
         }
@@ -771,9 +798,9 @@ impl Ranker for TopologyRanker {
         check_exponent(self.confidence_exponent)?;
         self.check()?;
         let graph = input.graph.ok_or(RcaError::Empty("service graph"))?;
-        let w = self.alert_weights(graph, input.alerts);
+        let w = self.alert_weights(graph, input);
         let own = relative(&w);
-        self.rank_weights(graph, &w, &own, input.alerts, self.confidence_exponent)
+        self.rank_weights(graph, &w, &own, input, self.confidence_exponent)
     }
 }
 
@@ -1254,7 +1281,7 @@ impl Ranker for CombinedRanker {
                 None => Err(RcaError::Empty("service graph and metric series")),
             };
         };
-        let mut w = self.topology.alert_weights(graph, input.alerts);
+        let mut w = self.topology.alert_weights(graph, input);
         let wsum: f64 = w.iter().sum();
         // Own evidence: the stronger of the alert weight and the metric change, each relative to
         // the largest of its kind.
@@ -1285,9 +1312,9 @@ impl Ranker for CombinedRanker {
                 }
             }
         }
-        let topo =
-            self.topology
-                .rank_weights(graph, &w, &own, input.alerts, self.confidence_exponent)?;
+        let topo = self
+            .topology
+            .rank_weights(graph, &w, &own, input, self.confidence_exponent)?;
         let Some(per) = metric else {
             return Ok(topo);
         };

@@ -507,6 +507,37 @@ fn an_old_alert_off_the_graph_does_not_discount_the_others() {
 }
 
 #[test]
+fn alerts_name_their_services_by_the_given_labels() {
+    // Alerts naming their service by `component`, as a correlator with those service labels
+    // groups them: without the labels nothing ranks; with them, the same ranking as `service`.
+    let g = graph();
+    let by = |label: &str, svc: &str, t: i64| {
+        Alert::new(
+            Labels::from_pairs([("alertname", "X"), (label, svc), ("severity", "critical")]),
+            Timestamp::from_secs(t),
+        )
+    };
+    let plain = [by("service", "db", 0), by("service", "api", 30)];
+    let custom = [by("component", "db", 0), by("component", "api", 30)];
+    let labels = vec!["component".to_owned()];
+    let base = RankInput::new().graph(&g);
+    for ranker in [
+        &TopologyRanker::default() as &dyn Ranker,
+        &CombinedRanker::default(),
+    ] {
+        let want = ranker.rank(&base.alerts(&plain)).unwrap();
+        assert_eq!(want[0].service(), "db");
+        assert!(ranker.rank(&base.alerts(&custom)).unwrap().is_empty());
+        let got = ranker
+            .rank(&base.alerts(&custom).service_labels(&labels))
+            .unwrap();
+        assert_eq!(names_of(&got), names_of(&want));
+        let scores = |r: &[RootCause]| r.iter().map(RootCause::score).collect::<Vec<_>>();
+        assert_eq!(scores(&got), scores(&want));
+    }
+}
+
+#[test]
 fn combined_ranker_takes_any_valid_walk_weight() {
     let g = graph();
     let t0 = 6_000;
