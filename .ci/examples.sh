@@ -80,6 +80,16 @@ grep -q '"raw_compression":0.5}' "$tmp/refire_out.json" || fail "correlate_alert
 printf '[{"labels": {"alertname": "Slow", "service": "x2"}, "startsAt": 1704067260},\n{"labels": {"alertname": "Down", "service": "x1"}, "startsAt": 1704067200},\n{"labels": {"alertname": "Slow", "service": "x1"}, "startsAt": 1704067230}]\n' >"$tmp/unknown.json"
 "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/unknown.json" >"$tmp/unknown_out.json"
 grep -q '"root_causes":\[{"confidence":1.0,"score":1.0,"service":"x1"}\]' "$tmp/unknown_out.json" || fail "correlate_alerts: no root cause for unknown services: $(cat "$tmp/unknown_out.json")"
+# A root alerting after its dependents: the two incidents merge, and the why-record says so.
+printf '[{"name": "db", "type": "database"}, {"name": "api", "dependencies": ["db"]}, {"name": "web", "dependencies": ["api"]}, {"name": "worker", "dependencies": ["db"]}, {"name": "batch", "dependencies": ["worker"]}, {"name": "report", "dependencies": ["worker"]}, {"name": "mail"}]\n' >"$tmp/lag_svc.json"
+printf '[{"labels": {"alertname": "Bounce", "service": "mail"}, "startsAt": 1704067200},\n' >"$tmp/lag.json"
+for x in worker:0 batch:10 report:20 db:40 api:50 web:60; do
+  printf '{"labels": {"alertname": "A", "service": "%s"}, "startsAt": %d},\n' "${x%%:*}" $((1704081600 + ${x#*:})) >>"$tmp/lag.json"
+done
+printf '{"labels": {"alertname": "Bounce", "service": "mail"}, "startsAt": 1704085200}]\n' >>"$tmp/lag.json"
+"$bin/correlate_alerts" "$tmp/lag_svc.json" "$tmp/lag.json" >"$tmp/lag_out.json"
+grep -q '"alert_indices":\[1,2,3,4,5,6\]' "$tmp/lag_out.json" && grep -q 'incidents merged: db (first alert of one) reaches 3 of the 3 services' "$tmp/lag_out.json" \
+  && grep -q '"root_causes":\[{"confidence":[0-9.e-]*,"score":1.0,"service":"db"}' "$tmp/lag_out.json" || fail "correlate_alerts did not merge a late root's incident: $(cat "$tmp/lag_out.json")"
 # Bad alerts are named by record and line; endsAt before startsAt is an error (as in Alertmanager).
 printf '{"status": "firing", "alerts": [\n{"labels": {"service": "db"}, "startsAt": 0},\n{"labels": {"service": "db"}, "startsAt": 1},\n{"labels": {"service": "api"}}]}\n' >"$tmp/bad_alerts.json"
 if "$bin/correlate_alerts" "$tmp/svc.json" "$tmp/bad_alerts.json" >/dev/null 2>"$tmp/err.txt"; then fail "correlate_alerts accepted an alert without startsAt"; fi

@@ -133,6 +133,14 @@ fn detail(graph: &ServiceGraph, rule: &MergeRule, gap: f64) -> String {
         MergeRule::SharedDependency { dependency } => {
             format!("both depend on {dependency}, {gap} s apart")
         }
+        MergeRule::UpstreamIncident {
+            from,
+            to,
+            reached,
+            services,
+        } => format!(
+            "incidents merged: {from} (first alert of one) reaches {reached} of the {services} services of the other (first alert on {to}), first alerts {gap} s apart"
+        ),
         other => format!("{other:?}, {gap} s apart"),
     }
 }

@@ -80,6 +80,9 @@ pub struct Correlator<'g> {
     /// `-ln(1 - dependency_window_max_chance)`: the most alerts a service may expect by chance
     /// in the dependency window's extra span (infinite for a chance of 1).
     max_chance_events: f64,
+    /// With `incident_merge_coverage` and [`Grouping::Scored`]: the coverage and
+    /// `incident_merge_window_secs` in milliseconds.
+    incident_merge: Option<(f64, i64)>,
 }
 
 /// `exp(-gap_ms / decay_ms)` as the product of two table entries, one per 1,024 ms and one
@@ -180,6 +183,10 @@ impl<'g> Correlator<'g> {
             .link_decay_secs
             .map(|d| Decay::new(d as f64 * 1000.0, max_gap_ms));
         let max_chance_events = -(-config.dependency_window_max_chance).ln_1p();
+        let incident_merge = config
+            .incident_merge_coverage
+            .filter(|_| config.grouping == Grouping::Scored)
+            .map(|c| (c, config.incident_merge_window_secs.saturating_mul(1000)));
         Ok(Correlator {
             graph,
             config,
@@ -189,6 +196,7 @@ impl<'g> Correlator<'g> {
             dep_window_ms,
             decay,
             max_chance_events,
+            incident_merge,
         })
     }
 

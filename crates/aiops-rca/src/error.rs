@@ -62,7 +62,7 @@ pub enum RcaError {
     /// A streaming alert starting before the latest start pushed or the time declared by
     /// `CorrelationStream::advance_to`, and updating no known alert.
     #[error(
-        "alert starting at {got} arrived after alerts starting at {latest}; push alerts in start order"
+        "alert starting at {got} arrived after {latest} (the latest start pushed or time declared with advance_to); push alerts in start order"
     )]
     OutOfOrder {
         /// Its start (RFC 3339).

@@ -136,6 +136,26 @@ pub struct CorrelatorConfig {
     /// (about 32 bytes a name, beside 4 bytes per alert); once full, a new name counts only
     /// in the mean and no minimum applies to it.
     pub max_names: usize,
+    /// With [`Grouping::Scored`]: two incidents become one when the service of one's first
+    /// alert reaches, along dependency -> dependent edges of any length
+    /// ([`ServiceGraph::has_path`](crate::ServiceGraph::has_path)), at least this share of the
+    /// other's distinct services in the graph. Both must hold at least 3 distinct alerts (and
+    /// `min_incident_alerts`), their first alerts must be at most `incident_merge_window_secs`
+    /// apart and each at most `quiet_period_secs` old (so neither was reported closed), and
+    /// alerts must be sparse: the chance that a service raises an alert by chance within
+    /// `window_secs`, from the alert rate of
+    /// [`CorrelatorConfig::dependency_window_max_chance`], at most that chance. Checked each
+    /// time one of them gains a service, so the merge happens as soon as the evidence holds (a
+    /// stream reports it as [`IncidentEvent::Merged`](super::IncidentEvent::Merged)). A fault's
+    /// root often alerts after its first dependents, and a branch of its cascade can begin
+    /// before the root's own alert reaches it: each part then starts an incident of its own,
+    /// which no rule between two alerts joins later, and the first alert of the part holding
+    /// the root lies upstream of nearly all the other part. `None`: incidents never merge (the
+    /// other groupings ignore it).
+    pub incident_merge_coverage: Option<f64>,
+    /// With `incident_merge_coverage`: how far apart (seconds) the first alerts of two
+    /// incidents that merge may be, `0..=quiet_period_secs`.
+    pub incident_merge_window_secs: i64,
 }
 
 /// How related alerts form incidents.
@@ -157,8 +177,10 @@ pub enum Grouping {
     /// ([`CorrelatorConfig::size_prior_alerts`]; ties: the larger incident, then the latest
     /// linked alert). An incident whose alert on the new alert's service is older than
     /// [`CorrelatorConfig::same_service_secs`] is skipped: a cascade reaches a service once,
-    /// so a later alert there is noise or another incident. Incidents never merge, as with
-    /// [`Grouping::BestParent`], and `max_incident_span_secs` applies too.
+    /// so a later alert there is noise or another incident. An alert never joins two
+    /// incidents, so noise cannot chain them; `max_incident_span_secs` applies too. Two
+    /// incidents merge only by [`CorrelatorConfig::incident_merge_coverage`] (on by default),
+    /// when the first alert of one lies upstream of nearly all the other.
     #[default]
     Scored,
 }
@@ -176,8 +198,11 @@ impl Default for CorrelatorConfig {
     /// while that incident is at most 2,400 s old; `info` alerts relate to nothing
     /// (`min_severity` [`Severity::Low`]); an alert whose `alertname` has found fewer than
     /// 0.8 times the mean number of dependency-path links so far (learned online, smoothed by
-    /// 5 alerts; at most 4,096 names) joins only through a same-service link; no
-    /// same-metric-type rule, no shared-instance rule, noise = lone alerts.
+    /// 5 alerts; at most 4,096 names) joins only through a same-service link; two incidents
+    /// of 3 or more alerts whose first alerts began at most 180 s apart merge while alerts are
+    /// sparse when one's first alert's service reaches 80 % of the other's services
+    /// (`incident_merge_coverage`); no same-metric-type rule, no shared-instance rule, noise =
+    /// lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
             window_secs: 300,
@@ -208,6 +233,8 @@ impl Default for CorrelatorConfig {
             min_name_link_ratio: 0.8,
             name_prior_alerts: 5.0,
             max_names: 4096,
+            incident_merge_coverage: Some(0.8),
+            incident_merge_window_secs: 180,
         }
     }
 }
@@ -246,6 +273,8 @@ impl CorrelatorConfig {
             min_name_link_ratio: 0.0,
             name_prior_alerts: 5.0,
             max_names: 4096,
+            incident_merge_coverage: None,
+            incident_merge_window_secs: 180,
         }
     }
 
@@ -337,6 +366,23 @@ impl CorrelatorConfig {
                 format!(
                     "must be in 0..=1, got {}",
                     self.dependency_window_max_chance
+                ),
+            );
+        }
+        if let Some(c) = self.incident_merge_coverage
+            && !(c > 0.0 && c <= 1.0)
+        {
+            return bad(
+                "incident_merge_coverage",
+                format!("must be in (0, 1] (or None), got {c}"),
+            );
+        }
+        if !(0..=self.quiet_period_secs).contains(&self.incident_merge_window_secs) {
+            return bad(
+                "incident_merge_window_secs",
+                format!(
+                    "must be in 0..=quiet_period_secs ({}), got {}",
+                    self.quiet_period_secs, self.incident_merge_window_secs
                 ),
             );
         }

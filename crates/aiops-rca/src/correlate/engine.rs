@@ -27,6 +27,26 @@ enum Kind {
     Label,
     Set,
     Dep,
+    /// Two incidents merged ([`CorrelatorConfig::incident_merge_coverage`]); `aux` packs the
+    /// coverage ([`pack_upstream`]).
+    Upstream,
+}
+
+/// A [`Kind::Upstream`] merge's `aux`: whether the earlier incident is the upstream one (bit
+/// 63), how many services of the other it reached (bits 32..63) and how many it has (0..32).
+fn pack_upstream(a_upstream: bool, reached: u32, services: u32) -> u64 {
+    (u64::from(a_upstream) << 63)
+        | (u64::from(reached.min(u32::MAX >> 1)) << 32)
+        | u64::from(services)
+}
+
+/// [`pack_upstream`] reversed.
+fn unpack_upstream(aux: u64) -> (bool, u32, u32) {
+    (
+        aux >> 63 == 1,
+        ((aux >> 32) as u32) & (u32::MAX >> 1),
+        aux as u32,
+    )
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +57,7 @@ pub(super) struct RawMerge {
     pub(super) b_rec: usize,
     gap_ms: i64,
     kind: Kind,
-    aux: u32,
+    aux: u64,
     next: u32,
 }
 
@@ -144,6 +164,37 @@ pub(super) struct Engine<'c, 'g, 'a> {
     /// Stream: records that updated a forgotten alert since the last release, with whether
     /// they are noise (else the update of a forgotten incident, reported in an event).
     late: Vec<(usize, bool)>,
+    /// With `incident_merge_coverage`: the incidents that may still merge, in the order they
+    /// were tracked.
+    tracks: Vec<Track>,
+    /// Pairs of tracked incidents whose first alerts began at most
+    /// `incident_merge_window_secs` apart, in the order they were found.
+    pairs: Vec<Pair>,
+}
+
+/// With [`CorrelatorConfig::incident_merge_coverage`]: an incident that may still merge.
+#[derive(Debug, Clone)]
+struct Track {
+    /// Its first node (the root's `comp_min`).
+    first: u32,
+    /// The service of its first alert (`NONE`: not in the graph).
+    service: u32,
+    /// When its first alert began (ms).
+    first_ms: i64,
+    /// Its distinct services in the graph, ascending.
+    services: Vec<u32>,
+}
+
+/// Two tracked incidents (by first node, `a < b`) and how many of each one's services the
+/// other's first service reaches.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    a: u32,
+    b: u32,
+    /// Services of `b` that `a`'s first service reaches.
+    a_reaches: u32,
+    /// Services of `a` that `b`'s first service reaches.
+    b_reaches: u32,
 }
 
 /// An alert [`Engine::release`] forgot while it was firing: what a later update of it needs.
@@ -267,6 +318,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 && c.config.min_name_link_ratio > 0.0,
             gone: FastMap::default(),
             late: Vec::new(),
+            tracks: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 
@@ -487,7 +540,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         b_rec: usize,
         gap_ms: i64,
         kind: Kind,
-        aux: u32,
+        aux: u64,
     ) {
         let id = self.merges.len() as u32;
         self.merges.push(RawMerge {
@@ -563,7 +616,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     /// Joins the groups of `a` (earlier) and `b` (the new node) if they differ.
-    fn union(&mut self, a: u32, b: u32, kind: Kind, aux: u32) {
+    fn union(&mut self, a: u32, b: u32, kind: Kind, aux: u64) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return;
@@ -729,19 +782,24 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         let naming = self.naming;
         let first_ms = *self.first_ms.get_or_insert(ms);
-        if self.c.dep_window_ms.is_some() {
+        if self.c.dep_window_ms.is_some() || self.c.incident_merge.is_some() {
             self.recent.add(ms, on_graph);
         }
-        // Links beyond the window, while alerts are sparse enough (computed once per
-        // timestamp, after every alert of it is counted, so their order does not matter).
+        // Whether alerts are sparse enough that a service alerts by chance within `span_ms`
+        // with at most `dependency_window_max_chance` (computed once per timestamp, after
+        // every alert of it is counted, so their order does not matter):
         // 1 - exp(-rate * span) <= max_chance, as rate * span <= -ln(1 - max_chance).
-        let slow_window = self.c.dep_window_ms.filter(|&dw| {
-            let span = (dw - cfg.window_secs * 1000) as f64;
-            let services = self.c.graph.len().max(1) as f64;
-            let (count, covered) = self.recent.get(ms);
+        let sparse = |e: &Self, span_ms: i64| {
+            let services = e.c.graph.len().max(1) as f64;
+            let (count, covered) = e.recent.get(ms);
             let elapsed = (ms - first_ms).min(covered).max(1) as f64;
-            count as f64 * span <= self.c.max_chance_events * services * elapsed
-        });
+            count as f64 * span_ms as f64 <= e.c.max_chance_events * services * elapsed
+        };
+        // Links beyond the window, while alerts are sparse enough over the extra span.
+        let slow_window = self
+            .c
+            .dep_window_ms
+            .filter(|&dw| sparse(self, dw - cfg.window_secs * 1000));
         if cfg.dependency_path {
             for &node in &fresh {
                 let s = self.nodes[node as usize].service;
@@ -808,7 +866,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 for pass in [true, false] {
                     for &(node, prev, kind, aux) in &cands {
                         if matches!(kind, Kind::Path | Kind::Service) == pass {
-                            self.union(prev, node, kind, aux);
+                            self.union(prev, node, kind, u64::from(aux));
                         }
                     }
                 }
@@ -843,7 +901,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                         }
                     }
                     if let Some(best) = best {
-                        self.union(best.1, node, best.2, best.3);
+                        self.union(best.1, node, best.2, u64::from(best.3));
                     }
                 }
             }
@@ -858,6 +916,10 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         cands.clear();
         self.cands = cands;
+        if self.c.incident_merge.is_some() && !fresh.is_empty() {
+            let open = sparse(self, cfg.window_secs * 1000);
+            self.merge_incidents(ms, &fresh, open);
+        }
         for &node in &fresh {
             let root = self.find(node);
             let r = root as usize;
@@ -867,6 +929,159 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         self.fresh = fresh;
+    }
+
+    /// With `incident_merge_coverage`, once the timestamp's alerts are placed: adds their
+    /// services to the incidents tracked, tracks an incident that reached 3 alerts (and
+    /// `min_incident_alerts`) while alerts are `sparse`, and while they are, merges the pairs
+    /// of incidents that gained an alert whose coverage holds (see
+    /// [`CorrelatorConfig::incident_merge_coverage`]). Tracks whose first alert began longer
+    /// ago than the quiet period are dropped first: such incidents never merge.
+    fn merge_incidents(&mut self, ms: i64, fresh: &[u32], sparse: bool) {
+        let Some((coverage, window_ms)) = self.c.incident_merge else {
+            return;
+        };
+        let horizon = self.cfg().quiet_period_secs.saturating_mul(1000);
+        let min = self.cfg().min_incident_alerts.max(3);
+        if self.tracks.iter().any(|t| ms - t.first_ms > horizon) {
+            self.tracks.retain(|t| ms - t.first_ms <= horizon);
+            let tracks = &self.tracks;
+            let live = |x: u32| tracks.iter().any(|t| t.first == x);
+            self.pairs.retain(|p| live(p.a) && live(p.b));
+        }
+        let graph = self.c.graph;
+        let reaches =
+            |from: u32, to: u32| from != NONE && graph.has_path_index(from as usize, to as usize);
+        let mut changed: Vec<u32> = Vec::new();
+        for &node in fresh {
+            let s = self.nodes[node as usize].service;
+            let root = self.find(node);
+            let first = self.comp_min[root as usize];
+            if let Some(k) = self.tracks.iter().position(|t| t.first == first) {
+                if s != NONE
+                    && let Err(at) = self.tracks[k].services.binary_search(&s)
+                {
+                    self.tracks[k].services.insert(at, s);
+                    for p in &mut self.pairs {
+                        let other = if p.b == first {
+                            p.a
+                        } else if p.a == first {
+                            p.b
+                        } else {
+                            continue;
+                        };
+                        let from = self
+                            .tracks
+                            .iter()
+                            .find(|t| t.first == other)
+                            .map_or(NONE, |t| t.service);
+                        if reaches(from, s) {
+                            if p.b == first {
+                                p.a_reaches += 1;
+                            } else {
+                                p.b_reaches += 1;
+                            }
+                        }
+                    }
+                }
+            } else if sparse
+                && self.size[root as usize] as usize >= min
+                && ms - self.comp_first[root as usize] <= horizon
+            {
+                self.track(root, window_ms);
+            } else {
+                continue;
+            }
+            if !changed.contains(&first) {
+                changed.push(first);
+            }
+        }
+        if !sparse {
+            return;
+        }
+        // Merge while some pair touching a changed incident holds (the first such pair in the
+        // order found, so the result does not depend on anything else).
+        loop {
+            let tracks = &self.tracks;
+            let services_of = |x: u32| tracks.iter().find(|t| t.first == x);
+            let found = self.pairs.iter().find_map(|p| {
+                if !changed.contains(&p.a) && !changed.contains(&p.b) {
+                    return None;
+                }
+                let (ta, tb) = (services_of(p.a)?, services_of(p.b)?);
+                let holds = |reached: u32, of: &Track| {
+                    !of.services.is_empty()
+                        && f64::from(reached) >= coverage * of.services.len() as f64
+                };
+                if ta.service != NONE && holds(p.a_reaches, tb) {
+                    Some((p.a, p.b, true, p.a_reaches, tb.services.len()))
+                } else if tb.service != NONE && holds(p.b_reaches, ta) {
+                    Some((p.a, p.b, false, p.b_reaches, ta.services.len()))
+                } else {
+                    None
+                }
+            });
+            let Some((a, b, a_up, reached, services)) = found else {
+                break;
+            };
+            self.tracks.retain(|t| t.first != a && t.first != b);
+            self.pairs
+                .retain(|p| p.a != a && p.a != b && p.b != a && p.b != b);
+            let aux = pack_upstream(a_up, reached, u32::try_from(services).unwrap_or(u32::MAX));
+            self.union(a, b, Kind::Upstream, aux);
+            let root = self.find(a);
+            self.track(root, window_ms);
+            changed.retain(|&x| x != b);
+            if !changed.contains(&a) {
+                changed.push(a);
+            }
+        }
+    }
+
+    /// Starts tracking the incident of `root` (its services from its members), paired with
+    /// every tracked incident whose first alert began at most `window_ms` apart from its own.
+    fn track(&mut self, root: u32, window_ms: i64) {
+        let first = self.comp_min[root as usize];
+        let mut services = Vec::new();
+        let mut x = root;
+        while x != NONE {
+            let n = &self.nodes[x as usize];
+            if n.service != NONE {
+                services.push(n.service);
+            }
+            x = n.next_member;
+        }
+        services.sort_unstable();
+        services.dedup();
+        let t = Track {
+            first,
+            service: self.nodes[first as usize].service,
+            first_ms: self.comp_first[root as usize],
+            services,
+        };
+        let graph = self.c.graph;
+        let count = |from: u32, of: &Track| {
+            if from == NONE {
+                return 0;
+            }
+            of.services
+                .iter()
+                .filter(|&&s| graph.has_path_index(from as usize, s as usize))
+                .count() as u32
+        };
+        for o in &self.tracks {
+            if (o.first_ms - t.first_ms).abs() > window_ms {
+                continue;
+            }
+            let (a, b) = if o.first < t.first { (o, &t) } else { (&t, o) };
+            self.pairs.push(Pair {
+                a: a.first,
+                b: b.first,
+                a_reaches: count(a.service, b),
+                b_reaches: count(b.service, a),
+            });
+        }
+        self.tracks.push(t);
     }
 
     /// With `silent_dependency`: for each new alert without any candidate, links to the latest
@@ -1081,7 +1296,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 link = None;
             }
             if let Some(c) = link {
-                self.union(c.1, node, c.2, c.3);
+                self.union(c.1, node, c.2, u64::from(c.3));
             }
         }
         per.clear();
@@ -1259,6 +1474,15 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             m.a_node = node(m.a_node);
             m.b_node = node(m.b_node);
             m.next = merge(m.next);
+        }
+        // Tracked incidents are open and younger than the quiet period, so kept; one closed
+        // since the last placement (its track expires at the next) may go with its pairs.
+        self.tracks.retain(|t| node(t.first) != NONE);
+        self.tracks.iter_mut().for_each(|t| t.first = node(t.first));
+        self.pairs
+            .retain(|p| node(p.a) != NONE && node(p.b) != NONE);
+        for p in &mut self.pairs {
+            (p.a, p.b) = (node(p.a), node(p.b));
         }
         // References into the nodes. A forgotten node is outside every window, so clearing
         // it here changes nothing the window's own eviction would not.
@@ -1615,6 +1839,20 @@ impl Parts<'_, '_> {
                     .shared_name(m.aux as usize)
                     .map_or_else(|| Arc::from(""), Arc::clone),
             },
+            Kind::Upstream => {
+                let (a_up, reached, services) = unpack_upstream(m.aux);
+                let (from, to) = if a_up {
+                    (svc(na, a), svc(nb, b))
+                } else {
+                    (svc(nb, b), svc(na, a))
+                };
+                MergeRule::UpstreamIncident {
+                    from,
+                    to,
+                    reached,
+                    services,
+                }
+            }
         }
     }
 

@@ -45,19 +45,33 @@ pub enum MergeRule {
         /// The shared dependency.
         dependency: Arc<str>,
     },
+    /// Two incidents merged ([`CorrelatorConfig::incident_merge_coverage`](super::CorrelatorConfig::incident_merge_coverage)):
+    /// the service of one's first alert reaches most services of the other. The records are
+    /// the two incidents' first alerts.
+    UpstreamIncident {
+        /// The service of the first alert of the incident upstream.
+        from: Arc<str>,
+        /// The service of the first alert of the other incident.
+        to: Arc<str>,
+        /// How many of the other incident's services `from` reaches, when they merged.
+        reached: u32,
+        /// The other incident's services in the graph, when they merged.
+        services: u32,
+    },
 }
 
 impl MergeRule {
     /// The rule's name as the data tools print it, one of the four their contract lists:
-    /// `same_fingerprint`, `dependency_path` (a shared dependency included: both services are
-    /// on dependency paths from it; the variant and the detail tell the two apart),
+    /// `same_fingerprint`, `dependency_path` (a shared dependency and an upstream incident
+    /// included: both services are on dependency paths from it, or one incident's first
+    /// service reaches the other's; the variant and the detail tell them apart),
     /// `same_metric_type` or `shared_label` (label sets included).
     pub fn name(&self) -> &'static str {
         match self {
             MergeRule::SameFingerprint => "same_fingerprint",
-            MergeRule::DependencyPath { .. } | MergeRule::SharedDependency { .. } => {
-                "dependency_path"
-            }
+            MergeRule::DependencyPath { .. }
+            | MergeRule::SharedDependency { .. }
+            | MergeRule::UpstreamIncident { .. } => "dependency_path",
             MergeRule::SameMetricType { .. } => "same_metric_type",
             MergeRule::SharedLabel { .. } | MergeRule::LabelSet { .. } => "shared_label",
         }

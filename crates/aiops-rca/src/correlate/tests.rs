@@ -990,6 +990,24 @@ fn configs() -> Vec<CorrelatorConfig> {
             name_prior_alerts: 0.5,
             ..CorrelatorConfig::default()
         },
+        // Incidents merging whatever the alert rate, at a low coverage and over a wide window,
+        // so the random storms merge often; and again with groups of 4 alerts before any
+        // merge, as when `min_incident_alerts` is above 3.
+        CorrelatorConfig {
+            incident_merge_coverage: Some(0.5),
+            incident_merge_window_secs: 600,
+            dependency_window_max_chance: 1.0,
+            ..CorrelatorConfig::default()
+        },
+        CorrelatorConfig {
+            incident_merge_coverage: Some(0.3),
+            dependency_window_max_chance: 1.0,
+            min_incident_alerts: 4,
+            quiet_period_secs: 450,
+            dependency_window_secs: Some(450),
+            incident_merge_window_secs: 450,
+            ..CorrelatorConfig::default()
+        },
     ]
 }
 
@@ -1850,4 +1868,177 @@ fn a_late_update_of_an_earlier_episode_joins_the_latest_in_a_stream() {
         st.push(a.clone()).unwrap();
     }
     assert_eq!(groups(&st.finish()), vec![vec![0, 1], vec![2, 3, 4, 5]]);
+}
+
+/// db's own alert lags its dependents': worker and its users alert first and form an incident,
+/// db's alert then starts another with api and web. The first alert of the second (db) lies
+/// upstream of every service of the first, so the two merge.
+fn lagging_root() -> (ServiceGraph, Vec<Alert>) {
+    let s = |n: &str, deps: &[&str]| {
+        let mut s = ServiceSpec::try_new(n, ServiceKind::Application).unwrap();
+        for d in deps {
+            s = s.depends_on(Dependency::new(*d)).unwrap();
+        }
+        s
+    };
+    let g = ServiceGraph::from_specs(&[
+        s("db", &[]),
+        s("api", &["db"]),
+        s("web", &["api"]),
+        s("worker", &["db"]),
+        s("batch", &["worker"]),
+        s("report", &["worker"]),
+        s("mail", &[]),
+        s("smtp", &["mail"]),
+        s("notify", &["mail"]),
+    ])
+    .unwrap();
+    let alerts = vec![
+        alert("worker", "QueueBacklog", "q", 0),
+        alert("batch", "JobLate", "j", 10),
+        alert("report", "JobLate", "j", 20),
+        alert("db", "SlowQueries", "l", 40),
+        alert("api", "HighLatency", "l", 50),
+        alert("web", "HighErrorRate", "e", 60),
+    ];
+    (g, alerts)
+}
+
+#[test]
+fn an_incident_whose_first_service_is_upstream_of_another_merges_with_it() {
+    let (g, alerts) = lagging_root();
+    // Whatever the alert rate (a storm this short has no history to call it sparse by).
+    let on = CorrelatorConfig {
+        dependency_window_max_chance: 1.0,
+        ..CorrelatorConfig::default()
+    };
+    let off = CorrelatorConfig {
+        incident_merge_coverage: None,
+        ..on.clone()
+    };
+    let split = Correlator::new(&g, off).unwrap().correlate(&alerts);
+    assert_eq!(groups(&split), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+    let c = Correlator::new(&g, on.clone()).unwrap();
+    let merged = c.correlate(&alerts);
+    assert_eq!(groups(&merged), vec![vec![0, 1, 2, 3, 4, 5]]);
+    // The why-record joins the two first alerts and says which one is upstream, by how much.
+    let why: Vec<&Merge> = merged.incidents()[0]
+        .merges()
+        .iter()
+        .filter(|m| matches!(m.rule(), MergeRule::UpstreamIncident { .. }))
+        .collect();
+    assert_eq!(why.len(), 1);
+    assert_eq!((why[0].a(), why[0].b(), why[0].gap_secs()), (0, 3, 40.0));
+    assert_eq!(
+        why[0].rule(),
+        &MergeRule::UpstreamIncident {
+            from: "db".into(),
+            to: "worker".into(),
+            reached: 3,
+            services: 3
+        }
+    );
+    assert_eq!(why[0].rule().name(), "dependency_path");
+    // A stream reports the merge when db's incident reaches 3 alerts, and ends the same.
+    let mut s = c.stream();
+    let mut events = Vec::new();
+    for a in &alerts {
+        events.extend(s.push(a.clone()).unwrap());
+    }
+    // The last start is placed once the time moves past it.
+    events.extend(s.advance_to(Timestamp::from_secs(61)));
+    assert!(
+        events.contains(&IncidentEvent::Merged {
+            into: "inc-0".into(),
+            from: "inc-3".into()
+        }),
+        "{events:?}"
+    );
+    assert_eq!(s.finish(), merged);
+    // A lower coverage than asked for, a wider gap than the window, or alerts too dense to
+    // call sparse keep them apart.
+    let worker_mostly = {
+        let mut a = alerts.clone();
+        a.insert(3, alert("mail", "Bounce", "m", 25));
+        a.insert(3, alert("smtp", "Bounce", "m", 26));
+        a
+    };
+    // mail and smtp join worker's incident only if related; here they form their own.
+    let r = c.correlate(&worker_mostly);
+    assert_eq!(groups(&r).len(), 2, "{:?}", groups(&r));
+    let late = Correlator::new(
+        &g,
+        CorrelatorConfig {
+            incident_merge_window_secs: 30,
+            ..on.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(late.correlate(&alerts).incidents().len(), 2);
+    let dense = Correlator::new(&g, CorrelatorConfig::default()).unwrap();
+    assert_eq!(dense.correlate(&alerts).incidents().len(), 2);
+}
+
+#[test]
+fn unrelated_incidents_at_the_same_time_do_not_merge() {
+    let (g, mut alerts) = lagging_root();
+    alerts.truncate(3);
+    // mail's cascade at the same time: mail reaches none of worker's services, nor worker
+    // any of mail's.
+    alerts.extend([
+        alert("mail", "Bounce", "m", 5),
+        alert("smtp", "Refused", "m", 15),
+        alert("notify", "Late", "m", 25),
+    ]);
+    alerts.sort_by_key(Alert::starts_at);
+    let c = Correlator::new(
+        &g,
+        CorrelatorConfig {
+            dependency_window_max_chance: 1.0,
+            incident_merge_coverage: Some(0.01),
+            ..CorrelatorConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(c.correlate(&alerts).incidents().len(), 2);
+}
+
+#[test]
+fn incident_merge_settings_are_checked() {
+    for (cfg, name) in [
+        (
+            CorrelatorConfig {
+                incident_merge_coverage: Some(0.0),
+                ..CorrelatorConfig::default()
+            },
+            "incident_merge_coverage",
+        ),
+        (
+            CorrelatorConfig {
+                incident_merge_coverage: Some(f64::NAN),
+                ..CorrelatorConfig::default()
+            },
+            "incident_merge_coverage",
+        ),
+        (
+            CorrelatorConfig {
+                incident_merge_window_secs: 601,
+                ..CorrelatorConfig::default()
+            },
+            "incident_merge_window_secs",
+        ),
+        (
+            CorrelatorConfig {
+                incident_merge_window_secs: -1,
+                ..CorrelatorConfig::default()
+            },
+            "incident_merge_window_secs",
+        ),
+    ] {
+        let e = cfg.check().unwrap_err();
+        assert!(
+            matches!(e, RcaError::InvalidParameter { name: n, .. } if n == name),
+            "{e}"
+        );
+    }
 }
