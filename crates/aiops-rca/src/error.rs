@@ -20,9 +20,6 @@ pub enum RcaError {
     /// A service depends on itself.
     #[error("service {0:?} depends on itself")]
     SelfLoop(String),
-    /// A service name that is not in the graph.
-    #[error("unknown service {0:?}")]
-    UnknownService(String),
     /// A parameter outside its allowed range.
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter {
