@@ -52,6 +52,61 @@ struct Trained {
     model: FittedIsolationForest,
     mean: [f64; 4],
     sd: [f64; 4],
+    /// Per feature, the centre and scale the forest sees it in: `(x - centre) / scale` (see
+    /// [`forest_row`]).
+    centre: [f64; 4],
+    scale: [f64; 4],
+}
+
+impl Trained {
+    /// The median of each column of `rows` and its median absolute deviation from it; where
+    /// that is 0 (more than half the values equal), the smallest non-zero deviation, and 1 for
+    /// a constant column. Robust, so one huge value in the history does not set the scale (a
+    /// range would: a spike of 1e20 among values near 10 mapped them all to one number).
+    fn centres_and_scales(rows: &[[f64; 4]]) -> ([f64; 4], [f64; 4]) {
+        let mut centre = [0.0; 4];
+        let mut scale = [1.0; 4];
+        let mut col = Vec::with_capacity(rows.len());
+        for k in 0..4 {
+            col.clear();
+            col.extend(rows.iter().map(|r| r[k]));
+            let Some((med, mad)) = aiops_core::stats::median_mad(&mut col) else {
+                continue;
+            };
+            centre[k] = med;
+            let sc = if mad > 0.0 {
+                mad
+            } else {
+                col.iter()
+                    .map(|x| (x - med).abs())
+                    .filter(|&d| d > 0.0)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            // No spread at all (1), or one beyond f64 (values of both signs near f64::MAX).
+            scale[k] = if sc == f64::INFINITY && mad == 0.0 {
+                1.0
+            } else {
+                sc.min(f64::MAX)
+            };
+        }
+        (centre, scale)
+    }
+
+    /// A feature row as the forest sees it (see [`forest_row`]).
+    fn forest_row(&self, row: &[f64; 4]) -> [f64; 4] {
+        forest_row(row, &self.centre, &self.scale)
+    }
+}
+
+/// `(x - centre) / scale` per feature, the training rows centred on their medians in units of
+/// their spread. The forest compares values at `f32` precision and does not split a node whose
+/// values span less than 1e-7 (as scikit-learn), so raw features at 1e9 varying by 10, at 1e-9
+/// at all, or beyond `f32::MAX` all looked alike, and a spike 20 times the usual swing was not
+/// flagged. An affine map per column leaves the Isolation Forest's splits (uniform between a
+/// node's minimum and maximum) as they are. Saturated at `±f64::MAX` (a value far outside the
+/// training data), which the forest compares as `±f32::MAX` anyway.
+fn forest_row(row: &[f64; 4], centre: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
+    std::array::from_fn(|k| ((row[k] - centre[k]) / scale[k]).clamp(-f64::MAX, f64::MAX))
 }
 
 impl Default for AnomalyDetector {
@@ -78,9 +133,15 @@ impl AnomalyDetector {
         self.params = params;
         self
     }
-    /// Replaces the feature windows.
+    /// Replaces the feature windows. Other windows than a trained detector's make it untrained
+    /// ([`AnomalyError::NotTrained`] until [`train`](Self::train) runs again): its forest
+    /// learned the features of the old windows (it used to score the new windows' features
+    /// with it).
     #[must_use]
     pub fn with_features(mut self, features: FeatureConfig) -> Self {
+        if features != self.features {
+            self.trained = None;
+        }
         self.features = features;
         self
     }
@@ -100,7 +161,12 @@ impl AnomalyDetector {
     pub fn is_trained(&self) -> bool {
         self.trained.is_some()
     }
-    /// The fitted forest, once trained.
+    /// The fitted forest, once trained. It is fitted on the feature rows centred on their
+    /// training medians in units of their spread (so that the forest's `f32` comparisons
+    /// resolve a series of any magnitude and offset): score through [`scores`](Self::scores)
+    /// and [`detect`](Self::detect), not by passing raw feature rows to it. Its
+    /// [`threshold`](FittedIsolationForest::threshold) and
+    /// [`offset`](FittedIsolationForest::offset) apply to the detector's scores.
     pub fn model(&self) -> Option<&FittedIsolationForest> {
         self.trained.as_ref().map(|t| &t.model)
     }
@@ -126,7 +192,11 @@ impl AnomalyDetector {
                 got: history.iter().filter(|v| v.is_finite()).count(),
             });
         }
-        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        let (centre, scale) = Trained::centres_and_scales(&rows);
+        let flat: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| forest_row(r, &centre, &scale))
+            .collect();
         let model = self.params.fit(&flat, 4)?;
         let mut mean = [0.0; 4];
         let mut sd = [0.0; 4];
@@ -138,7 +208,13 @@ impl AnomalyDetector {
             mean[k] = s.mean().unwrap_or(0.0);
             sd[k] = s.std_dev().unwrap_or(0.0);
         }
-        self.trained = Some(Trained { model, mean, sd });
+        self.trained = Some(Trained {
+            model,
+            mean,
+            sd,
+            centre,
+            scale,
+        });
         Ok(())
     }
 
@@ -191,7 +267,11 @@ impl AnomalyDetector {
 
     fn scores_with(&self, t: &Trained, values: &[f64]) -> Result<Vec<Option<f64>>> {
         let feats = self.finite_features(values)?;
-        let flat: Vec<f64> = feats.iter().flatten().flatten().copied().collect();
+        let flat: Vec<f64> = feats
+            .iter()
+            .flatten()
+            .flat_map(|r| t.forest_row(r))
+            .collect();
         let mut scores = t.model.score(&flat)?.into_iter();
         Ok(feats
             .iter()
@@ -210,8 +290,9 @@ impl AnomalyDetector {
     /// score exceeds the threshold. `Ok(None)` during warm-up, for non-finite values (skipped,
     /// window untouched) and for normal points.
     ///
-    /// Errors: [`AnomalyError::NotTrained`] and [`AnomalyError::InvalidParam`] for a threshold
-    /// outside `[0, 1]` (window untouched), and, as [`detect`](Self::detect),
+    /// Errors: [`AnomalyError::NotTrained`], and [`AnomalyError::InvalidParam`] for a threshold
+    /// outside `[0, 1]` or a `window` whose [`FeatureConfig`] is not the detector's (window
+    /// untouched), and, as [`detect`](Self::detect),
     /// [`AnomalyError::FeatureOverflow`] when the features of a finite `value` overflow `f64`
     /// (values near `f64::MAX`), naming the feature, its value and the point's `index`: its
     /// position among the finite values this window has accepted. That value stays in the
@@ -228,6 +309,15 @@ impl AnomalyDetector {
         let t = self.trained.as_ref().ok_or(AnomalyError::NotTrained)?;
         // Here too: set after `train`, it was never checked (2.0 silently never alerted).
         self.check_threshold()?;
+        // A window of other lengths gives other features than the forest learned: a default
+        // window against a detector trained on windows 3/4/2 alerted on nearly every point.
+        if window.config() != self.features {
+            return Err(crate::error::invalid(
+                "window",
+                format!("{:?}", window.config()),
+                "has other feature windows than the detector's: use `AnomalyDetector::window`",
+            ));
+        }
         let Some(features) = window.push(value) else {
             return Ok(None);
         };
@@ -240,7 +330,7 @@ impl AnomalyDetector {
                 value: v,
             });
         }
-        let score = t.model.score_one(&features)?;
+        let score = t.model.score_one(&t.forest_row(&features))?;
         let cut = t.model.threshold();
         let floor = cut.max(self.threshold.unwrap_or(0.0));
         if score <= cut || score <= floor {
@@ -624,6 +714,96 @@ mod tests {
         assert_eq!(
             w.current(),
             FeatureConfig::default().extract(&tail)[tail.len() - 1]
+        );
+    }
+
+    #[test]
+    fn a_spike_is_flagged_at_any_magnitude_and_offset() {
+        // The forest compares at f32 precision and splits nothing narrower than 1e-7: on raw
+        // features a series at 1e9 swinging by 10, one at 1e-9, or one beyond f32::MAX
+        // flagged no spike at all (nor anything else, for the tiny ones).
+        let swing = |i: i32| (f64::from(i) * 0.3).sin();
+        for (offset, unit) in [
+            (0.0, 1.0),
+            (1e9, 10.0),
+            (1e12, 10.0),
+            (0.0, 1e-9),
+            (0.0, 1e-30),
+            (0.0, 1e40),
+            (1e160, 1e148),
+        ] {
+            let mut h: Vec<f64> = (0..500)
+                .map(|i| offset + unit * (50.0 + swing(i)))
+                .collect();
+            // One huge value in the history must not set the scale either (its features stay
+            // within f64 for the largest unit only at 1e5).
+            h[300] = offset + unit * if unit < 1e100 { 1e20 } else { 1e5 };
+            let mut d = AnomalyDetector::new();
+            d.train(&h).unwrap();
+            let mut v = h[..100].to_vec();
+            v[80] = offset + unit * 95.0;
+            let flags = d.detect(&v).unwrap();
+            assert_eq!(flags[80], Some(true), "offset {offset:e}, unit {unit:e}");
+            let flagged = flags.iter().flatten().filter(|&&b| b).count();
+            assert!(
+                flagged <= 20,
+                "offset {offset:e}, unit {unit:e}: {flagged} flagged"
+            );
+            let mut w = d.window();
+            let alert = v[..=80]
+                .iter()
+                .map(|&x| {
+                    d.alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, x)
+                        .unwrap()
+                })
+                .last()
+                .flatten();
+            let score = d.scores(&v).unwrap()[80];
+            assert_eq!(
+                alert.map(|a| a.score()),
+                score,
+                "offset {offset:e}, unit {unit:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_windows_after_training_need_training_again() {
+        // The forest trained on the 5/15/5 features scored the 3/4/2 features without a word.
+        let mut d = AnomalyDetector::new();
+        d.train(&history()).unwrap();
+        let same = d.clone().with_features(FeatureConfig::default());
+        assert!(same.is_trained());
+        let mut other = d.with_features(FeatureConfig::try_new(3, 4, 2).unwrap());
+        assert!(!other.is_trained());
+        assert_eq!(other.detect(&history()), Err(AnomalyError::NotTrained));
+        assert_eq!(other.scores(&history()), Err(AnomalyError::NotTrained));
+        other.train(&history()).unwrap();
+        // The new windows: the first feature row is the fourth point.
+        let flags = other.detect(&history()).unwrap();
+        assert!(flags[2].is_none() && flags[3].is_some());
+    }
+
+    #[test]
+    fn a_window_of_other_lengths_is_an_error() {
+        // A default window against a detector trained on windows 3/4/2 alerted on nearly every
+        // point of its own training history.
+        let mut d = AnomalyDetector::new().with_features(FeatureConfig::try_new(3, 4, 2).unwrap());
+        d.train(&history()).unwrap();
+        let mut w = FeatureConfig::default().window();
+        let e = d
+            .alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, 1.0)
+            .unwrap_err();
+        assert!(
+            matches!(e, AnomalyError::InvalidParam { name: "window", .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("AnomalyDetector::window"), "{e}");
+        assert_eq!(w.accepted(), 0);
+        let mut w = d.window();
+        assert_eq!(
+            d.alert_if_anomaly(&mut w, "m", Timestamp::EPOCH, 1.0),
+            Ok(None)
         );
     }
 

@@ -122,8 +122,13 @@ impl FeatureConfig {
 /// assert_eq!((value, ma_5, ma_15), (15.0, 13.0, 8.0));
 /// assert!((std_5 - 2.5f64.sqrt()).abs() < 1e-12); // sample std of 11..=15
 /// ```
+///
+/// With the `serde` feature, deserializing checks the buffer (at most `warmup()` values, all
+/// finite, no more than were accepted) and recomputes the running sums from it, so a window
+/// that was edited or comes from another version gives the features of its values or an error.
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "FeatureWindowFields"))]
 pub struct FeatureWindow {
     config: FeatureConfig,
     buf: VecDeque<f64>,
@@ -135,6 +140,60 @@ pub struct FeatureWindow {
     /// removal's rounding error scales with it.
     #[cfg_attr(feature = "serde", serde(default))]
     removed_max: f64,
+}
+
+/// The unchecked serialized form of [`FeatureWindow`]: the derived reader took any buffer and
+/// sums, so a buffer longer than the windows grew without bound and sums that did not match
+/// it gave wrong features (an `ma_5` of -4 for values 0 to 19) without an error.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct FeatureWindowFields {
+    config: FeatureConfig,
+    buf: VecDeque<f64>,
+    // Read for the format's sake; recomputed from `buf`.
+    #[allow(dead_code)]
+    short: RunningStats,
+    #[allow(dead_code)]
+    long: RunningStats,
+    #[allow(dead_code)]
+    std: RunningStats,
+    pushed: u64,
+    #[serde(default)]
+    #[allow(dead_code)]
+    removed_max: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<FeatureWindowFields> for FeatureWindow {
+    type Error = crate::error::AnomalyError;
+    fn try_from(f: FeatureWindowFields) -> Result<Self> {
+        if f.buf.len() > f.config.warmup() {
+            return Err(invalid(
+                "buf",
+                f.buf.len(),
+                "holds more values than the longest window",
+            ));
+        }
+        if let Some(i) = f.buf.iter().position(|v| !v.is_finite()) {
+            return Err(crate::error::AnomalyError::NonFinite {
+                row: i,
+                column: 0,
+                value: f.buf[i],
+            });
+        }
+        if f.pushed < f.buf.len() as u64 {
+            return Err(invalid(
+                "pushed",
+                f.pushed,
+                "is less than the number of values in the buffer",
+            ));
+        }
+        let mut w = f.config.window_with_capacity(0);
+        w.buf = f.buf;
+        w.pushed = f.pushed;
+        w.rebuild();
+        Ok(w)
+    }
 }
 
 impl FeatureWindow {
@@ -331,5 +390,55 @@ mod tests {
             serde_json::from_str::<FeatureConfig>(r#"{"short_ma":0,"long_ma":4,"std_window":2}"#)
                 .unwrap_err();
         assert!(e.to_string().contains("short_ma"), "{e}");
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserializing_a_window_checks_its_buffer_and_recomputes_its_sums() {
+        let mut w = FeatureConfig::default().window();
+        for i in 0..20 {
+            w.push(f64::from(i));
+        }
+        let good = serde_json::to_value(&w).unwrap();
+        let mut back: FeatureWindow = serde_json::from_value(good.clone()).unwrap();
+        assert_eq!(back.current(), w.current());
+        assert_eq!(back.push(20.0), w.push(20.0));
+        // Sums that do not match the buffer gave wrong features (`ma_5` 19.5 for 11 after
+        // 0..=10; `ma_5` -4 for 2 with a long buffer): they are recomputed.
+        let mut v = good.clone();
+        v["short"] = serde_json::json!({"n": 5, "mean": 1000.0, "m2": 7.0});
+        let mut back: FeatureWindow = serde_json::from_value(v).unwrap();
+        let mut fresh = FeatureConfig::default().window();
+        for i in 0..20 {
+            fresh.push(f64::from(i));
+        }
+        assert_eq!(back.push(20.0), fresh.push(20.0));
+        for (field, value, needle) in [
+            (
+                "buf",
+                serde_json::json!((0..40).collect::<Vec<i32>>()),
+                "buf",
+            ),
+            ("pushed", serde_json::json!(3), "pushed"),
+        ] {
+            let mut v = good.clone();
+            v[field] = value;
+            let e = serde_json::from_value::<FeatureWindow>(v).unwrap_err();
+            assert!(e.to_string().contains(needle), "{field}: {e}");
+        }
+        // JSON has no NaN; other formats do.
+        let nan = FeatureWindowFields {
+            config: FeatureConfig::default(),
+            buf: [1.0, f64::NAN].into(),
+            short: RunningStats::new(),
+            long: RunningStats::new(),
+            std: RunningStats::new(),
+            pushed: 2,
+            removed_max: 0.0,
+        };
+        assert!(matches!(
+            FeatureWindow::try_from(nan),
+            Err(crate::error::AnomalyError::NonFinite { row: 1, .. })
+        ));
     }
 }

@@ -97,7 +97,7 @@ pub fn anomaly_ranges(
 
 /// The score threshold that raises alarms on a `rate` share of points (`0 < rate < 1`) of
 /// representative history, e.g. `0.001` for one alarm per thousand points: the `1 - rate`
-/// quantile of `scores` (NaN ignored).
+/// quantile of `scores` (NaN ignored; an infinite score is [`AnomalyError::NonFinite`]).
 ///
 /// ```
 /// use aiops_anomaly::threshold_for_alarm_rate;
@@ -109,6 +109,14 @@ pub fn anomaly_ranges(
 pub fn threshold_for_alarm_rate(scores: &[f64], rate: f64) -> Result<f64> {
     if !(rate > 0.0 && rate < 1.0) {
         return Err(invalid("rate", rate, "must be in (0, 1)"));
+    }
+    // Between -inf and +inf the quantile interpolated to NaN, a threshold nothing reaches.
+    if let Some(i) = scores.iter().position(|s| s.is_infinite()) {
+        return Err(AnomalyError::NonFinite {
+            row: i,
+            column: 0,
+            value: scores[i],
+        });
     }
     let mut v: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
     aiops_core::stats::quantile(&mut v, 1.0 - rate)
@@ -272,6 +280,22 @@ mod tests {
         assert!(Alarms::try_new(1.5, 0).is_err());
         assert!(threshold_for_alarm_rate(&[0.1], 0.0).is_err());
         assert!(threshold_for_alarm_rate(&[], 0.1).is_err());
+    }
+
+    #[test]
+    fn an_infinite_score_is_an_error_not_a_nan_threshold() {
+        // -inf and +inf interpolated to a NaN threshold.
+        let e = threshold_for_alarm_rate(&[0.2, f64::NEG_INFINITY, f64::INFINITY], 0.5);
+        assert!(
+            matches!(e, Err(AnomalyError::NonFinite { row: 1, value, .. })
+                if value == f64::NEG_INFINITY),
+            "{e:?}"
+        );
+        assert!(threshold_for_alarm_rate(&[0.2, f64::INFINITY], 0.5).is_err());
+        assert_eq!(
+            threshold_for_alarm_rate(&[0.25, f64::NAN, 0.75], 0.5),
+            Ok(0.5)
+        );
     }
 
     #[test]

@@ -172,7 +172,9 @@ impl FittedModel {
 
     /// Rows at arbitrary increasing timestamps. Prophet predicts anywhere, the history
     /// included (an in-sample fit); the fast models only after the last training timestamp
-    /// (an earlier one is [`ForecastError::InvalidHorizon`]), at the nearest step of the series.
+    /// (an earlier one is [`ForecastError::InvalidHorizon`]), at the series' steps, linearly
+    /// interpolated between them (the last observation standing for the step before the
+    /// first).
     /// Also [`ForecastError::InvalidHorizon`]: the fast models beyond 1,000,000 steps of the
     /// series, Prophet beyond 10,000 times the history's span after its end or more
     /// milliseconds from the history's start than an `i64` holds (about 292 million years).
@@ -203,28 +205,72 @@ impl FittedModel {
                     first, self.last
                 )));
             }
-            let idx: Vec<usize> = timestamps
+            // i128: the distance of two i64 instants can exceed i64.
+            let ahead: Vec<i128> = timestamps
                 .iter()
-                .map(|&t| (self.steps_ahead(t).round() as usize).max(1))
+                .map(|t| i128::from(t.as_millis()) - i128::from(self.last.as_millis()))
                 .collect();
-            let native = idx.iter().copied().max().unwrap_or(1);
-            if native > MAX_STEPS_AHEAD {
-                return Err(ForecastError::InvalidHorizon(format!(
-                    "{native} steps of the series is more than the 1,000,000 supported"
-                )));
-            }
-            let z = normal_quantile(0.5 + self.config.interval_width / 2.0);
-            let rows = fallback::forecast(self.used, &self.values, self.season, native, z);
-            idx.iter().map(|&j| rows[j - 1]).collect()
+            self.fast_rows(&ahead, |native| {
+                format!("{native} steps of the series is more than the 1,000,000 supported")
+            })?
         };
         self.finish(timestamps.iter().copied(), raw)
     }
 
-    /// Steps of the series from the last training timestamp to `t` (negative before it); in
-    /// `i128` because the distance of two `i64` instants can exceed `i64`.
-    fn steps_ahead(&self, t: Timestamp) -> f64 {
-        let ahead = i128::from(t.as_millis()) - i128::from(self.last.as_millis());
-        ahead as f64 / self.step_ms as f64
+    /// The fast models' rows at `ahead` milliseconds (each > 0) after the last training
+    /// timestamp: at a step of the series its forecast, between two steps the linear
+    /// interpolation of theirs, the last observation standing for step 0 (with no width).
+    /// Rounding to the nearest step (and never to step 0) put a weekly series' forecast for
+    /// day 7 on day 1 of a daily prediction, so a breach was reported 6 days early.
+    /// [`ForecastError::InvalidHorizon`] with `too_far(steps)` beyond 1,000,000 steps.
+    fn fast_rows(&self, ahead: &[i128], too_far: impl Fn(i128) -> String) -> Result<Vec<RawRow>> {
+        let step = i128::from(self.step_ms);
+        // Steps to compute: up to the step at or after the furthest time.
+        let native = ahead
+            .iter()
+            .map(|&a| (a + step - 1) / step)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        if native > MAX_STEPS_AHEAD as i128 {
+            return Err(ForecastError::InvalidHorizon(too_far(native)));
+        }
+        let z = normal_quantile(0.5 + self.config.interval_width / 2.0);
+        let rows = fallback::forecast(self.used, &self.values, self.season, native as usize, z);
+        let last = self.values.last().copied().unwrap_or(0.0);
+        let at = |j: i128| match usize::try_from(j) {
+            Ok(j) if j > 0 => rows[j - 1],
+            _ => RawRow {
+                yhat: last,
+                lower: last,
+                upper: last,
+            },
+        };
+        // `a + w (b - a)`, or the weighted sum where the difference overflows.
+        let lerp = |a: f64, b: f64, w: f64| {
+            let d = b - a;
+            if d.is_finite() {
+                a + w * d
+            } else {
+                a * (1.0 - w) + b * w
+            }
+        };
+        Ok(ahead
+            .iter()
+            .map(|&a| {
+                let (lo, rem) = (a / step, a % step);
+                if rem == 0 {
+                    return at(lo);
+                }
+                let w = rem as f64 / step as f64;
+                let (p, q) = (at(lo), at(lo + 1));
+                RawRow {
+                    yhat: lerp(p.yhat, q.yhat, w),
+                    lower: lerp(p.lower, q.lower, w),
+                    upper: lerp(p.upper, q.upper, w),
+                }
+            })
+            .collect())
     }
 
     /// Clamps the raw rows into the configured bounds, refusing non-finite ones: a NaN or
@@ -256,7 +302,8 @@ impl FittedModel {
     }
 
     /// Forecast rows at `last + k * step_millis` for `k = 1..=steps`, inside the configured
-    /// hard bounds.
+    /// hard bounds (the fast models interpolate between the series' own steps, as
+    /// [`FittedModel::predict_at`]).
     ///
     /// Errors: [`ForecastError::InvalidHorizon`] for 0 steps, more than 1,000,000 of them, a
     /// step `<= 0`, a horizon ending after [`Timestamp::LATEST`] (9999-12-30T21:59:59.999Z,
@@ -302,21 +349,12 @@ impl FittedModel {
             let ms: Vec<i64> = times.iter().map(|t| t.as_millis()).collect();
             p.forecast(&ms, &self.config)?
         } else {
-            let ratio = step_millis as f64 / self.step_ms as f64;
-            let native = ((steps as f64 * ratio).ceil() as usize).max(1);
-            if native > MAX_STEPS_AHEAD {
-                return Err(ForecastError::InvalidHorizon(format!(
-                    "{steps} steps of {step_millis} ms is {native} steps of the series"
-                )));
-            }
-            let z = normal_quantile(0.5 + self.config.interval_width / 2.0);
-            let rows = fallback::forecast(self.used, &self.values, self.season, native, z);
-            (1..=steps)
-                .map(|k| {
-                    let j = ((k as f64 * ratio).round() as usize).clamp(1, native);
-                    rows[j - 1]
-                })
-                .collect()
+            let ahead: Vec<i128> = (1..=steps as i128)
+                .map(|k| k * i128::from(step_millis))
+                .collect();
+            self.fast_rows(&ahead, |native| {
+                format!("{steps} steps of {step_millis} ms is {native} steps of the series")
+            })?
         };
         self.finish(times.into_iter(), raw)
     }
@@ -465,6 +503,33 @@ mod tests {
         // The nearest step still works: one step of 9999 ms after -1 ms.
         let rows = m.predict_at(&[t(9_998)]).unwrap();
         assert!((rows[0].yhat - 3.0).abs() < 1e-9, "{rows:?}");
+    }
+
+    #[test]
+    fn fast_models_interpolate_between_the_series_steps() {
+        // Hourly points of a line 0, 1, 2, ...: a quarter of an hour after the last point is a
+        // quarter of the way to the next (the nearest step, 1 h ahead, stood for it, and for
+        // 1 min ahead too), and the interval widens from the last observation's zero width.
+        let m = FittedModel::fit(&hourly(30, |i| i as f64), &linear_cfg()).unwrap();
+        let last = m.last_timestamp().as_millis();
+        let rows = m.forecast(8, 900_000).unwrap();
+        for (k, r) in (1..).zip(&rows) {
+            assert!(
+                (r.yhat - (29.0 + 0.25 * f64::from(k))).abs() < 1e-9,
+                "{k}: {r:?}"
+            );
+        }
+        let at = m
+            .predict_at(&[Timestamp::from_millis(last + 60_000)])
+            .unwrap();
+        assert!((at[0].yhat - (29.0 + 1.0 / 60.0)).abs() < 1e-9, "{at:?}");
+        let noisy = hourly(30, |i| i as f64 + [0.0, 0.3, -0.3][i % 3]);
+        let m = FittedModel::fit(&noisy, &linear_cfg()).unwrap();
+        let rows = m.forecast(4, 900_000).unwrap();
+        let on_step = m.forecast(1, 3_600_000).unwrap();
+        let width = |r: &ForecastRow| r.upper - r.lower;
+        assert_eq!(rows[3], on_step[0]);
+        assert!(width(&rows[0]) > 0.0 && width(&rows[0]) < width(&on_step[0]));
     }
 
     #[test]

@@ -29,17 +29,21 @@ impl Threshold {
         }
     }
 
-    fn breached_by_row(self, r: &ForecastRow) -> bool {
+    fn breached_by_row(self, r: &ForecastRow, bounds: (Option<f64>, Option<f64>)) -> bool {
         match self {
-            Threshold::Above(v) => r.upper > v,
-            Threshold::Below(v) => r.lower < v,
+            Threshold::Above(_) => self.breached_by_value(r.upper, bounds),
+            Threshold::Below(_) => self.breached_by_value(r.lower, bounds),
         }
     }
 
-    fn breached_by_value(self, x: f64) -> bool {
+    /// Whether `x` is beyond the threshold, or at a hard limit (`bounds`) that the threshold
+    /// is at or beyond: forecasts are clamped into the limits, so a bound hides how far past
+    /// it a forecast went, and an upper bound of 100 with `Above(100.0)` was never breached
+    /// ("no capacity risk" while the forecast sat at 100).
+    fn breached_by_value(self, x: f64, bounds: (Option<f64>, Option<f64>)) -> bool {
         match self {
-            Threshold::Above(v) => x > v,
-            Threshold::Below(v) => x < v,
+            Threshold::Above(v) => x > v || bounds.1.is_some_and(|b| v >= b && x >= b),
+            Threshold::Below(v) => x < v || bounds.0.is_some_and(|b| v <= b && x <= b),
         }
     }
 }
@@ -309,10 +313,13 @@ impl CapacityPredictor {
     /// metric's value now and `now` the current time (the library has no clock).
     ///
     /// The first row whose upper bound is above an [`Threshold::Above`] (lower bound below a
-    /// [`Threshold::Below`]) is the predicted breach. When `current_value` already breaches,
-    /// the risk is high with 0 days. Errors: [`ForecastError::NoPrediction`] when `predict`
-    /// has not run for the metric (the article returns `None` there),
-    /// [`ForecastError::InvalidParameter`] for a non-finite threshold or current value.
+    /// [`Threshold::Below`]) is the predicted breach; with a threshold at or beyond the
+    /// model's hard limit ([`ForecastConfig::with_bounds`]), which no clamped row can pass,
+    /// the first row whose bound reaches the limit. When `current_value` already breaches
+    /// (by the same rule), the risk is high with 0 days. Errors:
+    /// [`ForecastError::NoPrediction`] when `predict` has not run for the metric (the article
+    /// returns `None` there), [`ForecastError::InvalidParameter`] for a non-finite threshold or
+    /// current value.
     pub fn check_capacity_risk(
         &self,
         metric: &str,
@@ -337,8 +344,9 @@ impl CapacityPredictor {
             });
         }
         let config = self.models.get(metric).map_or(&self.config, |m| m.config());
-        let breached_now = threshold.breached_by_value(current_value);
-        let first = rows.iter().find(|r| threshold.breached_by_row(r));
+        let bounds = config.bounds();
+        let breached_now = threshold.breached_by_value(current_value, bounds);
+        let first = rows.iter().find(|r| threshold.breached_by_row(r, bounds));
         let row = match (first, breached_now) {
             (Some(r), _) => r,
             (None, true) => match rows.first() {
@@ -552,6 +560,100 @@ mod tests {
         assert_eq!(r.level, RiskLevel::Medium);
         // Reaches the floor 0 at k = 11 (2026-01-21).
         assert_eq!(r.days_until_limit, Some(11));
+    }
+
+    #[test]
+    fn a_threshold_at_the_hard_limit_is_breached_where_the_forecast_reaches_it() {
+        // Disk in percent rising 0.5 a day from 70, bounded at 100: every row is clamped to at
+        // most 100, so `Above(100.0)` was never breached and the check said "no capacity risk"
+        // while the forecast sat at 100 for the last month of the horizon.
+        let values: Vec<f64> = (0..60).map(|d| 70.0 + 0.5 * f64::from(d)).collect();
+        let now = Timestamp::parse("2026-03-01").unwrap();
+        let unbounded = ForecastConfig::default().with_model(ModelKind::Linear);
+        let bounded = unbounded.clone().with_bounds(None, Some(100.0)).unwrap();
+        let mut days = Vec::new();
+        for cfg in [unbounded, bounded.clone()] {
+            let mut p = predictor_with("disk_percent", values.clone(), cfg);
+            p.predict("disk_percent", 60).unwrap();
+            let risk = p
+                .check_capacity_risk("disk_percent", Threshold::Above(100.0), 99.5, now)
+                .unwrap();
+            let RiskAssessment::AtRisk(r) = risk else {
+                panic!("{risk:?}")
+            };
+            days.push(r.days_until_risk);
+        }
+        // yhat on day 59 + k is 99.5 + 0.5 k (zero residuals): above 100 from k = 2 unbounded,
+        // at the limit 100 from k = 1 bounded.
+        assert_eq!(days, [2, 1]);
+        // Already at the limit: breached now.
+        let mut p = predictor_with("disk_percent", values.clone(), bounded.clone());
+        p.predict("disk_percent", 60).unwrap();
+        let RiskAssessment::AtRisk(r) = p
+            .check_capacity_risk("disk_percent", Threshold::Above(100.0), 100.0, now)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.days_until_risk, 0);
+        // A threshold below the limit keeps the plain rule: first row above 99.9 is k = 1.
+        let RiskAssessment::AtRisk(r) = p
+            .check_capacity_risk("disk_percent", Threshold::Above(99.9), 99.5, now)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.days_until_risk, 1);
+        // The same for a floor: free space falling to the lower bound 0.
+        let free = ForecastConfig::default()
+            .with_model(ModelKind::Linear)
+            .with_bounds(Some(0.0), None)
+            .unwrap();
+        let mut p = predictor_with(
+            "disk_free",
+            (0..10).map(|d| 40.0 - 2.0 * f64::from(d)).collect(),
+            free,
+        );
+        p.predict("disk_free", 30).unwrap();
+        let now = Timestamp::parse("2026-01-10").unwrap();
+        let RiskAssessment::AtRisk(r) = p
+            .check_capacity_risk("disk_free", Threshold::Below(0.0), 22.0, now)
+            .unwrap()
+        else {
+            panic!("free space reaches 0 on 2026-01-21")
+        };
+        assert_eq!(r.days_until_risk, 11);
+        assert_eq!(r.days_until_limit, Some(11));
+    }
+
+    #[test]
+    fn a_weekly_series_is_breached_on_the_day_its_line_crosses() {
+        // Weekly samples growing 7 a week (1 a day), daily predictions: each row took the
+        // forecast of the nearest week, never the last observation, so rows 1-10 all showed
+        // day 7's value and a threshold 6.5 above the last value was breached "in 1 day"
+        // (high) instead of 7 (medium).
+        let start = Timestamp::parse("2026-01-01").unwrap();
+        let values: Vec<f64> = (0..12).map(|w| 100.0 + 7.0 * f64::from(w)).collect();
+        let series = TimeSeries::regular(start, 7 * DAY_MS, values).unwrap();
+        let now = series.timestamps()[11];
+        let mut p = CapacityPredictor::new(ForecastConfig::default().with_model(ModelKind::Linear));
+        p.train("disk", &series).unwrap();
+        let rows = p.predict("disk", 30).unwrap();
+        // The line, exactly (zero residuals): 177 + d on day d.
+        for (d, r) in (1..).zip(&rows) {
+            assert!(
+                (r.yhat - (177.0 + f64::from(d))).abs() < 1e-9,
+                "day {d}: {r:?}"
+            );
+        }
+        let RiskAssessment::AtRisk(r) = p
+            .check_capacity_risk("disk", Threshold::Above(183.5), 177.0, now)
+            .unwrap()
+        else {
+            panic!("the line crosses 183.5 on day 7")
+        };
+        assert_eq!(r.days_until_risk, 7);
+        assert_eq!(r.level, RiskLevel::Medium);
     }
 
     #[test]
