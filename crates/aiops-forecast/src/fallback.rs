@@ -217,8 +217,9 @@ fn seasonal_profile(y: &[f64], m: usize) -> Vec<f64> {
 }
 
 /// Regression of the deseasonalised series on its own lags `1..=p` (p = season length, at
-/// least 3, at most 24) and an intercept, fitted over the last 30 cycles by one small
-/// least-squares solve on centred columns (the intercept is the mean left over), stabilised
+/// least 3, at most 24) and an intercept, fitted over the last `30 * max(m, 24)` points (30
+/// cycles at hourly or finer steps) by one small least-squares solve on centred columns (the
+/// intercept is the mean left over), stabilised
 /// by a ridge of 1e-6 of the centred Gram matrix's mean diagonal: every term scales with the
 /// series, so the coefficients do not depend on its units or its level. Forecasts
 /// recursively, re-seasonalises, and clips to the recent range widened by half of it.

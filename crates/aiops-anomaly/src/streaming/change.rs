@@ -18,7 +18,7 @@ use crate::error::{AnomalyError, Result, invalid};
 /// in very gradually is absorbed by the trend before it accumulates; it is caught only while the
 /// slope is still catching up.
 ///
-/// State: [`ChangeState`], 64 bytes. Warm-up as the robust detector.
+/// State: [`ChangeState`], 56 bytes. Warm-up as the robust detector.
 ///
 /// ```
 /// use aiops_anomaly::ChangeDetector;
