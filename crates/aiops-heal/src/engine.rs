@@ -932,6 +932,16 @@ mod tests {
     fn any_service(policy: Policy) -> HealingEngine {
         engine_on(policy, "latency-restart", "alertname", "HighLatency")
     }
+    /// [`any_service`] with [`open_policy`] plus one limit.
+    fn open_with(
+        limit: impl FnOnce(crate::PolicyBuilder) -> crate::PolicyBuilder,
+    ) -> HealingEngine {
+        any_service(limit(open_policy()).build().unwrap())
+    }
+    /// The verdict of handling an incident on `svc` at `at` seconds.
+    fn go(e: &mut HealingEngine, svc: &str, at: i64) -> Verdict {
+        handled(e, svc, t(at))
+    }
     fn exec_id(r: &AuditRecord) -> ExecutionId {
         r.execution_id.unwrap()
     }
@@ -1469,14 +1479,8 @@ mod tests {
 
     #[test]
     fn starts_recorded_out_of_time_order_still_count() {
-        let go = |e: &mut HealingEngine, svc: &str, at: i64| handled(e, svc, t(at));
         // A start at 500 recorded after one at 1000 was pruned at once (1000 - 100 s).
-        let mut e = any_service(
-            open_policy()
-                .global_rate(Some(RateLimit::new(1, 100).unwrap()))
-                .build()
-                .unwrap(),
-        );
+        let mut e = open_with(|p| p.global_rate(Some(RateLimit::new(1, 100).unwrap())));
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert_eq!(go(&mut e, "b", 500), Verdict::Execute);
         assert!(matches!(
@@ -1484,12 +1488,7 @@ mod tests {
             Verdict::Skip(SkipReason::RateLimited { count: 1, .. })
         ));
         // The blast radius alike: a start at 1500 recorded first still counts at 1000.
-        let mut e = any_service(
-            open_policy()
-                .blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap()))
-                .build()
-                .unwrap(),
-        );
+        let mut e = open_with(|p| p.blast_radius(Some(BlastRadius::new(0.1, 1000, 10).unwrap())));
         assert_eq!(go(&mut e, "a", 1500), Verdict::Execute);
         assert_eq!(go(&mut e, "b", 400), Verdict::Execute);
         assert_eq!(
@@ -1503,15 +1502,9 @@ mod tests {
 
     #[test]
     fn a_decision_before_later_starts_fits_every_window_holding_it() {
-        let go = |e: &mut HealingEngine, svc: &str, at: i64| handled(e, svc, t(at));
         // One execution per 100 s. A decision at 950 after a start at 1000 counted only the
         // window (850, 950] and ran: the window (900, 1000] then held two.
-        let mut e = any_service(
-            open_policy()
-                .global_rate(Some(RateLimit::new(1, 100).unwrap()))
-                .build()
-                .unwrap(),
-        );
+        let mut e = open_with(|p| p.global_rate(Some(RateLimit::new(1, 100).unwrap())));
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert_eq!(
             go(&mut e, "b", 950),
@@ -1525,12 +1518,7 @@ mod tests {
         // No window of 100 s holds both 900 and 1000.
         assert_eq!(go(&mut e, "c", 900), Verdict::Execute);
         // Per service alike; another service is not held back.
-        let mut e = any_service(
-            open_policy()
-                .service_rate(Some(RateLimit::new(1, 100).unwrap()))
-                .build()
-                .unwrap(),
-        );
+        let mut e = open_with(|p| p.service_rate(Some(RateLimit::new(1, 100).unwrap())));
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert!(matches!(
             go(&mut e, "a", 950),
@@ -1543,12 +1531,7 @@ mod tests {
         assert_eq!(go(&mut e, "b", 950), Verdict::Execute);
         // The blast radius (1 of 4 services per 100 s): a later start on another service
         // counts; one on the same service does not.
-        let mut e = any_service(
-            open_policy()
-                .blast_radius(Some(BlastRadius::new(0.25, 100, 4).unwrap()))
-                .build()
-                .unwrap(),
-        );
+        let mut e = open_with(|p| p.blast_radius(Some(BlastRadius::new(0.25, 100, 4).unwrap())));
         assert_eq!(go(&mut e, "a", 1000), Verdict::Execute);
         assert_eq!(
             go(&mut e, "b", 950),
