@@ -1955,17 +1955,33 @@ fn an_incident_whose_first_service_is_upstream_of_another_merges_with_it() {
         "{events:?}"
     );
     assert_eq!(s.finish(), merged);
-    // A lower coverage than asked for, a wider gap than the window, or alerts too dense to
-    // call sparse keep them apart.
-    let worker_mostly = {
-        let mut a = alerts.clone();
-        a.insert(3, alert("mail", "Bounce", "m", 25));
-        a.insert(3, alert("smtp", "Bounce", "m", 26));
+    // A coverage below the one asked for keeps them apart: mail, which db does not reach,
+    // joins worker's incident by a label rule (db's alerts lack the label), so db reaches 3
+    // of its 4 services.
+    let eu = |x: &Alert| {
+        let mut l = x.labels().clone();
+        l.insert("cluster", "eu");
+        Alert::new(l, x.starts_at())
+    };
+    let with_mail = {
+        let mut a: Vec<Alert> = alerts[..3].iter().map(eu).collect();
+        a.push(eu(&alert("mail", "Bounce", "m", 25)));
+        a.extend_from_slice(&alerts[3..]);
         a
     };
-    // mail and smtp join worker's incident only if related; here they form their own.
-    let r = c.correlate(&worker_mostly);
-    assert_eq!(groups(&r).len(), 2, "{:?}", groups(&r));
+    let by_cluster = |coverage| {
+        let cfg = CorrelatorConfig {
+            label_sets: vec![vec!["cluster".into()]],
+            incident_merge_coverage: Some(coverage),
+            ..on.clone()
+        };
+        let r = Correlator::new(&g, cfg).unwrap().correlate(&with_mail);
+        groups(&r)
+    };
+    assert_eq!(by_cluster(0.8), vec![vec![0, 1, 2, 3], vec![4, 5, 6]]);
+    assert_eq!(by_cluster(0.75), vec![vec![0, 1, 2, 3, 4, 5, 6]]);
+    // So do first alerts further apart than the merge window, and alerts too dense to call
+    // sparse (a storm this short has no history).
     let late = Correlator::new(
         &g,
         CorrelatorConfig {
