@@ -145,8 +145,9 @@ pub struct CorrelatorConfig {
     /// alerts must be sparse: the chance that a service raises an alert by chance within
     /// `window_secs`, from the alert rate of
     /// [`CorrelatorConfig::dependency_window_max_chance`], at most that chance. Checked each
-    /// time one of them gains a service, so the merge happens as soon as the evidence holds (a
-    /// stream reports it as [`IncidentEvent::Merged`](super::IncidentEvent::Merged)). A fault's
+    /// time one of them gains a new alert (a re-fire does not count), so the merge happens as
+    /// soon as the evidence holds (a stream reports it as
+    /// [`IncidentEvent::Merged`](super::IncidentEvent::Merged)). A fault's
     /// root often alerts after its first dependents, and a branch of its cascade can begin
     /// before the root's own alert reaches it: each part then starts an incident of its own,
     /// which no rule between two alerts joins later, and the first alert of the part holding

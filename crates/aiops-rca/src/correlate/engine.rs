@@ -167,9 +167,16 @@ pub(super) struct Engine<'c, 'g, 'a> {
     /// With `incident_merge_coverage`: the incidents that may still merge, in the order they
     /// were tracked.
     tracks: Vec<Track>,
+    /// Each track's place in `tracks`, by its first node.
+    track_at: FastMap<u32, u32>,
+    /// The earliest `first_ms` of the tracks (`i64::MAX`: none), so that a timestamp with
+    /// no track to expire costs nothing.
+    tracks_from: i64,
     /// Pairs of tracked incidents whose first alerts began at most
-    /// `incident_merge_window_secs` apart, in the order they were found.
-    pairs: Vec<Pair>,
+    /// `incident_merge_window_secs` apart, by the order they were found (`pairs_found` counts
+    /// them), so that each track reaches its own pairs without scanning every pair.
+    pairs: FastMap<u64, Pair>,
+    pairs_found: u64,
 }
 
 /// With [`CorrelatorConfig::incident_merge_coverage`]: an incident that may still merge.
@@ -183,6 +190,9 @@ struct Track {
     first_ms: i64,
     /// Its distinct services in the graph, ascending.
     services: Vec<u32>,
+    /// Its pairs (keys of `pairs`), ascending: the order they were found. A pair dropped
+    /// since (the other incident expired or merged) is skipped, and pruned when met.
+    pairs: Vec<u64>,
 }
 
 /// Two tracked incidents (by first node, `a < b`) and how many of each one's services the
@@ -196,6 +206,10 @@ struct Pair {
     /// Services of `a` that `b`'s first service reaches.
     b_reaches: u32,
 }
+
+/// A pair's merge: its two first nodes, whether the earlier one is upstream, how many services
+/// of the other it reaches and how many the other has.
+type Upstream = (u32, u32, bool, u32, usize);
 
 /// An alert [`Engine::release`] forgot while it was firing: what a later update of it needs.
 #[derive(Debug, Clone, Copy)]
@@ -319,7 +333,10 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             gone: FastMap::default(),
             late: Vec::new(),
             tracks: Vec::new(),
-            pairs: Vec::new(),
+            track_at: FastMap::default(),
+            tracks_from: i64::MAX,
+            pairs: FastMap::default(),
+            pairs_found: 0,
         }
     }
 
@@ -943,11 +960,8 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         };
         let horizon = self.cfg().quiet_period_secs.saturating_mul(1000);
         let min = self.cfg().min_incident_alerts.max(3);
-        if self.tracks.iter().any(|t| ms - t.first_ms > horizon) {
-            self.tracks.retain(|t| ms - t.first_ms <= horizon);
-            let tracks = &self.tracks;
-            let live = |x: u32| tracks.iter().any(|t| t.first == x);
-            self.pairs.retain(|p| live(p.a) && live(p.b));
+        if ms.saturating_sub(self.tracks_from) > horizon {
+            self.untrack(|t| ms - t.first_ms > horizon);
         }
         let graph = self.c.graph;
         let reaches =
@@ -957,24 +971,23 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             let s = self.nodes[node as usize].service;
             let root = self.find(node);
             let first = self.comp_min[root as usize];
-            if let Some(k) = self.tracks.iter().position(|t| t.first == first) {
+            if let Some(&k) = self.track_at.get(&first) {
+                let k = k as usize;
                 if s != NONE
                     && let Err(at) = self.tracks[k].services.binary_search(&s)
                 {
                     self.tracks[k].services.insert(at, s);
-                    for p in &mut self.pairs {
-                        let other = if p.b == first {
-                            p.a
-                        } else if p.a == first {
-                            p.b
-                        } else {
-                            continue;
+                    // One reachability bit per pair: from the other's first service to `s`.
+                    let mut ids = std::mem::take(&mut self.tracks[k].pairs);
+                    let (tracks, track_at, pairs) = (&self.tracks, &self.track_at, &mut self.pairs);
+                    ids.retain(|id| {
+                        let Some(p) = pairs.get_mut(id) else {
+                            return false;
                         };
-                        let from = self
-                            .tracks
-                            .iter()
-                            .find(|t| t.first == other)
-                            .map_or(NONE, |t| t.service);
+                        let other = if p.b == first { p.a } else { p.b };
+                        let from = track_at
+                            .get(&other)
+                            .map_or(NONE, |&o| tracks[o as usize].service);
                         if reaches(from, s) {
                             if p.b == first {
                                 p.a_reaches += 1;
@@ -982,7 +995,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                                 p.b_reaches += 1;
                             }
                         }
-                    }
+                        true
+                    });
+                    self.tracks[k].pairs = ids;
                 }
             } else if sparse
                 && self.size[root as usize] as usize >= min
@@ -1002,31 +1017,43 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         // Merge while some pair touching a changed incident holds (the first such pair in the
         // order found, so the result does not depend on anything else).
         loop {
-            let tracks = &self.tracks;
-            let services_of = |x: u32| tracks.iter().find(|t| t.first == x);
-            let found = self.pairs.iter().find_map(|p| {
-                if !changed.contains(&p.a) && !changed.contains(&p.b) {
-                    return None;
-                }
-                let (ta, tb) = (services_of(p.a)?, services_of(p.b)?);
-                let holds = |reached: u32, of: &Track| {
-                    !of.services.is_empty()
-                        && f64::from(reached) >= coverage * of.services.len() as f64
+            let (tracks, track_at) = (&self.tracks, &self.track_at);
+            let track = |x: u32| track_at.get(&x).map(|&k| &tracks[k as usize]);
+            let mut found: Option<(u64, Upstream)> = None;
+            for &c in &changed {
+                let Some(t) = track(c) else {
+                    continue;
                 };
-                if ta.service != NONE && holds(p.a_reaches, tb) {
-                    Some((p.a, p.b, true, p.a_reaches, tb.services.len()))
-                } else if tb.service != NONE && holds(p.b_reaches, ta) {
-                    Some((p.a, p.b, false, p.b_reaches, ta.services.len()))
-                } else {
-                    None
+                // A track's pairs are in the order found: its first that holds is its best.
+                for id in &t.pairs {
+                    if found.is_some_and(|f| f.0 <= *id) {
+                        break;
+                    }
+                    let Some(p) = self.pairs.get(id) else {
+                        continue;
+                    };
+                    let (Some(ta), Some(tb)) = (track(p.a), track(p.b)) else {
+                        continue;
+                    };
+                    let holds = |reached: u32, of: &Track| {
+                        !of.services.is_empty()
+                            && f64::from(reached) >= coverage * of.services.len() as f64
+                    };
+                    let merge = if ta.service != NONE && holds(p.a_reaches, tb) {
+                        (p.a, p.b, true, p.a_reaches, tb.services.len())
+                    } else if tb.service != NONE && holds(p.b_reaches, ta) {
+                        (p.a, p.b, false, p.b_reaches, ta.services.len())
+                    } else {
+                        continue;
+                    };
+                    found = Some((*id, merge));
+                    break;
                 }
-            });
-            let Some((a, b, a_up, reached, services)) = found else {
+            }
+            let Some((_, (a, b, a_up, reached, services))) = found else {
                 break;
             };
-            self.tracks.retain(|t| t.first != a && t.first != b);
-            self.pairs
-                .retain(|p| p.a != a && p.a != b && p.b != a && p.b != b);
+            self.untrack(|t| t.first == a || t.first == b);
             let aux = pack_upstream(a_up, reached, u32::try_from(services).unwrap_or(u32::MAX));
             self.union(a, b, Kind::Upstream, aux);
             let root = self.find(a);
@@ -1053,11 +1080,12 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         services.sort_unstable();
         services.dedup();
-        let t = Track {
+        let mut t = Track {
             first,
             service: self.nodes[first as usize].service,
             first_ms: self.comp_first[root as usize],
             services,
+            pairs: Vec::new(),
         };
         let graph = self.c.graph;
         let count = |from: u32, of: &Track| {
@@ -1069,19 +1097,54 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 .filter(|&&s| graph.has_path_index(from as usize, s as usize))
                 .count() as u32
         };
-        for o in &self.tracks {
+        for o in &mut self.tracks {
             if (o.first_ms - t.first_ms).abs() > window_ms {
                 continue;
             }
-            let (a, b) = if o.first < t.first { (o, &t) } else { (&t, o) };
-            self.pairs.push(Pair {
-                a: a.first,
-                b: b.first,
-                a_reaches: count(a.service, b),
-                b_reaches: count(b.service, a),
-            });
+            let (a, b) = if o.first < t.first {
+                (&*o, &t)
+            } else {
+                (&t, &*o)
+            };
+            let id = self.pairs_found;
+            self.pairs_found += 1;
+            self.pairs.insert(
+                id,
+                Pair {
+                    a: a.first,
+                    b: b.first,
+                    a_reaches: count(a.service, b),
+                    b_reaches: count(b.service, a),
+                },
+            );
+            o.pairs.push(id);
+            t.pairs.push(id);
         }
+        self.track_at.insert(t.first, self.tracks.len() as u32);
+        self.tracks_from = self.tracks_from.min(t.first_ms);
         self.tracks.push(t);
+    }
+
+    /// Stops tracking the incidents `stop` picks, with their pairs (each track's own pairs:
+    /// no scan of every pair).
+    fn untrack(&mut self, stop: impl Fn(&Track) -> bool) {
+        let mut kept = Vec::with_capacity(self.tracks.len());
+        for t in std::mem::take(&mut self.tracks) {
+            if stop(&t) {
+                for id in &t.pairs {
+                    self.pairs.remove(id);
+                }
+            } else {
+                kept.push(t);
+            }
+        }
+        self.tracks = kept;
+        self.track_at.clear();
+        self.tracks_from = i64::MAX;
+        for (k, t) in self.tracks.iter().enumerate() {
+            self.track_at.insert(t.first, k as u32);
+            self.tracks_from = self.tracks_from.min(t.first_ms);
+        }
     }
 
     /// With `silent_dependency`: for each new alert without any candidate, links to the latest
@@ -1477,11 +1540,12 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         }
         // Tracked incidents are open and younger than the quiet period, so kept; one closed
         // since the last placement (its track expires at the next) may go with its pairs.
-        self.tracks.retain(|t| node(t.first) != NONE);
+        self.untrack(|t| node(t.first) == NONE);
         self.tracks.iter_mut().for_each(|t| t.first = node(t.first));
-        self.pairs
-            .retain(|p| node(p.a) != NONE && node(p.b) != NONE);
-        for p in &mut self.pairs {
+        self.track_at = (self.tracks.iter().enumerate())
+            .map(|(k, t)| (t.first, k as u32))
+            .collect();
+        for p in self.pairs.values_mut() {
             (p.a, p.b) = (node(p.a), node(p.b));
         }
         // References into the nodes. A forgotten node is outside every window, so clearing
