@@ -155,7 +155,7 @@ pub struct CorrelatorConfig {
     /// other groupings ignore it).
     pub incident_merge_coverage: Option<f64>,
     /// With `incident_merge_coverage`: how far apart (seconds) the first alerts of two
-    /// incidents that merge may be, `0..=quiet_period_secs`.
+    /// incidents that merge may be, `0..=quiet_period_secs` (checked only with the merge on).
     pub incident_merge_window_secs: i64,
 }
 
@@ -378,7 +378,11 @@ impl CorrelatorConfig {
                 format!("must be in (0, 1] (or None), got {c}"),
             );
         }
-        if !(0..=self.quiet_period_secs).contains(&self.incident_merge_window_secs) {
+        // Checked only with the merge on, as `dependency_window_secs` only when set: a quiet
+        // period below the default window (180 s) needs no change to a setting that is off.
+        if self.incident_merge_coverage.is_some()
+            && !(0..=self.quiet_period_secs).contains(&self.incident_merge_window_secs)
+        {
             return bad(
                 "incident_merge_window_secs",
                 format!(

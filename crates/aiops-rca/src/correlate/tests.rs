@@ -2071,6 +2071,33 @@ fn many_incidents_tracked_at_once_do_not_merge_when_unrelated() {
 }
 
 #[test]
+fn a_short_quiet_period_needs_no_merge_window_with_the_merge_off() {
+    // A quiet period below the merge window's default (180 s) is refused only with the merge on.
+    let short = CorrelatorConfig {
+        window_secs: 60,
+        quiet_period_secs: 120,
+        dependency_window_secs: Some(120),
+        ..CorrelatorConfig::default()
+    };
+    let e = short.check().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RcaError::InvalidParameter {
+                name: "incident_merge_window_secs",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let off = CorrelatorConfig {
+        incident_merge_coverage: None,
+        ..short
+    };
+    assert!(off.check().is_ok());
+}
+
+#[test]
 fn incident_merge_settings_are_checked() {
     for (cfg, name) in [
         (
