@@ -177,6 +177,9 @@ pub(super) struct Engine<'c, 'g, 'a> {
     /// them), so that each track reaches its own pairs without scanning every pair.
     pairs: FastMap<u64, Pair>,
     pairs_found: u64,
+    /// Scratch for `merge_incidents`: the first nodes of the tracked incidents a timestamp
+    /// changed.
+    merge_changed: Vec<u32>,
 }
 
 /// With [`CorrelatorConfig::incident_merge_coverage`]: an incident that may still merge.
@@ -337,6 +340,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             tracks_from: i64::MAX,
             pairs: FastMap::default(),
             pairs_found: 0,
+            merge_changed: Vec::new(),
         }
     }
 
@@ -966,7 +970,10 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let graph = self.c.graph;
         let reaches =
             |from: u32, to: u32| from != NONE && graph.has_path_index(from as usize, to as usize);
-        let mut changed: Vec<u32> = Vec::new();
+        // Reused between timestamps (a fresh list per timestamp allocated on every one that
+        // touched a tracked incident).
+        let mut changed = std::mem::take(&mut self.merge_changed);
+        changed.clear();
         for &node in fresh {
             let s = self.nodes[node as usize].service;
             let root = self.find(node);
@@ -1012,6 +1019,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         if !sparse {
+            self.merge_changed = changed;
             return;
         }
         // Merge while some pair touching a changed incident holds (the first such pair in the
@@ -1063,6 +1071,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 changed.push(a);
             }
         }
+        self.merge_changed = changed;
     }
 
     /// Starts tracking the incident of `root` (its services from its members), paired with
