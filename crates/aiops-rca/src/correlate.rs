@@ -522,8 +522,13 @@ fn engine_ms(t: Timestamp) -> i64 {
 
 #[inline]
 fn service_of<'a>(config: &CorrelatorConfig, a: &'a Alert) -> Option<&'a str> {
-    config
-        .service_labels
+    service_by(&config.service_labels, a)
+}
+
+/// An alert's service: the first of `labels` it has with a non-empty value (the correlator's
+/// `service_labels`; the rankers' `RankInput::service_labels`).
+pub(crate) fn service_by<'a>(labels: &[String], a: &'a Alert) -> Option<&'a str> {
+    labels
         .iter()
         .find_map(|l| a.labels().get(l).filter(|v| !v.is_empty()))
 }

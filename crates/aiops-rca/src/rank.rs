@@ -111,9 +111,7 @@ impl<'a> RankInput<'a> {
     fn service_of<'x>(&self, a: &'x Alert) -> Option<&'x str> {
         match self.service_labels {
             None => a.service(),
-            Some(labels) => labels
-                .iter()
-                .find_map(|l| a.labels().get(l).filter(|v| !v.is_empty())),
+            Some(labels) => crate::correlate::service_by(labels, a),
         }
     }
 }
