@@ -720,7 +720,11 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         let ms = self.nodes[node as usize].start_ms;
         if let Some(&prev) = self.keys.get(&key) {
             let p = &self.nodes[prev as usize];
-            if ms - p.start_ms <= w && same(self.alert(prev), self.alert(node)) {
+            if ms - p.start_ms <= w
+                && !self.low[node as usize]
+                && !self.low[prev as usize]
+                && same(self.alert(prev), self.alert(node))
+            {
                 self.cands.push((node, prev, kind, aux));
             }
         }
@@ -742,14 +746,26 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let cfg = self.cfg();
+        let scored = cfg.grouping == Grouping::Scored;
+        if scored {
+            self.prev_on_service.resize(self.nodes.len(), NONE);
+        }
         let mut on_graph = 0;
+        // Alerts below `min_severity` relate to nothing: no candidate links one (`low` is
+        // all false without the setting), so none is made, rather than made and dropped.
         for &node in &fresh {
             let s = self.nodes[node as usize].service;
             if s != NONE {
                 on_graph += 1;
                 let prev = self.latest[s as usize];
                 if prev != NONE && (cfg.same_service || cfg.dependency_path) {
-                    self.cands.push((node, prev, Kind::Service, 0));
+                    if scored {
+                        // For `path_link`, whatever the severities.
+                        self.prev_on_service[node as usize] = prev;
+                    }
+                    if !self.low[node as usize] && !self.low[prev as usize] {
+                        self.cands.push((node, prev, Kind::Service, 0));
+                    }
                 }
                 self.latest[s as usize] = node;
                 self.last_on[s as usize] = node;
@@ -844,7 +860,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
                 for &t in &hits {
                     let prev = self.latest[t as usize];
-                    self.cands.push((node, prev, Kind::Path, 0));
+                    self.path_link(ms, node, prev);
                 }
                 // A link beyond the window is weak evidence: only for an alert whose name has
                 // followed its dependencies' alerts at least as often as the mean name.
@@ -862,7 +878,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                         }
                         let prev = self.last_on[d as usize];
                         if prev != NONE && ms - self.nodes[prev as usize].start_ms <= dw {
-                            self.cands.push((node, prev, Kind::Path, 0));
+                            self.path_link(ms, node, prev);
                         }
                     }
                 }
@@ -870,14 +886,6 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
         }
         let mut cands = std::mem::take(&mut self.cands);
-        if cfg.grouping == Grouping::Scored {
-            self.scored_lookback(ms, &mut cands);
-        }
-        if cfg.min_severity.is_some() {
-            // Alerts below the minimum severity relate to nothing (they end as noise).
-            let low = &self.low;
-            cands.retain(|c| !low[c.0 as usize] && !low[c.1 as usize]);
-        }
         if cfg.silent_dependency && !fresh.is_empty() {
             self.silent_siblings(ms, &fresh, &mut cands);
         }
@@ -1218,32 +1226,29 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         self.linked = linked;
     }
 
-    /// [`Grouping::Scored`]: remembers each new alert's previous alert on its service, and adds
-    /// as links the earlier alerts (within the window, up to `alerts_per_dependency` in all)
-    /// on each dependency service a path candidate found, so a later alert there (often
-    /// noise) does not hide a cascade's alert.
-    fn scored_lookback(&mut self, ms: i64, cands: &mut Vec<(u32, u32, Kind, u32)>) {
-        self.prev_on_service.resize(self.nodes.len(), NONE);
-        for c in cands.iter() {
-            if c.2 == Kind::Service {
-                self.prev_on_service[c.0 as usize] = c.1;
-            }
+    /// A dependency-path link from `prev` to `node` (unless `prev` is below `min_severity`),
+    /// and with [`Grouping::Scored`] the earlier alerts on `prev`'s service within the window,
+    /// up to `alerts_per_dependency` alerts in all (below `min_severity` ones skipped but
+    /// counted), so a later alert there (often noise) does not hide a cascade's alert.
+    #[inline]
+    fn path_link(&mut self, ms: i64, node: u32, prev: u32) {
+        if !self.low[prev as usize] {
+            self.cands.push((node, prev, Kind::Path, 0));
         }
         let cfg = self.cfg();
+        if cfg.grouping != Grouping::Scored {
+            return;
+        }
         let extra = cfg.alerts_per_dependency.saturating_sub(1);
         let w = cfg.window_secs * 1000;
-        for k in 0..cands.len() {
-            let c = cands[k];
-            if c.2 != Kind::Path {
-                continue;
+        let mut q = self.prev_on_service[prev as usize];
+        let mut d = 0;
+        while q != NONE && d < extra && ms - self.nodes[q as usize].start_ms <= w {
+            if !self.low[q as usize] {
+                self.cands.push((node, q, Kind::Path, 0));
             }
-            let mut q = self.prev_on_service[c.1 as usize];
-            let mut d = 0;
-            while q != NONE && d < extra && ms - self.nodes[q as usize].start_ms <= w {
-                cands.push((c.0, q, Kind::Path, c.3));
-                q = self.prev_on_service[q as usize];
-                d += 1;
-            }
+            q = self.prev_on_service[q as usize];
+            d += 1;
         }
     }
 
@@ -1314,10 +1319,11 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 if stale {
                     e.excluded = true;
                 } else {
-                    // Keep the latest linked alert as the why-record.
+                    // Keep the latest linked alert as the why-record (equal starts: the later
+                    // alert, so the order of the candidates does not matter).
                     if e.links == 0
-                        || self.nodes[c.1 as usize].start_ms
-                            > self.nodes[e.link.1 as usize].start_ms
+                        || (self.nodes[c.1 as usize].start_ms, c.1)
+                            > (self.nodes[e.link.1 as usize].start_ms, e.link.1)
                     {
                         e.link = c;
                     }
