@@ -58,6 +58,7 @@ fn correlation(c: &mut Criterion) {
     // The default before the incident span and the 2-hop limit (for a side-by-side figure).
     let mut previous = CorrelatorConfig::default();
     previous.window_secs = 300;
+    previous.sparse_window_secs = None;
     previous.max_hops = None;
     previous.max_incident_span_secs = None;
     for (name, cfg) in [

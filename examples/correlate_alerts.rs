@@ -30,7 +30,7 @@
 //! Dependencies must name services defined in `SERVICES_JSON`.
 //!
 //! The default is the best configuration measured on aiops-sim storms (dependency path within
-//! 300 s, same service, each alert joining one incident: see docs/aiops-rca.md) with the
+//! 300 s, 420 s while alerts are sparse, same service, each alert joining one incident: see docs/aiops-rca.md) with the
 //! combined ranker; `--article` runs the article's rules and ranker exactly (300 s window,
 //! dependency path from the earlier alert's service to the later one's, same metric type,
 //! connected groups, `PageRank` 0.85 over the alert graph, top 3; equal scores by service

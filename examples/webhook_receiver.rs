@@ -52,7 +52,7 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     services: Option<PathBuf>,
     /// Correlation window in seconds: alerts further apart than this are not related.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = CorrelatorConfig::default().window_secs)]
     window_secs: i64,
     /// Records resolved longer ago than this are forgotten (checked on each GET /incidents).
     #[arg(long, default_value_t = 86_400)]
@@ -194,10 +194,11 @@ impl Analysis {
         let graph = ServiceGraph::from_specs(services).map_err(|e| format!("services: {e}"))?;
         let mut config = CorrelatorConfig::default();
         config.window_secs = window_secs;
-        // The settings that must be at least the window (600 s by default) follow a wider one,
-        // so a window above 600 s is taken rather than refused over settings the flags do not
+        // The settings that must be at least the window (720 s by default) follow a wider one,
+        // so a window above 720 s is taken rather than refused over settings the flags do not
         // reach.
         config.quiet_period_secs = config.quiet_period_secs.max(window_secs);
+        config.sparse_window_secs = config.sparse_window_secs.map(|w| w.max(window_secs));
         config.dependency_window_secs = config.dependency_window_secs.map(|d| d.max(window_secs));
         config
             .check()

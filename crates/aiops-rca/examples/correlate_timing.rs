@@ -32,6 +32,7 @@ fn main() {
     let mut previous = CorrelatorConfig::default();
     previous.grouping = Grouping::BestParent;
     previous.window_secs = 240;
+    previous.sparse_window_secs = None;
     previous.min_severity = None;
     let mut unnamed = CorrelatorConfig::default();
     unnamed.name_label = None;

@@ -8,7 +8,11 @@
 //! k+1..=k+SEEDS (held-out seeds; the `Scored` default was tuned on seeds 11..=20);
 //! `ONLY=none` or `RANK_ONLY=1` skips the correlation rows; `DENSITY=10,20,60` prints only
 //! the default's figures on the `day` storm with that many incidents (and how much they
-//! overlap); `CAL_GRID=1` adds, per ranker, the confidence
+//! overlap); with `SET=name=value,...` the density table runs the default with those settings
+//! changed (`window_secs`, `sparse_window_secs`, `dependency_window_secs`, `quiet_period_secs`,
+//! `same_service_secs`, `incident_merge_window_secs`, `incident_merge_coverage`, `max_hops`;
+//! 0 switches an optional one off), the sweeps of `docs/benchmarks.md`;
+//! `CAL_GRID=1` adds, per ranker, the confidence
 //! exponent with the least log loss on these incidents.
 //!
 //! Pairwise precision / recall: over all records, a pair is positive when both records are in
@@ -380,7 +384,7 @@ fn overlap(s: &aiops_sim::Storm, g: &ServiceGraph) -> (f64, f64) {
 
 /// `DENSITY=10,20,...`: the `day` storm (1,000 services, 10,000 noise alerts in a day) with
 /// that many incidents, the default's figures beside the overlap and the oracle-both estimate.
-fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>) {
+fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>, cfg: &CorrelatorConfig) {
     println!(
         "\n## Correlation by incident density: StormSpec::day() with N incidents, seeds {}..={}",
         seeds.start(),
@@ -403,7 +407,7 @@ fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>) {
             let topo = topology(1000, seed);
             let g = ServiceGraph::from_specs(&topo.services).expect("sim topologies are valid");
             let s = storm(&topo, &spec, seed);
-            let r = Correlator::new(&g, CorrelatorConfig::default())
+            let r = Correlator::new(&g, cfg.clone())
                 .expect("valid config")
                 .correlate(&s.alerts);
             let (p, rc) = pairwise(&r.assignment(), &s.incident_of);
@@ -441,6 +445,35 @@ fn density_table(counts: &str, seeds: std::ops::RangeInclusive<u64>) {
     }
 }
 
+/// The default with `SET`'s `name=value` pairs applied (0 switches an optional setting off),
+/// checked.
+fn settings(set: &str) -> Result<CorrelatorConfig, String> {
+    let mut c = CorrelatorConfig::default();
+    for kv in set.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("{kv:?} is not name=value"))?;
+        let x: f64 = v
+            .parse()
+            .map_err(|_| format!("{k}: {v:?} is not a number"))?;
+        let secs = x as i64;
+        let opt = (x != 0.0).then_some(secs);
+        match k {
+            "window_secs" => c.window_secs = secs,
+            "sparse_window_secs" => c.sparse_window_secs = opt,
+            "dependency_window_secs" => c.dependency_window_secs = opt,
+            "quiet_period_secs" => c.quiet_period_secs = secs,
+            "same_service_secs" => c.same_service_secs = opt,
+            "incident_merge_window_secs" => c.incident_merge_window_secs = secs,
+            "incident_merge_coverage" => c.incident_merge_coverage = (x != 0.0).then_some(x),
+            "max_hops" => c.max_hops = opt.map(|h| h as usize),
+            _ => return Err(format!("unknown setting {k:?}")),
+        }
+    }
+    c.check().map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
 fn names(r: &[RootCause]) -> Vec<String> {
     r.iter().map(|c| c.service().to_owned()).collect()
 }
@@ -468,7 +501,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     if let Ok(counts) = std::env::var("DENSITY") {
-        density_table(&counts, seed0 + 1..=seed0 + seeds);
+        let set = std::env::var("SET").unwrap_or_default();
+        match settings(&set) {
+            Ok(cfg) => density_table(&counts, seed0 + 1..=seed0 + seeds, &cfg),
+            Err(e) => eprintln!("rca_eval: SET: {e}"),
+        }
         return;
     }
     // The default before `Grouping::Scored` (BestParent, 240 s, every severity), and the one
@@ -476,6 +513,7 @@ fn main() {
     let best_parent = with(CorrelatorConfig::default(), |c| {
         c.grouping = Grouping::BestParent;
         c.window_secs = 240;
+        c.sparse_window_secs = None;
         c.min_severity = None;
         c.dependency_window_secs = None;
     });
@@ -599,6 +637,7 @@ fn main() {
             "default w=600",
             with(CorrelatorConfig::default(), |c| {
                 c.window_secs = 600;
+                c.sparse_window_secs = None;
                 c.quiet_period_secs = 900;
             }),
         ),
@@ -648,6 +687,7 @@ fn main() {
                             c.max_hops = hops;
                             c.max_incident_span_secs = span;
                             c.window_secs = window;
+                            c.sparse_window_secs = c.sparse_window_secs.map(|s| s.max(window));
                         }),
                     ));
                 }

@@ -75,6 +75,11 @@ pub struct Correlator<'g> {
     users: Option<Rows>,
     /// `dependency_window_secs` in milliseconds, with `dependency_path`.
     dep_window_ms: Option<i64>,
+    /// `sparse_window_secs` in milliseconds, when wider than the window.
+    sparse_window_ms: Option<i64>,
+    /// How far back the window holds alerts: the wider of `window_secs` and
+    /// `sparse_window_secs`, in milliseconds.
+    wide_ms: i64,
     /// With `link_decay_secs`: `exp(-gap / decay)` tabulated by gap in milliseconds.
     decay: Option<Decay>,
     /// `-ln(1 - dependency_window_max_chance)`: the most alerts a service may expect by chance
@@ -175,10 +180,18 @@ impl<'g> Correlator<'g> {
                 }
                 Rows::new(&users)
             });
-        let max_gap_ms = config
-            .window_secs
-            .max(config.dependency_window_secs.unwrap_or(0))
-            .saturating_mul(1000);
+        let window_ms = config.window_secs.saturating_mul(1000);
+        let sparse_window_ms = config
+            .sparse_window_secs
+            .map(|secs| secs.saturating_mul(1000))
+            .filter(|&w| w > window_ms);
+        let wide_ms = sparse_window_ms.unwrap_or(window_ms);
+        let max_gap_ms = wide_ms.max(
+            config
+                .dependency_window_secs
+                .unwrap_or(0)
+                .saturating_mul(1000),
+        );
         let decay = config
             .link_decay_secs
             .map(|d| Decay::new(d as f64 * 1000.0, max_gap_ms));
@@ -194,6 +207,8 @@ impl<'g> Correlator<'g> {
             deps: lists.as_deref().map(Rows::new),
             users,
             dep_window_ms,
+            sparse_window_ms,
+            wide_ms,
             decay,
             max_chance_events,
             incident_merge,
@@ -351,10 +366,13 @@ impl<'g> Correlator<'g> {
         let mut why_not = Vec::new();
         let sa = service_of(&self.config, a);
         let sb = service_of(&self.config, b);
-        if gap > self.config.window_secs as f64 {
+        // Beyond the window but within the sparse window: only the dependency-path and
+        // same-service rules can hold (while alerts are sparse).
+        let sparse_only = gap > self.config.window_secs as f64;
+        if gap * 1000.0 > self.wide_ms as f64 {
             why_not.push(format!(
                 "{gap} s apart, more than the {} s window",
-                self.config.window_secs
+                self.wide_ms / 1000
             ));
             if let Some(window_ms) = self.dep_window_ms {
                 let direct = match (
@@ -398,41 +416,48 @@ impl<'g> Correlator<'g> {
                 why_not.push("an alert names no service".into());
             }
         }
-        if self.config.same_metric_type {
-            let (ma, mb) = (a.metric_type(), b.metric_type());
-            if ma == mb && (ma.is_some() || self.config.missing_metric_type_matches) {
-                return Ok(MergeRule::SameMetricType {
-                    metric_type: ma.unwrap_or("").to_owned(),
-                });
-            }
-            why_not.push(format!("metric types differ ({ma:?} vs {mb:?})"));
-        }
-        for g in &self.config.shared_labels {
-            match (first_label(a, g), first_label(b, g)) {
-                (Some((_, va)), Some((lb, vb))) if va == vb => {
-                    return Ok(MergeRule::SharedLabel {
-                        label: lb.to_owned(),
-                        value: vb.to_owned(),
+        if sparse_only {
+            why_not.push(format!(
+                "{gap} s apart, beyond the {} s window of the label and metric-type rules",
+                self.config.window_secs
+            ));
+        } else {
+            if self.config.same_metric_type {
+                let (ma, mb) = (a.metric_type(), b.metric_type());
+                if ma == mb && (ma.is_some() || self.config.missing_metric_type_matches) {
+                    return Ok(MergeRule::SameMetricType {
+                        metric_type: ma.unwrap_or("").to_owned(),
                     });
                 }
-                _ => why_not.push(format!("no shared value for labels {g:?}")),
+                why_not.push(format!("metric types differ ({ma:?} vs {mb:?})"));
+            }
+            for g in &self.config.shared_labels {
+                match (first_label(a, g), first_label(b, g)) {
+                    (Some((_, va)), Some((lb, vb))) if va == vb => {
+                        return Ok(MergeRule::SharedLabel {
+                            label: lb.to_owned(),
+                            value: vb.to_owned(),
+                        });
+                    }
+                    _ => why_not.push(format!("no shared value for labels {g:?}")),
+                }
+            }
+            for set in &self.config.label_sets {
+                if let Some(labels) =
+                    set_values(a, set).filter(|v| Some(v) == set_values(b, set).as_ref())
+                {
+                    return Ok(MergeRule::LabelSet {
+                        labels: set
+                            .iter()
+                            .cloned()
+                            .zip(labels.into_iter().map(str::to_owned))
+                            .collect(),
+                    });
+                }
+                why_not.push(format!("labels {set:?} not all equal"));
             }
         }
-        for set in &self.config.label_sets {
-            if let Some(labels) =
-                set_values(a, set).filter(|v| Some(v) == set_values(b, set).as_ref())
-            {
-                return Ok(MergeRule::LabelSet {
-                    labels: set
-                        .iter()
-                        .cloned()
-                        .zip(labels.into_iter().map(str::to_owned))
-                        .collect(),
-                });
-            }
-            why_not.push(format!("labels {set:?} not all equal"));
-        }
-        if self.config.shared_dependency || self.config.silent_dependency {
+        if (self.config.shared_dependency && !sparse_only) || self.config.silent_dependency {
             if let (Some(x), Some(y)) = (sa, sb) {
                 let dx = self.graph.dependencies(x);
                 if let Some((d, _)) = self

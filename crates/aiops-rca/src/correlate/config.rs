@@ -15,8 +15,21 @@ use crate::error::{RcaError, Result};
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // each bool switches one documented rule
 pub struct CorrelatorConfig {
-    /// Two alerts can be related only if their starts are at most this far apart (seconds).
+    /// Two alerts can be related only if their starts are at most this far apart (seconds),
+    /// except through `sparse_window_secs` and `dependency_window_secs`.
     pub window_secs: i64,
+    /// While alerts are sparse, the dependency-path, same-service and silent-dependency rules
+    /// reach this far back instead of `window_secs` (seconds; in
+    /// `window_secs..=quiet_period_secs`): sparse means that the chance that a service raises
+    /// some alert by chance within this span is at most
+    /// [`CorrelatorConfig::dependency_window_max_chance`], estimated as for
+    /// `dependency_window_secs`, once per timestamp. A cascade's hops can take longer than the
+    /// article's 300 s; while alerts are sparse, a related alert 5 or 7 minutes back is still
+    /// strong evidence, while on a dense storm a wider window pulls new faults into older
+    /// incidents. The label and metric-type rules keep `window_secs`.
+    /// [`Correlator::relate`](super::Correlator::relate) treats the span as open (it does not
+    /// know the alert rate). `None` (the article): `window_secs` always. Default 420 s.
+    pub sparse_window_secs: Option<i64>,
     /// The article's rule: relate when the earlier alert's service reaches the later one's
     /// along dependency -> dependent edges (a service reaches itself).
     pub dependency_path: bool,
@@ -38,7 +51,7 @@ pub struct CorrelatorConfig {
     /// weak evidence, and without this a fault's first alerts (names that fire on their own)
     /// joined an older incident on a dependency. Such links are also taken only while alerts are
     /// sparse enough ([`CorrelatorConfig::dependency_window_max_chance`]). `None` (the
-    /// article): the window only. Default 600 s (`docs/benchmarks.md`).
+    /// article): the window only. Default 720 s (`docs/benchmarks.md`).
     pub dependency_window_secs: Option<i64>,
     /// With `dependency_window_secs`: a link beyond the window is taken only while the chance
     /// that a service raises some alert in the extra span (`dependency_window_secs -
@@ -187,29 +200,32 @@ pub enum Grouping {
 }
 
 impl Default for CorrelatorConfig {
-    /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): a
-    /// 300 s window, dependency paths of at most 2 edges and same service (and, for an alert
-    /// nothing else relates to,
+    /// The best configuration measured on aiops-sim storms (`docs/benchmarks.md`): the
+    /// article's 300 s window, 420 s while alerts are sparse (`sparse_window_secs`: a
+    /// cascade's hops can take longer), dependency paths of at most 2 edges and same service
+    /// (and, for an alert nothing else relates to,
     /// its siblings under a silent dependency: `silent_dependency`; and, while alerts are
-    /// sparse, the latest alert up to 600 s back on a direct dependency:
+    /// sparse, the latest alert up to 720 s back on a direct dependency:
     /// `dependency_window_secs`, `dependency_window_max_chance` 0.1), each alert joining
     /// the related incident with the highest score ([`Grouping::Scored`]: links weighted by
     /// `exp(-gap / 300 s)`, the latest 4 alerts per related service, size prior 10 alerts,
-    /// an incident that reached the alert's service more than 120 s before is skipped) only
+    /// an incident that reached the alert's service more than 90 s before is skipped) only
     /// while that incident is at most 2,400 s old; `info` alerts relate to nothing
     /// (`min_severity` [`Severity::Low`]); an alert whose `alertname` has found fewer than
     /// 0.8 times the mean number of dependency-path links so far (learned online, smoothed by
     /// 5 alerts; at most 4,096 names) joins only through a same-service link; two incidents
     /// of 3 or more alerts whose first alerts began at most 180 s apart merge while alerts are
     /// sparse when one's first alert's service reaches 80 % of the other's services
-    /// (`incident_merge_coverage`); no same-metric-type rule, no shared-instance rule, noise =
+    /// (`incident_merge_coverage`); an incident closes after 720 s without a new alert
+    /// (`quiet_period_secs`); no same-metric-type rule, no shared-instance rule, noise =
     /// lone alerts.
     fn default() -> Self {
         CorrelatorConfig {
             window_secs: 300,
+            sparse_window_secs: Some(420),
             dependency_path: true,
             max_hops: Some(2),
-            dependency_window_secs: Some(600),
+            dependency_window_secs: Some(720),
             dependency_window_max_chance: 0.1,
             same_service: true,
             same_metric_type: false,
@@ -221,11 +237,11 @@ impl Default for CorrelatorConfig {
             dedup_labels: None,
             service_labels: SERVICE_LABELS.iter().map(|s| (*s).to_owned()).collect(),
             refire_window_secs: 600,
-            quiet_period_secs: 600,
+            quiet_period_secs: 720,
             min_incident_alerts: 2,
             grouping: Grouping::Scored,
             max_incident_span_secs: Some(2_400),
-            same_service_secs: Some(120),
+            same_service_secs: Some(90),
             size_prior_alerts: 10.0,
             min_severity: Some(Severity::Low),
             link_decay_secs: Some(300),
@@ -247,6 +263,7 @@ impl CorrelatorConfig {
     pub fn article() -> Self {
         CorrelatorConfig {
             window_secs: 300,
+            sparse_window_secs: None,
             dependency_path: true,
             max_hops: None,
             dependency_window_secs: None,
@@ -308,6 +325,17 @@ impl CorrelatorConfig {
                 format!(
                     "must be in window_secs..=31536000, got {}",
                     self.quiet_period_secs
+                ),
+            );
+        }
+        if let Some(w) = self.sparse_window_secs
+            && !(self.window_secs..=self.quiet_period_secs).contains(&w)
+        {
+            return bad(
+                "sparse_window_secs",
+                format!(
+                    "must be in window_secs..=quiet_period_secs ({}..={}), got {w}",
+                    self.window_secs, self.quiet_period_secs
                 ),
             );
         }
@@ -379,7 +407,7 @@ impl CorrelatorConfig {
             );
         }
         // Checked only with the merge on, as `dependency_window_secs` only when set: a quiet
-        // period below the default window (180 s) needs no change to a setting that is off.
+        // period below the default merge window (180 s) needs no change to a setting that is off.
         if self.incident_merge_coverage.is_some()
             && !(0..=self.quiet_period_secs).contains(&self.incident_merge_window_secs)
         {

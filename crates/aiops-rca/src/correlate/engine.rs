@@ -129,6 +129,10 @@ pub(super) struct Engine<'c, 'g, 'a> {
     /// The window: the nodes from this one on (nodes are made in start order, so the nodes
     /// inside the window are always the latest ones).
     window_head: u32,
+    /// The window of the current timestamp (ms): `window_secs`, or `sparse_window_secs`
+    /// while alerts are sparse. The window itself holds alerts for the wider of the two, so
+    /// with the narrow one in force, an alert in it older than this is out of reach.
+    win_ms: i64,
     active: Vec<u64>,
     latest: Vec<u32>,
     /// Per service: its latest node, kept past the window (for `dependency_window_secs`).
@@ -314,6 +318,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             closed: Vec::new(),
             merges: Vec::new(),
             window_head: 0,
+            win_ms: c.config.window_secs.saturating_mul(1000),
             active: vec![0; c.graph.node_words()],
             latest: vec![NONE; c.graph.len()],
             last_on: vec![NONE; c.graph.len()],
@@ -692,7 +697,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
     }
 
     fn evict(&mut self, now_ms: i64) {
-        let w = self.cfg().window_secs * 1000;
+        let w = self.c.wide_ms;
         while let Some(n) = self.nodes.get(self.window_head as usize) {
             let front = self.window_head;
             if now_ms - n.start_ms <= w {
@@ -704,6 +709,14 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             }
             self.window_head += 1;
         }
+    }
+
+    /// Whether the service's latest alert lies inside this timestamp's window (`win_ms`).
+    #[inline]
+    fn in_window(&self, ms: i64, service: usize) -> bool {
+        bitset::get(&self.active, service)
+            && (self.win_ms >= self.c.wide_ms
+                || ms - self.nodes[self.latest[service] as usize].start_ms <= self.win_ms)
     }
 
     /// Looks up the latest node with this key inside the window and records this node as the
@@ -750,20 +763,50 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         if scored {
             self.prev_on_service.resize(self.nodes.len(), NONE);
         }
-        let mut on_graph = 0;
+        let naming = self.naming;
+        let first_ms = *self.first_ms.get_or_insert(ms);
+        if self.c.dep_window_ms.is_some()
+            || self.c.incident_merge.is_some()
+            || self.c.sparse_window_ms.is_some()
+        {
+            let on_graph = fresh
+                .iter()
+                .filter(|&&n| self.nodes[n as usize].service != NONE)
+                .count();
+            self.recent.add(ms, on_graph as u64);
+        }
+        // Whether alerts are sparse enough that a service alerts by chance within `span_ms`
+        // with at most `dependency_window_max_chance` (computed once per timestamp, with
+        // every alert of it counted, so their order does not matter):
+        // 1 - exp(-rate * span) <= max_chance, as rate * span <= -ln(1 - max_chance).
+        let sparse = |e: &Self, span_ms: i64| {
+            let services = e.c.graph.len().max(1) as f64;
+            let (count, covered) = e.recent.get(ms);
+            let elapsed = (ms - first_ms).min(covered).max(1) as f64;
+            count as f64 * span_ms as f64 <= e.c.max_chance_events * services * elapsed
+        };
+        self.win_ms = match self.c.sparse_window_ms {
+            Some(sw) if sparse(self, sw) => sw,
+            _ => cfg.window_secs * 1000,
+        };
+        let win = self.win_ms;
+        // Whether the window holds alerts older than this timestamp's window.
+        let narrow = win < self.c.wide_ms;
         // Alerts below `min_severity` relate to nothing: no candidate links one (`low` is
         // all false without the setting), so none is made, rather than made and dropped.
         for &node in &fresh {
             let s = self.nodes[node as usize].service;
             if s != NONE {
-                on_graph += 1;
                 let prev = self.latest[s as usize];
                 if prev != NONE && (cfg.same_service || cfg.dependency_path) {
                     if scored {
                         // For `path_link`, whatever the severities.
                         self.prev_on_service[node as usize] = prev;
                     }
-                    if !self.low[node as usize] && !self.low[prev as usize] {
+                    if !self.low[node as usize]
+                        && !self.low[prev as usize]
+                        && (!narrow || ms - self.nodes[prev as usize].start_ms <= win)
+                    {
                         self.cands.push((node, prev, Kind::Service, 0));
                     }
                 }
@@ -817,21 +860,6 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
             }
         }
-        let naming = self.naming;
-        let first_ms = *self.first_ms.get_or_insert(ms);
-        if self.c.dep_window_ms.is_some() || self.c.incident_merge.is_some() {
-            self.recent.add(ms, on_graph);
-        }
-        // Whether alerts are sparse enough that a service alerts by chance within `span_ms`
-        // with at most `dependency_window_max_chance` (computed once per timestamp, after
-        // every alert of it is counted, so their order does not matter):
-        // 1 - exp(-rate * span) <= max_chance, as rate * span <= -ln(1 - max_chance).
-        let sparse = |e: &Self, span_ms: i64| {
-            let services = e.c.graph.len().max(1) as f64;
-            let (count, covered) = e.recent.get(ms);
-            let elapsed = (ms - first_ms).min(covered).max(1) as f64;
-            count as f64 * span_ms as f64 <= e.c.max_chance_events * services * elapsed
-        };
         // Links beyond the window, while alerts are sparse enough over the extra span.
         let slow_window = self
             .c
@@ -860,7 +888,9 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 }
                 for &t in &hits {
                     let prev = self.latest[t as usize];
-                    self.path_link(ms, node, prev);
+                    if !narrow || ms - self.nodes[prev as usize].start_ms <= win {
+                        self.path_link(ms, node, prev);
+                    }
                 }
                 // A link beyond the window is weak evidence: only for an alert whose name has
                 // followed its dependencies' alerts at least as often as the mean name.
@@ -873,7 +903,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 if let Some(dw) = slow_window.filter(|_| slow_ok(self)) {
                     for &d in self.c.direct_dependencies(s as usize) {
                         // Inside the window the hits above hold it already.
-                        if bitset::get(&self.active, d as usize) {
+                        if self.in_window(ms, d as usize) {
                             continue;
                         }
                         let prev = self.last_on[d as usize];
@@ -1180,7 +1210,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 *x = true;
             }
         }
-        let w = self.cfg().window_secs * 1000;
+        let w = self.win_ms;
         let dw = self.c.dep_window_ms;
         for (k, &node) in fresh.iter().enumerate() {
             let s = self.nodes[node as usize].service;
@@ -1190,7 +1220,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             for &d in deps.row(s as usize) {
                 let d = d as usize;
                 let last = self.last_on[d];
-                let silent = !bitset::get(&self.active, d)
+                let silent = !self.in_window(ms, d)
                     && (last == NONE
                         || dw.is_none_or(|dw| ms - self.nodes[last as usize].start_ms > dw));
                 if !silent {
@@ -1199,14 +1229,14 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
                 let row = users.row(d);
                 let alerting = row
                     .iter()
-                    .filter(|&&u| u != s && bitset::get(&self.active, u as usize))
+                    .filter(|&&u| u != s && self.in_window(ms, u as usize))
                     .count();
                 // A quarter of the other dependents alerting: a cascade, not a coincidence.
                 if alerting == 0 || 4 * alerting < row.len() - 1 {
                     continue;
                 }
                 for &u in row {
-                    if u == s || !bitset::get(&self.active, u as usize) {
+                    if u == s || !self.in_window(ms, u as usize) {
                         continue;
                     }
                     let prev = self.latest[u as usize];
@@ -1240,7 +1270,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
             return;
         }
         let extra = cfg.alerts_per_dependency.saturating_sub(1);
-        let w = cfg.window_secs * 1000;
+        let w = self.win_ms;
         let mut q = self.prev_on_service[prev as usize];
         let mut d = 0;
         while q != NONE && d < extra && ms - self.nodes[q as usize].start_ms <= w {
@@ -1415,7 +1445,7 @@ impl<'c, 'g, 'a> Engine<'c, 'g, 'a> {
         pending: &[Pending],
     ) -> (Vec<String>, Vec<usize>) {
         let cfg = self.cfg();
-        let reach = (cfg.window_secs.saturating_mul(1000)).max(self.c.dep_window_ms.unwrap_or(0));
+        let reach = self.c.wide_ms.max(self.c.dep_window_ms.unwrap_or(0));
         let refire = cfg.refire_window_secs.saturating_mul(1000);
         let n = self.nodes.len();
         // Per root: whether a member may still be linked to or updated.

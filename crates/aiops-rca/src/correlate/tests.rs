@@ -275,7 +275,8 @@ fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
         ..CorrelatorConfig::default()
     };
     let c = Correlator::new(&g, slow_hops.clone()).unwrap();
-    // db -> api is one hop: 450 s is past the 300 s window but within the 600 s one.
+    // db -> api is one hop: 450 s is past the default's 300 s window (420 s while sparse) but
+    // within the 600 s dependency window.
     let slow = [alert("db", "A", "x", 0), alert("api", "B", "y", 450)];
     let r = c.correlate(&slow);
     assert_eq!(groups(&r), vec![vec![0, 1]]);
@@ -296,7 +297,7 @@ fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
     // Two hops (db -> api -> web), 601 s, or the rule off (as the article): unrelated.
     assert_eq!(
         CorrelatorConfig::default().dependency_window_secs,
-        Some(600)
+        Some(720)
     );
     assert_eq!(CorrelatorConfig::article().dependency_window_secs, None);
     let off = CorrelatorConfig {
@@ -331,12 +332,12 @@ fn dependency_window_links_a_slow_hop_on_a_direct_dependency() {
     assert!(e.to_string().contains("dependency_window_secs"), "{e}");
     assert!(e.to_string().contains("got 200"), "{e}");
     let e = CorrelatorConfig {
-        dependency_window_secs: Some(700),
+        dependency_window_secs: Some(800),
         ..CorrelatorConfig::default()
     }
     .check()
     .unwrap_err();
-    assert!(e.to_string().contains("300..=600"), "{e}");
+    assert!(e.to_string().contains("300..=720"), "{e}");
 }
 
 /// The default before [`Grouping::Scored`].
@@ -451,7 +452,7 @@ fn silent_dependency_joins_the_first_symptoms_under_a_silent_dependency() {
     let r = c.correlate(&[
         alert("lb", "A", "x", 0),
         alert("api", "B", "y", 250),
-        alert("worker", "C", "z", 320),
+        alert("worker", "C", "z", 440),
     ]);
     assert_eq!(groups(&r), vec![vec![0, 1]]);
     assert_eq!(r.noise(), &[2]);
@@ -695,7 +696,7 @@ fn streaming_events_and_out_of_order() {
             record: 3
         }]
     );
-    let ev = s.advance_to(Timestamp::from_secs(20 + 601));
+    let ev = s.advance_to(Timestamp::from_secs(20 + 721));
     assert_eq!(ev.len(), 1);
     let IncidentEvent::Closed(inc) = &ev[0] else {
         panic!("{ev:?}")
@@ -1513,8 +1514,8 @@ fn a_name_that_fires_alone_joins_only_its_own_service() {
 fn a_link_beyond_the_window_needs_a_name_that_follows_its_dependencies() {
     let g = graph();
     // As above: db A, api B 10 s later (one path link), three Cert alerts on mail (no links),
-    // db A again at 3,000 s; then one alert on api 450 s after it: past the 300 s window,
-    // within the 600 s dependency window.
+    // db A again at 3,000 s; then one alert on api 450 s after it: past the 420 s sparse
+    // window, within the 600 s dependency window.
     let with = |a: Alert| {
         let mut v = name_history();
         v.push(a);
@@ -1589,7 +1590,7 @@ fn links_beyond_the_window_only_while_alerts_are_sparse() {
     let cfg = CorrelatorConfig::default();
     assert_eq!(
         (cfg.dependency_window_secs, cfg.dependency_window_max_chance),
-        (Some(600), 0.1)
+        (Some(720), 0.1)
     );
     let c = Correlator::new(&g, cfg.clone()).unwrap();
     // Sparse: 3 alerts on 6 services in 20,450 s, 2.4e-5 per service and second: an alert in
@@ -2075,6 +2076,7 @@ fn a_short_quiet_period_needs_no_merge_window_with_the_merge_off() {
     // A quiet period below the merge window's default (180 s) is refused only with the merge on.
     let short = CorrelatorConfig {
         window_secs: 60,
+        sparse_window_secs: Some(90),
         quiet_period_secs: 120,
         dependency_window_secs: Some(120),
         ..CorrelatorConfig::default()
@@ -2116,7 +2118,7 @@ fn incident_merge_settings_are_checked() {
         ),
         (
             CorrelatorConfig {
-                incident_merge_window_secs: 601,
+                incident_merge_window_secs: 721,
                 ..CorrelatorConfig::default()
             },
             "incident_merge_window_secs",
@@ -2134,5 +2136,93 @@ fn incident_merge_settings_are_checked() {
             matches!(e, RcaError::InvalidParameter { name: n, .. } if n == name),
             "{e}"
         );
+    }
+}
+
+#[test]
+fn sparse_window_widens_the_window_only_while_alerts_are_sparse() {
+    let g = graph();
+    let cfg = CorrelatorConfig::default();
+    assert_eq!((cfg.window_secs, cfg.sparse_window_secs), (300, Some(420)));
+    assert_eq!(CorrelatorConfig::article().sparse_window_secs, None);
+    let c = Correlator::new(&g, cfg.clone()).unwrap();
+    // lb -> api -> web is two hops, so the dependency window (direct dependencies) does not
+    // apply. Sparse: 3 alerts on 6 services, the last two in the last 3 hours (an alert on a
+    // service by chance within 420 s: 1.3 %): web's B 360 s after lb's A joins it.
+    let sparse = |gap: i64| {
+        [
+            alert("mail", "M", "m", 0),
+            alert("lb", "A", "x", 20_000),
+            alert("web", "B", "y", 20_000 + gap),
+        ]
+    };
+    let r = c.correlate(&sparse(360));
+    assert_eq!(groups(&r), vec![vec![1, 2]]);
+    let m = &r.incidents()[0].merges()[0];
+    assert_eq!((m.a(), m.b(), m.gap_secs()), (1, 2, 360.0));
+    let rule = MergeRule::DependencyPath {
+        from: "lb".into(),
+        to: "web".into(),
+    };
+    assert_eq!(m.rule(), &rule);
+    let mut st = c.stream();
+    for a in &sparse(360) {
+        st.push(a.clone()).unwrap();
+    }
+    assert_eq!(st.finish(), r);
+    // Past the sparse window, or without it: unrelated.
+    assert!(c.correlate(&sparse(421)).incidents().is_empty());
+    let narrow = CorrelatorConfig {
+        sparse_window_secs: None,
+        ..cfg.clone()
+    };
+    let n = Correlator::new(&g, narrow).unwrap();
+    assert!(n.correlate(&sparse(360)).incidents().is_empty());
+    assert_eq!(n.correlate(&sparse(300)).incidents().len(), 1);
+    // Dense: 40 alerts on mail in the first 1,000 s (42 on 6 services in 1,360 s: an alert
+    // by chance within 420 s is likely), then the same pair: the 300 s window holds, and the
+    // alerts the window still keeps from 300-420 s back are out of reach.
+    let mut dense: Vec<Alert> = (0..40)
+        .map(|i| alert("mail", &format!("M{i}"), "m", i * 25))
+        .collect();
+    dense.push(alert("lb", "A", "x", 1_000));
+    dense.push(alert("web", "B", "y", 1_360));
+    let r = c.correlate(&dense);
+    assert!(
+        r.incidents().iter().all(|i| !i.records().contains(&41)),
+        "{:?}",
+        groups(&r)
+    );
+    dense[41] = alert("web", "B", "y", 1_290);
+    assert!(
+        groups(&c.correlate(&dense)).contains(&vec![40, 41]),
+        "within the 300 s window"
+    );
+    // `relate` does not know the alert rate: the dependency and same-service rules reach the
+    // sparse window, the label rules only the window.
+    let pair = sparse(360);
+    assert_eq!(c.relate(&pair[1], &pair[2]), Ok(rule));
+    let e = c
+        .relate(&alert("lb", "A", "x", 0), &alert("worker", "B", "y", 360))
+        .unwrap_err();
+    assert!(
+        e.iter().any(|m| m.contains("beyond the 300 s window")),
+        "{e:?}"
+    );
+    let e = c.relate(&pair[1], &sparse(421)[2]).unwrap_err();
+    assert!(e[0].contains("more than the 420 s window"), "{e:?}");
+    // Outside window_secs..=quiet_period_secs: an error naming it.
+    for bad in [299, 721] {
+        let e = CorrelatorConfig {
+            sparse_window_secs: Some(bad),
+            ..cfg.clone()
+        }
+        .check()
+        .unwrap_err();
+        assert!(
+            matches!(&e, RcaError::InvalidParameter { name, .. } if *name == "sparse_window_secs"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("300..=720"), "{e}");
     }
 }
