@@ -328,27 +328,22 @@ impl CorrelatorConfig {
                 ),
             );
         }
-        if let Some(w) = self.sparse_window_secs
-            && !(self.window_secs..=self.quiet_period_secs).contains(&w)
-        {
-            return bad(
-                "sparse_window_secs",
-                format!(
-                    "must be in window_secs..=quiet_period_secs ({}..={}), got {w}",
-                    self.window_secs, self.quiet_period_secs
-                ),
-            );
-        }
-        if let Some(d) = self.dependency_window_secs
-            && !(self.window_secs..=self.quiet_period_secs).contains(&d)
-        {
-            return bad(
-                "dependency_window_secs",
-                format!(
-                    "must be in window_secs..=quiet_period_secs ({}..={}), got {d}",
-                    self.window_secs, self.quiet_period_secs
-                ),
-            );
+        // The windows that reach past `window_secs`, up to the quiet period.
+        for (name, value) in [
+            ("sparse_window_secs", self.sparse_window_secs),
+            ("dependency_window_secs", self.dependency_window_secs),
+        ] {
+            if let Some(v) = value
+                && !(self.window_secs..=self.quiet_period_secs).contains(&v)
+            {
+                return bad(
+                    name,
+                    format!(
+                        "must be in window_secs..=quiet_period_secs ({}..={}), got {v}",
+                        self.window_secs, self.quiet_period_secs
+                    ),
+                );
+            }
         }
         if let Some(span) = self.max_incident_span_secs
             && !(0..=86_400 * 365).contains(&span)
